@@ -1,0 +1,10 @@
+//! dg-rs: one asset graph over a Dagster workspace of many code locations.
+//!
+//! Data flows one way: `cli` (argv → settings) → `config` (workspace + projects) →
+//! `python` (interpreters, environments) → `manifest` (definitions per location, cached) →
+//! `graph` (one asset graph, selection) → `launch` → `render` (the only module that prints).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod graph;
+pub mod manifest;
+pub mod render;

@@ -1,0 +1,4 @@
+//! Definitions manifests: the schema shared with the embedded introspection script, the
+//! per-project fingerprint, the on-disk cache and the extraction driver.
+
+pub mod schema;
