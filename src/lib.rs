@@ -5,6 +5,11 @@
 //! `graph` (one asset graph, selection) → `launch` → `render` (the only module that prints).
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod cli;
+pub mod config;
+pub mod error;
 pub mod graph;
 pub mod manifest;
 pub mod render;
+
+pub use cli::{run_create_dagster, run_dg};

@@ -1,2 +1,134 @@
 //! Everything that formats output for people or machines lives here; core modules return
-//! values and never print.
+//! values and never print. The [`Printer`] owns stdout and stderr: data goes to stdout,
+//! diagnostics and progress to stderr, and `--json` output is never mixed with human text.
+
+pub mod table;
+
+use crate::error::{Error, Problem};
+use anstream::{AutoStream, ColorChoice};
+use anstyle::{AnsiColor, Style};
+use std::io::{IsTerminal, Write};
+
+/// `--color auto|always|never`; `auto` honours NO_COLOR and whether stderr is a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorMode {
+    Auto,
+    Always,
+    Never,
+}
+
+pub struct Printer {
+    color: ColorChoice,
+    pub verbose: bool,
+}
+
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const WARN: Style = AnsiColor::Yellow.on_default().bold();
+const HINT: Style = AnsiColor::Cyan.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+
+impl Printer {
+    pub fn new(mode: ColorMode, verbose: bool) -> Self {
+        let color = match mode {
+            ColorMode::Always => ColorChoice::Always,
+            ColorMode::Never => ColorChoice::Never,
+            ColorMode::Auto => ColorChoice::Auto,
+        };
+        Printer { color, verbose }
+    }
+
+    /// Whether stderr is a terminal a person is watching (progress bars go there).
+    pub fn interactive(&self) -> bool {
+        std::io::stderr().is_terminal() && self.color != ColorChoice::Never
+    }
+
+    fn stdout(&self) -> AutoStream<std::io::Stdout> {
+        AutoStream::new(std::io::stdout(), self.color)
+    }
+
+    fn stderr(&self) -> AutoStream<std::io::Stderr> {
+        AutoStream::new(std::io::stderr(), self.color)
+    }
+
+    /// Data for the user or a pipe. A closed pipe (`dg list | head`) is not an error.
+    pub fn out(&self, text: &str) {
+        let mut out = self.stdout();
+        let _ = out.write_all(text.as_bytes());
+        if !text.ends_with('\n') {
+            let _ = out.write_all(b"\n");
+        }
+        let _ = out.flush();
+    }
+
+    pub fn json<T: serde::Serialize>(&self, value: &T) {
+        match serde_json::to_string_pretty(value) {
+            Ok(s) => self.out(&s),
+            Err(e) => self.error(&Error::failed(format!("could not encode JSON: {e}"))),
+        }
+    }
+
+    /// A line of status on stderr (never mixed into data).
+    pub fn status(&self, text: &str) {
+        let _ = writeln!(self.stderr(), "{text}");
+    }
+
+    pub fn warning(&self, problem: &Problem) {
+        self.problem("warning", WARN, problem);
+    }
+
+    pub fn error(&self, err: &Error) {
+        for p in &err.problems {
+            self.problem("error", ERROR, p);
+        }
+        if err.problems.len() > 1 {
+            let _ = writeln!(
+                self.stderr(),
+                "{ERROR}error{ERROR:#}: {} problems found",
+                err.problems.len()
+            );
+        }
+    }
+
+    fn problem(&self, label: &str, style: Style, p: &Problem) {
+        let _ = writeln!(self.stderr(), "{}", format_problem(label, style, p));
+    }
+
+    pub fn style_dim(&self, s: &str) -> String {
+        format!("{DIM}{s}{DIM:#}")
+    }
+}
+
+/// `error: <what>` / `  at <file>:<line>:<col>` / the line with a caret / `  hint: ...`.
+pub fn format_problem(label: &str, style: Style, p: &Problem) -> String {
+    let mut s = format!("{style}{label}{style:#}: {}", p.message);
+    if let Some(at) = &p.at {
+        let file = display_path(&at.file);
+        s.push_str(&format!("\n  at {file}:{}:{}", at.line, at.column));
+        if !at.line_text.is_empty() {
+            let num = at.line.to_string();
+            let pad = " ".repeat(num.len());
+            let shown: String = at.line_text.chars().take(200).collect();
+            s.push_str(&format!("\n  {pad} |\n  {num} | {shown}\n  {pad} | "));
+            s.push_str(&" ".repeat(at.column.saturating_sub(1)));
+            s.push_str(&format!(
+                "{style}{}{style:#}",
+                "^".repeat(at.len.clamp(1, 200))
+            ));
+        }
+    }
+    if let Some(h) = &p.hint {
+        s.push_str(&format!("\n  {HINT}hint{HINT:#}: {h}"));
+    }
+    s
+}
+
+/// A path as the user would type it: relative to the current directory when below it.
+pub fn display_path(path: &std::path::Path) -> String {
+    if let Ok(cwd) = std::env::current_dir()
+        && let Ok(rel) = path.strip_prefix(&cwd)
+    {
+        let s = rel.display().to_string();
+        return if s.is_empty() { ".".into() } else { s };
+    }
+    path.display().to_string()
+}

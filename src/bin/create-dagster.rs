@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    dg_rs::run_create_dagster(std::env::args_os())
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    dg_rs::run_dg(std::env::args_os())
+}

@@ -1,0 +1,103 @@
+//! The resolved workspace model every command works from: a workspace (or a standalone
+//! project) and its projects with all defaults applied, exactly as real dg 1.13 derives them.
+
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Where dg-rs keeps its per-workspace state (manifest cache, Dagster instance).
+pub const STATE_DIR: &str = ".dg";
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The workspace root (directory holding the workspace config file), or the project root
+    /// for a standalone project.
+    pub root: PathBuf,
+    /// The config file that defines the workspace (`dg.toml` or `pyproject.toml`); for a
+    /// standalone project, the project's file.
+    pub config_file: PathBuf,
+    /// True when there is no workspace file: a single standalone project.
+    pub standalone: bool,
+    pub projects: Vec<Project>,
+    /// Index into `projects` of the project the command was run from, if any.
+    pub current: Option<usize>,
+}
+
+impl Workspace {
+    /// Projects a command should act on: the current project when run inside one, else all.
+    pub fn scoped_projects(&self) -> Vec<&Project> {
+        match self.current {
+            Some(i) => vec![&self.projects[i]],
+            None => self.projects.iter().collect(),
+        }
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(STATE_DIR)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Project {
+    /// Directory name (`data-engineering`).
+    pub name: String,
+    /// Absolute project root.
+    pub root: PathBuf,
+    /// The path as listed in the workspace (`projects/data-engineering`), or `.` standalone.
+    pub listed_path: String,
+    /// The file holding this project's `[tool.dg]` (or root-format dg.toml).
+    pub config_file: PathBuf,
+    pub root_module: String,
+    pub defs_module: String,
+    pub code_location_target_module: String,
+    pub code_location_name: String,
+    /// Directory Dagster adds to `sys.path` (`<root>/src` for the src layout).
+    pub working_directory: PathBuf,
+    pub interpreter: Interpreter,
+    /// `[project] requires-python`, verbatim.
+    pub requires_python: Option<String>,
+    /// The `dagster` requirement from `[project] dependencies`, verbatim (`dagster==1.13.27`).
+    pub dagster_requirement: Option<String>,
+    /// `[project] dependencies`, verbatim.
+    pub dependencies: Vec<String>,
+    /// `[dependency-groups] dev`, verbatim (what `uv sync` installs by default).
+    pub dev_dependencies: Vec<String>,
+    /// `[tool.dg-rs] python`: the Python version (or interpreter path) this project wants.
+    pub python_request: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Interpreter {
+    pub path: PathBuf,
+    /// Why this interpreter: `dotenv` (DG_PROJECT_PYTHON_EXECUTABLE in the project's .env) or
+    /// `venv` (`<project>/.venv`).
+    pub source: InterpreterSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterpreterSource {
+    Dotenv,
+    Venv,
+}
+
+impl Interpreter {
+    pub fn exists(&self) -> bool {
+        self.path.is_file()
+    }
+}
+
+impl Project {
+    /// The project's `.env` file, which real dg and Dagster load for this location.
+    pub fn dotenv_path(&self) -> PathBuf {
+        self.root.join(".env")
+    }
+
+    pub fn venv_dir(&self) -> PathBuf {
+        self.root.join(".venv")
+    }
+
+    /// Whether `path` lies inside this project.
+    pub fn contains(&self, path: &Path) -> bool {
+        path.starts_with(&self.root)
+    }
+}

@@ -1,0 +1,110 @@
+//! TestContext: a fixture workspace copied into a temp dir, and the real binary run in it
+//! with a controlled environment and normalised output.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    repo_root().join("fixtures")
+}
+
+pub struct TestContext {
+    _temp: TempDir,
+    /// Root of the copied fixture.
+    pub root: PathBuf,
+}
+
+impl TestContext {
+    /// Copies `fixtures/<name>` (symlinks kept as symlinks, `.venv` and data left out).
+    pub fn new(fixture: &str) -> Self {
+        let temp = tempfile::Builder::new()
+            .prefix("dg-rs-test-")
+            .tempdir()
+            .expect("temp dir");
+        let root = temp.path().canonicalize().unwrap().join("ws");
+        copy_tree(&fixtures_dir().join(fixture), &root);
+        TestContext { _temp: temp, root }
+    }
+
+    /// An empty directory, for tests that build their own files.
+    pub fn empty() -> Self {
+        let temp = tempfile::Builder::new()
+            .prefix("dg-rs-test-")
+            .tempdir()
+            .expect("temp dir");
+        let root = temp.path().canonicalize().unwrap().join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        TestContext { _temp: temp, root }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// `dg` with cwd = the workspace root and only a minimal, known environment.
+    pub fn dg(&self) -> Command {
+        self.dg_in(".")
+    }
+
+    pub fn dg_in(&self, rel_dir: &str) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dg"));
+        cmd.current_dir(self.root.join(rel_dir));
+        cmd.env_clear();
+        for var in ["PATH", "HOME", "PYENV_ROOT", "SYSTEMROOT", "TMPDIR"] {
+            if let Ok(v) = std::env::var(var) {
+                cmd.env(var, v);
+            }
+        }
+        cmd.env("NO_COLOR", "1");
+        cmd
+    }
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run dg");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".venv" || name == "data" || name == "__pycache__" {
+            continue;
+        }
+        let src = entry.path();
+        let dst = to.join(&name);
+        let ft = entry.file_type().unwrap();
+        if ft.is_symlink() {
+            let target = std::fs::read_link(&src).unwrap();
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(target, &dst).unwrap();
+        } else if ft.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The one integration-test binary: every test runs the real `dg` binary against a copy of a
+//! fixture workspace in a temporary directory, with a cleared environment.
+
+mod common;
+
+mod check_toml;
+mod list_projects;
