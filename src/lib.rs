@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod graph;
 pub mod manifest;
+pub mod python;
 pub mod render;
 
 pub use cli::{run_create_dagster, run_dg};

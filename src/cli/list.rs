@@ -8,6 +8,8 @@ use serde::Serialize;
 pub fn run(settings: &Settings, cmd: &ListCommand) -> Result<()> {
     match cmd {
         ListCommand::Projects(flags) => projects(settings, *flags),
+        ListCommand::Defs(args) => super::defs::run_defs(settings, args),
+        ListCommand::Assets(args) => super::defs::run_assets(settings, args),
     }
 }
 

@@ -2,7 +2,9 @@
 //! to core modules and hand results to `render`; no logic of their own beyond that.
 
 mod check;
+mod defs;
 mod list;
+mod sync;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::render::{ColorMode, Printer};
@@ -53,6 +55,8 @@ pub enum Command {
     /// Check the workspace's configuration (and, later, its definitions and asset graph)
     #[command(subcommand)]
     Check(CheckCommand),
+    /// Create or update each project's virtual environment
+    Sync(sync::SyncArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +64,13 @@ pub enum ListCommand {
     /// List the projects of the workspace, one path per line (as real dg does)
     #[command(visible_alias = "project")]
     Projects(JsonFlag),
+    /// List the definitions (assets, checks, jobs, schedules, sensors, resources) of every
+    /// location, or of the current project
+    #[command(visible_alias = "def")]
+    Defs(defs::DefsArgs),
+    /// List every asset of the workspace with its location and upstream assets
+    #[command(visible_alias = "asset")]
+    Assets(defs::AssetsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +130,7 @@ where
     let result = match &args.command {
         Command::List(cmd) => list::run(&settings, cmd),
         Command::Check(cmd) => check::run(&settings, cmd),
+        Command::Sync(args) => sync::run(&settings, args),
     };
     finish(&settings.printer, result)
 }

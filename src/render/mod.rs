@@ -2,6 +2,8 @@
 //! values and never print. The [`Printer`] owns stdout and stderr: data goes to stdout,
 //! diagnostics and progress to stderr, and `--json` output is never mixed with human text.
 
+pub mod defs;
+pub mod progress;
 pub mod table;
 
 use crate::error::{Error, Problem};

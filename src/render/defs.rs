@@ -1,0 +1,350 @@
+//! `dg list defs --json` in real dg 1.13's schema (six arrays, nulls omitted, the same field
+//! order), with a `location` field added to every item; and the human tables.
+
+use crate::manifest::schema::{
+    AssetCheckDef, AssetDef, AutomationConditionInfo, JobDef, KeyParts, ResourceDef, ScheduleDef,
+    SensorDef,
+};
+use serde::Serialize;
+
+pub fn join_key(parts: &KeyParts) -> String {
+    parts.join("/")
+}
+
+#[derive(Serialize, Default)]
+pub struct DefsJson<'a> {
+    pub assets: Vec<AssetJson<'a>>,
+    pub asset_checks: Vec<CheckJson<'a>>,
+    pub jobs: Vec<JobJson<'a>>,
+    pub resources: Vec<ResourceJson<'a>>,
+    pub schedules: Vec<ScheduleJson<'a>>,
+    pub sensors: Vec<SensorJson<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct AssetJson<'a> {
+    pub asset_key: String,
+    pub asset_key_parts: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<&'a str>,
+    pub kinds: Vec<&'a str>,
+    pub dependency_keys: Vec<String>,
+    pub owners: Vec<Owner<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automation_condition: Option<&'a AutomationConditionInfo>,
+    pub is_executable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'a str>,
+    pub location: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Owner<'a> {
+    Team { team: &'a str },
+    Email { email: &'a str },
+}
+
+#[derive(Serialize)]
+pub struct Tag<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct CheckJson<'a> {
+    pub key: String,
+    pub asset_key: String,
+    pub name: &'a str,
+    pub additional_deps: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'a str>,
+    pub location: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct JobJson<'a> {
+    pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'a str>,
+    pub location: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct ResourceJson<'a> {
+    pub name: &'a str,
+    #[serde(rename = "type")]
+    pub type_name: &'a str,
+    pub location: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct ScheduleJson<'a> {
+    pub name: &'a str,
+    pub cron_schedule: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'a str>,
+    pub location: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct SensorJson<'a> {
+    pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'a str>,
+    pub location: &'a str,
+}
+
+pub fn asset<'a>(a: &'a AssetDef, location: &'a str) -> AssetJson<'a> {
+    let mut deps: Vec<String> = a.deps.iter().map(join_key).collect();
+    deps.sort();
+    let mut kinds: Vec<&str> = a.kinds.iter().map(String::as_str).collect();
+    kinds.sort();
+    let tags: Vec<Tag> = a
+        .tags
+        .iter()
+        .filter(|(k, _)| !k.starts_with("dagster/kind/"))
+        .map(|(k, v)| Tag { key: k, value: v })
+        .collect();
+    AssetJson {
+        asset_key: join_key(&a.key),
+        asset_key_parts: a.key.clone(),
+        description: a.description.as_deref(),
+        group_name: a.group_name.as_deref(),
+        kinds,
+        dependency_keys: deps,
+        owners: a.owners.iter().map(|o| owner(o)).collect(),
+        tags: (!tags.is_empty()).then_some(tags),
+        automation_condition: a.automation_condition.as_ref(),
+        is_executable: a.is_executable,
+        source: a.dg_source.as_deref(),
+        location,
+    }
+}
+
+/// Dagster stores owners as `team:name` or an email address.
+pub fn owner(o: &str) -> Owner<'_> {
+    match o.strip_prefix("team:") {
+        Some(team) => Owner::Team { team },
+        None => Owner::Email { email: o },
+    }
+}
+
+pub fn check<'a>(c: &'a AssetCheckDef, location: &'a str) -> CheckJson<'a> {
+    let mut deps: Vec<String> = c.additional_deps.iter().map(join_key).collect();
+    deps.sort();
+    let asset_key = join_key(&c.asset_key);
+    CheckJson {
+        key: format!("{asset_key}:{}", c.name),
+        asset_key,
+        name: &c.name,
+        additional_deps: deps,
+        description: c.description.as_deref(),
+        source: c.dg_source.as_deref(),
+        location,
+    }
+}
+
+pub fn job<'a>(j: &'a JobDef, location: &'a str) -> JobJson<'a> {
+    JobJson {
+        name: &j.name,
+        description: j.description.as_deref(),
+        source: j.dg_source.as_deref(),
+        location,
+    }
+}
+
+pub fn resource<'a>(r: &'a ResourceDef, location: &'a str) -> ResourceJson<'a> {
+    ResourceJson {
+        name: &r.name,
+        type_name: &r.type_name,
+        location,
+    }
+}
+
+pub fn schedule<'a>(s: &'a ScheduleDef, location: &'a str) -> ScheduleJson<'a> {
+    ScheduleJson {
+        name: &s.name,
+        cron_schedule: &s.cron_schedule,
+        source: s.dg_source.as_deref(),
+        location,
+    }
+}
+
+pub fn sensor<'a>(s: &'a SensorDef, location: &'a str) -> SensorJson<'a> {
+    SensorJson {
+        name: &s.name,
+        source: s.dg_source.as_deref(),
+        location,
+    }
+}
+
+impl DefsJson<'_> {
+    /// Real dg's order: assets by key, the other sections by name, then location.
+    pub fn sort(&mut self) {
+        self.assets
+            .sort_by(|a, b| (&a.asset_key, a.location).cmp(&(&b.asset_key, b.location)));
+        self.asset_checks
+            .sort_by(|a, b| (&a.key, a.location).cmp(&(&b.key, b.location)));
+        self.jobs.sort_by_key(|j| (j.name, j.location));
+        self.resources.sort_by_key(|r| (r.name, r.location));
+        self.schedules.sort_by_key(|s| (s.name, s.location));
+        self.sensors.sort_by_key(|s| (s.name, s.location));
+    }
+}
+
+/// Columns `dg list defs -c` accepts (singular forms too; `name` means `key`).
+pub const COLUMNS: &[&str] = &[
+    "key",
+    "group",
+    "deps",
+    "kinds",
+    "description",
+    "tags",
+    "cron",
+    "is_executable",
+];
+
+pub const DEFAULT_COLUMNS: &[&str] = &["key", "group", "deps", "kinds", "description", "cron"];
+
+/// Normalises a user's column name, or None when it is not one.
+pub fn column_name(given: &str) -> Option<&'static str> {
+    let g = given.trim().to_ascii_lowercase();
+    let g = match g.as_str() {
+        "name" => "key",
+        "dep" => "deps",
+        "kind" => "kinds",
+        "tag" => "tags",
+        "executable" => "is_executable",
+        other => other,
+    };
+    COLUMNS.iter().copied().find(|c| *c == g)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).collect::<String>() + "…"
+    }
+}
+
+/// The human listing: one table per non-empty section, each with a LOCATION column.
+pub fn tables(defs: &DefsJson, columns: &[&str]) -> String {
+    let mut out = Vec::new();
+    let asset_cols: Vec<&str> = columns.iter().copied().filter(|c| *c != "cron").collect();
+    if !defs.assets.is_empty() {
+        let mut header = vec!["LOCATION"];
+        header.extend(asset_cols.iter().map(|c| header_name(c)));
+        let rows: Vec<Vec<String>> = defs
+            .assets
+            .iter()
+            .map(|a| {
+                let mut row = vec![a.location.to_string()];
+                for c in &asset_cols {
+                    row.push(match *c {
+                        "key" => a.asset_key.clone(),
+                        "group" => a.group_name.unwrap_or("").to_string(),
+                        "deps" => a.dependency_keys.join("\n"),
+                        "kinds" => a.kinds.join(", "),
+                        "description" => truncate(a.description.unwrap_or(""), 100),
+                        "tags" => a
+                            .tags
+                            .as_ref()
+                            .map(|t| {
+                                t.iter()
+                                    .map(|t| format!("{}={}", t.key, t.value))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            })
+                            .unwrap_or_default(),
+                        "is_executable" => a.is_executable.to_string(),
+                        _ => String::new(),
+                    });
+                }
+                row
+            })
+            .collect();
+        out.push(format!("Assets\n{}", super::table::render(&header, &rows)));
+    }
+    if !defs.asset_checks.is_empty() {
+        let rows: Vec<Vec<String>> = defs
+            .asset_checks
+            .iter()
+            .map(|c| {
+                vec![
+                    c.location.to_string(),
+                    c.key.clone(),
+                    truncate(c.description.unwrap_or(""), 100),
+                ]
+            })
+            .collect();
+        out.push(format!(
+            "Asset Checks\n{}",
+            super::table::render(&["LOCATION", "KEY", "DESCRIPTION"], &rows)
+        ));
+    }
+    let simple = |title: &str, rows: Vec<Vec<String>>, header: &[&str]| {
+        (!rows.is_empty()).then(|| format!("{title}\n{}", super::table::render(header, &rows)))
+    };
+    out.extend(simple(
+        "Jobs",
+        defs.jobs
+            .iter()
+            .map(|j| {
+                vec![
+                    j.location.into(),
+                    j.name.into(),
+                    truncate(j.description.unwrap_or(""), 100),
+                ]
+            })
+            .collect(),
+        &["LOCATION", "NAME", "DESCRIPTION"],
+    ));
+    out.extend(simple(
+        "Schedules",
+        defs.schedules
+            .iter()
+            .map(|s| vec![s.location.into(), s.name.into(), s.cron_schedule.into()])
+            .collect(),
+        &["LOCATION", "NAME", "CRON"],
+    ));
+    out.extend(simple(
+        "Sensors",
+        defs.sensors
+            .iter()
+            .map(|s| vec![s.location.into(), s.name.into()])
+            .collect(),
+        &["LOCATION", "NAME"],
+    ));
+    out.extend(simple(
+        "Resources",
+        defs.resources
+            .iter()
+            .map(|r| vec![r.location.into(), r.name.into(), r.type_name.into()])
+            .collect(),
+        &["LOCATION", "NAME", "TYPE"],
+    ));
+    out.join("\n\n")
+}
+
+fn header_name(c: &str) -> &'static str {
+    match c {
+        "key" => "KEY",
+        "group" => "GROUP",
+        "deps" => "DEPS",
+        "kinds" => "KINDS",
+        "description" => "DESCRIPTION",
+        "tags" => "TAGS",
+        "cron" => "CRON",
+        _ => "EXECUTABLE",
+    }
+}
