@@ -23,13 +23,10 @@ import time
 import traceback
 import warnings
 
+# ===== BEGIN SHARED LOADER (identical in introspect.py and run_step.py; tests check it) =====
 MANIFEST_VERSION = 1
 EXIT_LOAD_FAILURE = 3
-MAX_WARNINGS = 20
 TRACEBACK_TAIL_LINES = 15
-SAMPLE_KEYS = 5
-# Above this many (estimated) partitions we do not enumerate a non-trivial time-window cron.
-MAX_ENUMERATED_PARTITIONS = 20000
 
 
 class LoadFailure(Exception):
@@ -279,12 +276,20 @@ def build_repository(module_name, attribute, working_directory):
 
 
 def load_location(module_name, working_directory, attribute):
-    """Import + build. Returns (repo_def, attribute). Raises LoadFailure."""
+    """Import + build. Returns (recon_repo, repo_def). Raises LoadFailure."""
     import_dagster()
     module = import_module(module_name, working_directory)
     attribute = resolve_attribute(module, attribute)
-    _recon, repo_def = build_repository(module_name, attribute, working_directory)
-    return repo_def, attribute
+    return build_repository(module_name, attribute, working_directory)
+
+
+# ===== END SHARED LOADER =====
+
+
+MAX_WARNINGS = 20
+SAMPLE_KEYS = 5
+# Above this many (estimated) partitions we do not enumerate a non-trivial time-window cron.
+MAX_ENUMERATED_PARTITIONS = 20000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -613,7 +618,7 @@ def main(argv=None):
         warnings.simplefilter("default")
         try:
             with stdout_to_stderr():
-                repo_def, _attr = load_location(
+                _recon, repo_def = load_location(
                     args.module, args.working_directory, args.attribute
                 )
                 # Everything below may still run user code lazily (jobs are resolved, resource
