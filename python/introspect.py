@@ -102,9 +102,9 @@ def format_traceback_tail(exc, max_lines=TRACEBACK_TAIL_LINES):
     """The traceback of ``exc`` (no chained exceptions), without dagster/importlib frames."""
     system_dirs = _system_dirs()
     frames = traceback.extract_tb(exc.__traceback__)
+    # Only user frames; when there are none (e.g. a SyntaxError raised by the import machinery)
+    # the exception lines below still name the user's file.
     user_frames = [f for f in frames if not _is_system_frame(f.filename, system_dirs)]
-    if not user_frames:
-        user_frames = frames[-3:]
     lines = []
     if user_frames:
         lines.append("Traceback (most recent call last):")

@@ -114,9 +114,9 @@ def format_traceback_tail(exc, max_lines=TRACEBACK_TAIL_LINES):
     """The traceback of ``exc`` (no chained exceptions), without dagster/importlib frames."""
     system_dirs = _system_dirs()
     frames = traceback.extract_tb(exc.__traceback__)
+    # Only user frames; when there are none (e.g. a SyntaxError raised by the import machinery)
+    # the exception lines below still name the user's file.
     user_frames = [f for f in frames if not _is_system_frame(f.filename, system_dirs)]
-    if not user_frames:
-        user_frames = frames[-3:]
     lines = []
     if user_frames:
         lines.append("Traceback (most recent call last):")
@@ -640,10 +640,15 @@ def handle_event(event, step_assets, selected, writer, state):
                 state["failed_assets"].append(k)
         if state["error"] is None:
             err = _user_error(event.step_failure_data.error) if event.step_failure_data else None
+            interrupted = getattr(err, "cls_name", None) == "DagsterExecutionInterruptedError"
             state["error"] = {
-                "kind": "step_failure",
+                "kind": "interrupted" if interrupted else "step_failure",
                 "asset": _key_str(keys[0]) if len(keys) == 1 else None,
-                "message": _error_info_message(err) or _first_line(event.message),
+                "message": (
+                    "DagsterExecutionInterruptedError: step interrupted by SIGINT/SIGTERM"
+                    if interrupted
+                    else _error_info_message(err) or _first_line(event.message)
+                ),
                 "traceback_tail": _error_info_tail(err),
             }
     elif event_type in (DagsterEventType.RUN_FAILURE, DagsterEventType.ENGINE_EVENT):
@@ -780,11 +785,11 @@ def main(argv=None):
             return EXIT_RUN_FAILED
 
     status_value = run.status if run is not None else None
+    # The status is what Dagster recorded for the run (an interrupt is normally recorded as a
+    # failure: "Execution was interrupted unexpectedly").
     if status_value == DagsterRunStatus.SUCCESS and not state["framework_error"]:
         status = "SUCCESS"
-    elif status_value in (DagsterRunStatus.CANCELED, DagsterRunStatus.CANCELING) or (
-        state["interrupted"]
-    ):
+    elif status_value in (DagsterRunStatus.CANCELED, DagsterRunStatus.CANCELING):
         status = "CANCELED"
     else:
         status = "FAILURE"
@@ -796,9 +801,10 @@ def main(argv=None):
             e = state["framework_error"]
             error = _simple_error("run_failure", one_line_message(e), format_traceback_tail(e))
         if error is None:
+            interrupted = state["interrupted"] or status == "CANCELED"
             error = _simple_error(
-                "interrupted" if status == "CANCELED" else "run_failure",
-                "run interrupted" if status == "CANCELED" else f"run ended with status {status_value}",
+                "interrupted" if interrupted else "run_failure",
+                "run interrupted" if interrupted else f"run ended with status {status_value}",
             )
     write_json_atomic(args.result, _result(state, status, dagster.__version__, error))
     return EXIT_SUCCESS if status == "SUCCESS" else EXIT_RUN_FAILED
