@@ -1,0 +1,636 @@
+"""dg-rs introspection script: load one Dagster code location and write its manifest.
+
+Run with the *project's own* interpreter:
+
+    <python> introspect.py --module pkg.definitions --working-directory <project>/src \
+        --location-name <name> --project-root <project> --output <file> [--attribute NAME]
+
+The manifest (see src/manifest/schema.rs) is written only to --output (atomically, via
+``<output>.tmp`` + ``os.replace``). stdout is never used for data: during import/build both
+``sys.stdout`` and the OS-level fd 1 are redirected to stderr, so user prints cannot corrupt it.
+
+Exit codes: 0 = manifest written; 3 = the location could not be loaded (a
+``{"manifest_version": 1, "error": {...}}`` document was written); anything else = this script
+crashed. Python 3.10-3.13, stdlib + dagster only.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+import traceback
+import warnings
+
+# ===== BEGIN SHARED LOADER (identical in introspect.py and run_step.py; tests check it) =====
+MANIFEST_VERSION = 1
+EXIT_LOAD_FAILURE = 3
+TRACEBACK_TAIL_LINES = 15
+
+
+class LoadFailure(Exception):
+    def __init__(self, kind, exc):
+        super().__init__(kind)
+        self.kind = kind
+        self.exc = exc
+
+
+# ---------------------------------------------------------------------------------------------
+# stdout protection
+# ---------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def stdout_to_stderr():
+    """Send both Python-level and OS-level stdout to stderr for the duration."""
+    sys.stdout.flush()
+    saved_fd = None
+    try:
+        saved_fd = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:
+        saved_fd = None
+    saved_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+        except Exception:
+            pass
+        sys.stdout = saved_stdout
+        if saved_fd is not None:
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+
+
+# ---------------------------------------------------------------------------------------------
+# error reporting
+# ---------------------------------------------------------------------------------------------
+
+
+def _exc_chain(exc):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _system_dirs():
+    dirs = []
+    for name in ("dagster", "dagster_shared", "dagster_pipes"):
+        mod = sys.modules.get(name)
+        if mod is not None and getattr(mod, "__file__", None):
+            dirs.append(os.path.dirname(os.path.abspath(mod.__file__)) + os.sep)
+    dirs.append(os.path.dirname(os.path.abspath(contextlib.__file__)) + os.sep + "importlib" + os.sep)
+    dirs.append(os.path.abspath(contextlib.__file__))
+    dirs.append(os.path.abspath(__file__))
+    return dirs
+
+
+def _is_system_frame(filename, system_dirs):
+    if filename.startswith("<frozen importlib") or filename.startswith("<frozen "):
+        return True
+    path = os.path.abspath(filename)
+    return any(path.startswith(d) or path == d for d in system_dirs)
+
+
+def format_traceback_tail(exc, max_lines=TRACEBACK_TAIL_LINES):
+    """The traceback of ``exc`` (no chained exceptions), without dagster/importlib frames."""
+    system_dirs = _system_dirs()
+    frames = traceback.extract_tb(exc.__traceback__)
+    # Only user frames; when there are none (e.g. a SyntaxError raised by the import machinery)
+    # the exception lines below still name the user's file.
+    user_frames = [f for f in frames if not _is_system_frame(f.filename, system_dirs)]
+    lines = []
+    if user_frames:
+        lines.append("Traceback (most recent call last):")
+        for line in traceback.format_list(user_frames):
+            lines.extend(line.rstrip("\n").split("\n"))
+    for line in traceback.format_exception_only(type(exc), exc):
+        lines.extend(line.rstrip("\n").split("\n"))
+    return "\n".join(lines[-max_lines:])
+
+
+def one_line_message(exc):
+    text = str(exc).strip().splitlines()
+    msg = text[0] if text else ""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        msg = f"{exc.msg} ({exc.filename}, line {exc.lineno})"
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+def classify(exc, phase):
+    """(kind, the exception to report) for a load failure in ``phase`` ('import' or 'build')."""
+    for e in _exc_chain(exc):
+        if isinstance(e, SyntaxError):
+            return "syntax_error", e
+    for e in _exc_chain(exc):
+        if isinstance(e, ImportError):
+            return "import_error", e
+    return ("import_error" if phase == "import" else "definitions_error"), exc
+
+
+def error_document(kind, exc):
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "error": {
+            "kind": kind,
+            "message": one_line_message(exc),
+            "traceback_tail": format_traceback_tail(exc),
+        },
+    }
+
+
+def write_json_atomic(path, doc):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1, sort_keys=False)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# loading
+# ---------------------------------------------------------------------------------------------
+
+
+def import_dagster():
+    try:
+        import dagster  # noqa: F401
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        raise LoadFailure("dagster_missing", e) from e
+    return sys.modules["dagster"]
+
+
+def import_module(module_name, working_directory):
+    import importlib
+
+    if working_directory:
+        wd = os.path.abspath(working_directory)
+        while wd in sys.path:
+            sys.path.remove(wd)
+        sys.path.insert(0, wd)
+    try:
+        return importlib.import_module(module_name)
+    except BaseException as e:  # noqa: BLE001 - user code may sys.exit()
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        kind, exc = classify(e, "import")
+        raise LoadFailure(kind, exc) from e
+
+
+def resolve_attribute(module, attribute):
+    """Which module attribute holds the definitions (mirrors Dagster's own autodiscovery)."""
+    from dagster import Definitions, RepositoryDefinition
+
+    try:
+        from dagster.components.definitions import LazyDefinitions
+    except ImportError:  # older layouts
+        from dagster._utils.test.definitions import LazyDefinitions
+
+    if attribute:
+        if not hasattr(module, attribute):
+            raise LoadFailure(
+                "no_definitions",
+                _make_exc(
+                    AttributeError,
+                    f"module '{module.__name__}' has no attribute '{attribute}'",
+                ),
+            )
+        return attribute
+    if isinstance(getattr(module, "defs", None), (Definitions, LazyDefinitions, RepositoryDefinition)):
+        return "defs"
+    from dagster._core.workspace.autodiscovery import loadable_targets_from_loaded_module
+
+    try:
+        targets = loadable_targets_from_loaded_module(module)
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        if type(e).__name__ == "DagsterInvariantViolationError" and str(e).startswith("No "):
+            raise LoadFailure("no_definitions", e) from e
+        kind, exc = classify(e, "build")
+        raise LoadFailure(kind, exc) from e
+    if len(targets) != 1:
+        raise LoadFailure(
+            "no_definitions",
+            _make_exc(
+                LookupError,
+                f"expected exactly one definitions target in '{module.__name__}', found "
+                f"{[t.attribute for t in targets]}",
+            ),
+        )
+    target = targets[0]
+    if not isinstance(target.attribute, str) or target.attribute.startswith("<<"):
+        # Dagster would synthesize a repository from loose assets (LOAD_ALL_ASSETS).
+        raise LoadFailure(
+            "no_definitions",
+            _make_exc(
+                LookupError,
+                f"no Definitions object or @definitions function found in '{module.__name__}' "
+                "(only loose assets)",
+            ),
+        )
+    return target.attribute
+
+
+def _make_exc(cls, message):
+    try:
+        raise cls(message)
+    except cls as e:
+        return e
+
+
+def build_repository(module_name, attribute, working_directory):
+    """Build the RepositoryDefinition exactly as `dg list defs` does (initialization load)."""
+    from dagster._core.definitions.definitions_load_context import (
+        DefinitionsLoadContext,
+        DefinitionsLoadType,
+    )
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    DefinitionsLoadContext.set(
+        DefinitionsLoadContext(load_type=DefinitionsLoadType.INITIALIZATION)
+    )
+    recon_repo = ReconstructableRepository.for_module(
+        module_name, attribute, working_directory=working_directory
+    )
+    try:
+        repo_def = recon_repo.get_definition()
+        # Force the lazy parts that evaluate user definitions (asset graph, job resolution),
+        # so their errors are reported as definitions errors, not as crashes of this script.
+        repo_def.asset_graph  # noqa: B018
+        repo_def.get_all_jobs()
+        return recon_repo, repo_def
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        kind, exc = classify(e, "build")
+        raise LoadFailure(kind, exc) from e
+
+
+def load_location(module_name, working_directory, attribute):
+    """Import + build. Returns (recon_repo, repo_def). Raises LoadFailure."""
+    import_dagster()
+    module = import_module(module_name, working_directory)
+    attribute = resolve_attribute(module, attribute)
+    return build_repository(module_name, attribute, working_directory)
+
+
+# ===== END SHARED LOADER =====
+
+
+MAX_WARNINGS = 20
+SAMPLE_KEYS = 5
+# Above this many (estimated) partitions we do not enumerate a non-trivial time-window cron.
+MAX_ENUMERATED_PARTITIONS = 20000
+
+
+# ---------------------------------------------------------------------------------------------
+# manifest
+# ---------------------------------------------------------------------------------------------
+
+
+def _rel_file(path, project_root):
+    if not path:
+        return None
+    ap = os.path.abspath(path)
+    for root in (os.path.abspath(project_root), os.path.realpath(project_root)):
+        for candidate in (ap, os.path.realpath(ap)):
+            try:
+                if os.path.commonpath([candidate, root]) == root:
+                    return os.path.relpath(candidate, root)
+            except ValueError:
+                pass
+    return ap
+
+
+def dg_source(metadata, project_root):
+    """What real `dg list defs` prints as `source` (dagster.components.list._get_source)."""
+    from pathlib import Path
+
+    try:
+        from dagster._core.definitions.metadata import CodeReferencesMetadataValue
+        from dagster._core.definitions.metadata.source_code import LocalFileCodeReference
+    except ImportError:
+        return None
+    value = (metadata or {}).get("dagster/code_references")
+    if not isinstance(value, CodeReferencesMetadataValue) or not value.code_references:
+        return None
+    root = Path(project_root)
+    for ref in value.code_references:
+        if isinstance(ref, LocalFileCodeReference):
+            src = Path(ref.source)
+            try:
+                return str(src.relative_to(root))
+            except ValueError:
+                continue
+    return None
+
+
+def compute_fn_source(node, project_root):
+    """File + line of the asset's compute function, when it has one."""
+    import inspect
+
+    try:
+        assets_def = node.assets_def
+        node_def = assets_def.node_def
+    except Exception:
+        return None
+    fn = None
+    compute_fn = getattr(node_def, "compute_fn", None)
+    if compute_fn is not None:
+        fn = getattr(compute_fn, "decorated_fn", compute_fn)
+    if fn is None or not callable(fn):
+        return None
+    try:
+        fn = inspect.unwrap(fn)
+        file = inspect.getsourcefile(fn) or inspect.getfile(fn)
+    except (TypeError, OSError):
+        return None
+    code = getattr(fn, "__code__", None)
+    line = code.co_firstlineno if code is not None else None
+    return {"file": _rel_file(file, project_root), "line": line}
+
+
+def partitions_info(partitions_def):
+    if partitions_def is None:
+        return None
+    info = {"type": type(partitions_def).__name__, "num_keys": None, "sample_keys": []}
+    try:
+        info["num_keys"], info["sample_keys"] = _partition_counts(partitions_def)
+    except Exception:
+        pass
+    return info
+
+
+def _partition_counts(pd):
+    """(num_keys or None, up to SAMPLE_KEYS first keys), never touching an instance."""
+    from dagster import (
+        DynamicPartitionsDefinition,
+        MultiPartitionsDefinition,
+        StaticPartitionsDefinition,
+        TimeWindowPartitionsDefinition,
+    )
+
+    if isinstance(pd, DynamicPartitionsDefinition):
+        return None, []
+    if isinstance(pd, StaticPartitionsDefinition):
+        keys = pd.get_partition_keys()
+        return len(keys), list(keys[:SAMPLE_KEYS])
+    if isinstance(pd, TimeWindowPartitionsDefinition):
+        return _time_window_counts(pd)
+    if isinstance(pd, MultiPartitionsDefinition):
+        total = 1
+        for dim in pd.partitions_defs:
+            n, _ = _partition_counts(dim.partitions_def)
+            if n is None:
+                return None, []
+            total *= n
+        samples = []
+        if total <= MAX_ENUMERATED_PARTITIONS:
+            samples = [str(k) for k in pd.get_partition_keys()[:SAMPLE_KEYS]]
+        return total, samples
+    # Unknown (custom) partitions definition: may need an instance; best effort.
+    keys = pd.get_partition_keys()
+    return len(keys), [str(k) for k in keys[:SAMPLE_KEYS]]
+
+
+def _time_window_counts(pd):
+    samples = []
+    key = pd.get_first_partition_key()
+    while key is not None and len(samples) < SAMPLE_KEYS:
+        samples.append(key)
+        key = pd.get_next_partition_key(key)
+    first = pd.get_first_partition_window()
+    last = pd.get_last_partition_window()
+    if first is None or last is None:
+        return 0, samples
+    fast = False
+    try:
+        from dagster._utils.cronstring import get_fixed_minute_interval
+
+        fast = bool(pd.is_basic_daily) or (
+            bool(get_fixed_minute_interval(pd.cron_schedule)) and not getattr(pd, "exclusions", None)
+        )
+    except Exception:
+        fast = False
+    if not fast:
+        span = last.end.timestamp() - first.start.timestamp()
+        width = max(first.end.timestamp() - first.start.timestamp(), 1.0)
+        # Crons with irregular spacing: the estimate may be off, so leave generous headroom.
+        if span / width > MAX_ENUMERATED_PARTITIONS:
+            return None, samples
+    return pd.get_num_partitions(), samples
+
+
+def automation_condition_info(condition):
+    if condition is None:
+        return None
+    from dagster._core.definitions.declarative_automation.serialized_objects import (
+        get_expanded_label,
+    )
+
+    snapshot = condition.get_snapshot()
+    return {
+        "label": snapshot.node_snapshot.label,
+        "expanded_label": list(get_expanded_label(snapshot)),
+    }
+
+
+def _keyparts(key):
+    return list(key.path)
+
+
+def build_manifest(repo_def, args, extraction_seconds, caught_warnings):
+    import dagster
+    from dagster._config.pythonic_config.resource import get_resource_type_name
+    from dagster._core.definitions.assets.job.asset_job import is_reserved_asset_job_name
+
+    project_root = args.project_root
+    asset_graph = repo_def.asset_graph
+
+    assets = []
+    for key in sorted(asset_graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = asset_graph.get(key)
+        assets.append(
+            {
+                "key": _keyparts(key),
+                "deps": sorted(
+                    (_keyparts(k) for k in node.parent_keys), key=lambda p: "/".join(p)
+                ),
+                "group_name": node.group_name,
+                "kinds": sorted(node.kinds),
+                "owners": list(node.owners),
+                "tags": {
+                    k: v for k, v in sorted(node.tags.items()) if not k.startswith("dagster/kind")
+                },
+                "description": node.description,
+                "is_executable": bool(node.is_executable),
+                "partitions": partitions_info(node.partitions_def),
+                "automation_condition": automation_condition_info(node.automation_condition),
+                "code_version": node.code_version,
+                "source": compute_fn_source(node, project_root) if node.is_executable else None,
+                "dg_source": dg_source(node.metadata, project_root),
+            }
+        )
+
+    checks = []
+    for check_key in sorted(
+        asset_graph.asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)
+    ):
+        node = asset_graph.get(check_key)
+        checks.append(
+            {
+                "asset_key": _keyparts(check_key.asset_key),
+                "name": check_key.name,
+                "additional_deps": sorted(
+                    (_keyparts(k) for k in node.parent_entity_keys), key=lambda p: "/".join(p)
+                ),
+                "description": node.description,
+                "blocking": bool(getattr(node, "blocking", False)),
+                "dg_source": dg_source(node.metadata, project_root),
+            }
+        )
+
+    jobs = []
+    for job in repo_def.get_all_jobs():
+        if is_reserved_asset_job_name(job.name):
+            continue
+        try:
+            asset_keys = sorted(
+                (_keyparts(k) for k in job.asset_layer.selected_asset_keys),
+                key=lambda p: "/".join(p),
+            )
+        except Exception:
+            asset_keys = []
+        jobs.append(
+            {
+                "name": job.name,
+                "description": job.description,
+                "asset_keys": asset_keys,
+                "dg_source": dg_source(job.metadata, project_root),
+            }
+        )
+
+    schedules = []
+    for schedule in repo_def.schedule_defs:
+        cron = schedule.cron_schedule
+        try:
+            job_name = schedule.job_name
+        except Exception:
+            job_name = None
+        schedules.append(
+            {
+                "name": schedule.name,
+                "cron_schedule": cron if isinstance(cron, str) else ", ".join(cron),
+                "job_name": job_name,
+                "dg_source": dg_source(schedule.metadata, project_root),
+            }
+        )
+
+    sensors = []
+    for sensor in repo_def.sensor_defs:
+        job_names = []
+        try:
+            for target in sensor.targets:
+                name = getattr(target, "job_name", None)
+                if name and name not in job_names:
+                    job_names.append(name)
+        except Exception:
+            pass
+        sensors.append(
+            {
+                "name": sensor.name,
+                "job_names": job_names,
+                "dg_source": dg_source(sensor.metadata, project_root),
+            }
+        )
+
+    resources = [
+        {"name": name, "type": get_resource_type_name(resource)}
+        for name, resource in repo_def.get_top_level_resources().items()
+    ]
+
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "location": {
+            "name": args.location_name,
+            "module": args.module,
+            "python_executable": sys.executable,
+            "python_version": ".".join(str(p) for p in sys.version_info[:3]),
+            "dagster_version": dagster.__version__,
+            "extraction_seconds": round(extraction_seconds, 4),
+            "warnings": format_warnings(caught_warnings, project_root),
+        },
+        "assets": assets,
+        "asset_checks": checks,
+        "jobs": jobs,
+        "schedules": schedules,
+        "sensors": sensors,
+        "resources": resources,
+    }
+
+
+def format_warnings(caught, project_root):
+    out = []
+    for w in caught:
+        text = f"{w.category.__name__}: {str(w.message).strip()}"
+        if w.filename:
+            text = f"{_rel_file(w.filename, project_root)}:{w.lineno}: {text}"
+        if text not in out:
+            out.append(text)
+        if len(out) >= MAX_WARNINGS:
+            break
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# main
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="dg-rs: write the manifest of one code location")
+    p.add_argument("--module", required=True)
+    p.add_argument("--working-directory", required=True)
+    p.add_argument("--location-name", required=True)
+    p.add_argument("--project-root", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--attribute", default=None)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    args.output = os.path.abspath(args.output)
+    args.project_root = os.path.abspath(args.project_root)
+    args.working_directory = os.path.abspath(args.working_directory)
+
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            with stdout_to_stderr():
+                _recon, repo_def = load_location(
+                    args.module, args.working_directory, args.attribute
+                )
+                # Everything below may still run user code lazily (jobs are resolved, resource
+                # factories inspected), so keep stdout protected.
+                extraction_seconds = time.perf_counter() - started
+                manifest = build_manifest(repo_def, args, extraction_seconds, caught)
+        except LoadFailure as failure:
+            write_json_atomic(args.output, error_document(failure.kind, failure.exc))
+            return EXIT_LOAD_FAILURE
+    write_json_atomic(args.output, manifest)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
