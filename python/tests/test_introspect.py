@@ -594,17 +594,5 @@ class IntrospectFeatureTests(TempDirMixin, unittest.TestCase):
         )
 
 
-class SharedLoaderTests(unittest.TestCase):
-    def test_shared_loader_block_is_identical(self):
-        def block(path):
-            with open(path) as f:
-                text = f.read()
-            start = text.index("# ===== BEGIN SHARED LOADER")
-            end = text.index("# ===== END SHARED LOADER =====")
-            return text[start:end]
-
-        self.assertEqual(block(INTROSPECT), block(RUN_STEP))
-
-
 if __name__ == "__main__":
     unittest.main()

@@ -105,7 +105,7 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
             let line = match r.action {
                 SyncAction::UpToDate => format!("{}: up to date (Python {python})", r.project),
                 action => format!(
-                    "{}: {} {} in {:.1} s with {:?}; {}",
+                    "{}: {} {} in {:.1} s with {}; {}",
                     r.project,
                     match action {
                         SyncAction::Created => "created",
