@@ -7,8 +7,11 @@
 
 pub mod key;
 mod merge;
+pub mod synthetic;
+pub mod validate;
 
 pub use key::AssetKey;
+pub use validate::{Diagnostic, Severity, validate};
 
 use crate::manifest::schema::{AssetDef, Manifest};
 use petgraph::Direction;
