@@ -7,6 +7,7 @@
 
 pub mod key;
 mod merge;
+pub mod selection;
 pub mod synthetic;
 pub mod validate;
 
