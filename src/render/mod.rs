@@ -3,6 +3,7 @@
 //! diagnostics and progress to stderr, and `--json` output is never mixed with human text.
 
 pub mod defs;
+pub mod graph;
 pub mod progress;
 pub mod table;
 

@@ -1,0 +1,201 @@
+//! Deterministic synthetic workspaces for scale tests and benchmarks.
+//!
+//! The shape imitates real projects: chains of assets with some fan-in inside a location,
+//! a few dependencies on assets of lower-numbered locations (so the whole workspace is a
+//! DAG), each such dependency listed as the non-executable stub real Dagster emits, plus
+//! groups, kinds, tags, owners, one job and one schedule per location.
+
+use crate::manifest::schema::{
+    AssetDef, JobDef, KeyParts, LocationInfo, MANIFEST_VERSION, Manifest, ScheduleDef,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+const KINDS: [&str; 5] = ["python", "dbt", "duckdb", "snowflake", "pandas"];
+const TIERS: [&str; 3] = ["bronze", "silver", "gold"];
+
+/// A tiny linear congruential generator: enough for reproducible shapes, no dependency.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+
+    /// Uniform-ish in `0..n` (`n > 0`).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// The name of location `i` (`loc-007`).
+pub fn location_name(i: usize) -> String {
+    format!("loc-{i:03}")
+}
+
+/// The key of asset `j` of location `i` (`loc_007/asset_0042`).
+pub fn asset_key(i: usize, j: usize) -> KeyParts {
+    vec![format!("loc_{i:03}"), format!("asset_{j:04}")]
+}
+
+/// `locations` manifests of `assets_per_location` executable assets each; every location but
+/// the first gets up to `cross_edges_per_location` dependencies on earlier locations.
+pub fn synthetic_workspace(
+    locations: usize,
+    assets_per_location: usize,
+    cross_edges_per_location: usize,
+    seed: u64,
+) -> Vec<(String, Manifest)> {
+    let mut rng = Lcg(seed ^ 0x9E37_79B9_7F4A_7C15);
+    let mut out = Vec::with_capacity(locations);
+    for i in 0..locations {
+        let mut assets: Vec<AssetDef> =
+            Vec::with_capacity(assets_per_location + cross_edges_per_location);
+        for j in 0..assets_per_location {
+            let mut deps: Vec<KeyParts> = Vec::new();
+            // Chains of ten, with occasional fan-in from further back in the location.
+            if j % 10 != 0 {
+                deps.push(asset_key(i, j - 1));
+                if rng.below(4) == 0 {
+                    deps.push(asset_key(i, rng.below(j)));
+                }
+            }
+            deps.sort();
+            deps.dedup();
+            let mut kinds = vec![KINDS[rng.below(KINDS.len())].to_owned()];
+            if rng.below(3) == 0 {
+                kinds.push("python".to_owned());
+            }
+            kinds.sort();
+            kinds.dedup();
+            let mut tags = BTreeMap::new();
+            tags.insert("tier".to_owned(), TIERS[j % TIERS.len()].to_owned());
+            if j % 7 == 0 {
+                tags.insert("pii".to_owned(), String::new());
+            }
+            let owner = if j % 2 == 0 {
+                format!("team:team_{}", i % 10)
+            } else {
+                format!("owner{}@example.com", i % 10)
+            };
+            assets.push(AssetDef {
+                key: asset_key(i, j),
+                deps,
+                group_name: Some(format!("group_{}", j / 100)),
+                kinds,
+                owners: vec![owner],
+                tags,
+                description: Some(format!("Synthetic asset {j} of location {i}.")),
+                is_executable: true,
+                partitions: None,
+                automation_condition: None,
+                code_version: None,
+                source: None,
+                dg_source: None,
+            });
+        }
+        // Dependencies on earlier locations, with the stubs Dagster lists for them.
+        let mut stubs: BTreeSet<KeyParts> = BTreeSet::new();
+        if i > 0 && assets_per_location > 0 {
+            for _ in 0..cross_edges_per_location {
+                let upstream = asset_key(rng.below(i), rng.below(assets_per_location));
+                let downstream = rng.below(assets_per_location);
+                let deps = &mut assets[downstream].deps;
+                if !deps.contains(&upstream) {
+                    deps.push(upstream.clone());
+                    deps.sort();
+                }
+                stubs.insert(upstream);
+            }
+        }
+        for key in stubs {
+            assets.push(AssetDef {
+                key,
+                deps: vec![],
+                group_name: Some("default".to_owned()),
+                kinds: vec![],
+                owners: vec![],
+                tags: BTreeMap::new(),
+                description: None,
+                is_executable: false,
+                partitions: None,
+                automation_condition: None,
+                code_version: None,
+                source: None,
+                dg_source: None,
+            });
+        }
+        assets.sort_by(|a, b| a.key.cmp(&b.key));
+        let name = location_name(i);
+        let job_assets: Vec<KeyParts> = (0..assets_per_location.min(100))
+            .map(|j| asset_key(i, j))
+            .collect();
+        let manifest = Manifest {
+            manifest_version: MANIFEST_VERSION,
+            location: LocationInfo {
+                name: name.clone(),
+                module: format!("loc_{i:03}.definitions"),
+                python_executable: format!("/synthetic/{name}/.venv/bin/python"),
+                python_version: "3.12.0".to_owned(),
+                dagster_version: "1.13.27".to_owned(),
+                extraction_seconds: 0.0,
+                warnings: vec![],
+            },
+            assets,
+            asset_checks: vec![],
+            jobs: vec![JobDef {
+                name: format!("loc_{i:03}_group_0_job"),
+                description: None,
+                asset_keys: job_assets,
+                dg_source: None,
+            }],
+            schedules: vec![ScheduleDef {
+                name: format!("loc_{i:03}_nightly"),
+                cron_schedule: "0 2 * * *".to_owned(),
+                job_name: Some(format!("loc_{i:03}_group_0_job")),
+                dg_source: None,
+            }],
+            sensors: vec![],
+            resources: vec![],
+        };
+        out.push((name, manifest));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::AssetGraph;
+
+    #[test]
+    fn same_seed_same_workspace() {
+        assert_eq!(
+            synthetic_workspace(3, 50, 5, 7),
+            synthetic_workspace(3, 50, 5, 7)
+        );
+        assert_ne!(
+            synthetic_workspace(3, 50, 5, 7),
+            synthetic_workspace(3, 50, 5, 8)
+        );
+    }
+
+    #[test]
+    fn stubs_point_only_at_lower_locations_and_the_graph_is_a_dag() {
+        let ws = synthetic_workspace(5, 40, 6, 1);
+        for (i, (_, manifest)) in ws.iter().enumerate() {
+            for asset in manifest.assets.iter().filter(|a| !a.is_executable) {
+                let prefix = &asset.key[0];
+                assert!(prefix.as_str() < format!("loc_{i:03}").as_str());
+            }
+        }
+        let graph = AssetGraph::build(ws);
+        assert_eq!(graph.node_count(), 5 * 40);
+        assert!(graph.topological_order().is_ok());
+        assert!(graph.edges().any(|(_, _, e)| e.cross_location));
+        assert!(graph.node_ids().all(|id| !graph.node(id).is_external()));
+    }
+}
