@@ -18,20 +18,15 @@ struct Declarations {
 }
 
 pub(super) fn merge(locations: Vec<Location>) -> AssetGraph {
-    let (graph, index, duplicate_owners) = build(&locations);
+    let (graph, duplicate_owners) = build(&locations);
     AssetGraph {
         graph,
-        index,
         locations,
         duplicate_owners,
     }
 }
 
-type Built = (
-    DiGraph<AssetNode, DepEdge>,
-    HashMap<AssetKey, NodeId>,
-    Vec<DuplicateOwner>,
-);
+type Built = (DiGraph<AssetNode, DepEdge>, Vec<DuplicateOwner>);
 
 fn build(locations: &[Location]) -> Built {
     let capacity: usize = locations.iter().map(|l| l.manifest.assets.len()).sum();
@@ -60,7 +55,6 @@ fn build(locations: &[Location]) -> Built {
     order.sort_unstable_by(|&a, &b| slots[a].0.cmp(slots[b].0));
     let mut node_of_slot = vec![NodeIndex::new(0); slots.len()];
     let mut graph: DiGraph<AssetNode, DepEdge> = DiGraph::with_capacity(slots.len(), capacity * 2);
-    let mut index = HashMap::with_capacity(slots.len());
     let mut duplicate_owners = Vec::new();
     for &slot in &order {
         let (key_parts, decls) = &slots[slot];
@@ -70,7 +64,7 @@ fn build(locations: &[Location]) -> Built {
         references.dedup();
         let node = AssetNode {
             key_string: key.to_string(),
-            key: key.clone(),
+            key,
             owner: owner_def.map(|d| d.location),
             definition: owner_def.or_else(|| decls.references.first().copied()),
             references,
@@ -83,7 +77,6 @@ fn build(locations: &[Location]) -> Built {
                 definitions: decls.executable.clone(),
             });
         }
-        index.insert(key, id);
         node_of_slot[slot] = id;
     }
 
@@ -116,7 +109,7 @@ fn build(locations: &[Location]) -> Built {
             graph.add_edge(up, down, DepEdge { cross_location });
         }
     }
-    (graph, index, duplicate_owners)
+    (graph, duplicate_owners)
 }
 
 fn intern<'a>(

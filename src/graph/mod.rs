@@ -18,7 +18,6 @@ use crate::manifest::schema::{AssetDef, Manifest};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
-use std::collections::HashMap;
 
 /// A node of the [`AssetGraph`]; ids are ordered like the keys they stand for.
 pub type NodeId = NodeIndex<u32>;
@@ -94,7 +93,6 @@ pub struct DuplicateOwner {
 #[derive(Debug, Clone)]
 pub struct AssetGraph {
     graph: DiGraph<AssetNode, DepEdge>,
-    index: HashMap<AssetKey, NodeId>,
     locations: Vec<Location>,
     duplicate_owners: Vec<DuplicateOwner>,
 }
@@ -136,7 +134,12 @@ impl AssetGraph {
     }
 
     pub fn find(&self, key: &AssetKey) -> Option<NodeId> {
-        self.index.get(key).copied()
+        // Nodes are in key order: a binary search needs no second copy of every key.
+        self.graph
+            .raw_nodes()
+            .binary_search_by(|n| n.weight.key.cmp(key))
+            .ok()
+            .map(NodeId::new)
     }
 
     /// The describing definition (see [`AssetNode::definition`]).

@@ -198,4 +198,53 @@ mod tests {
         assert!(graph.edges().any(|(_, _, e)| e.cross_location));
         assert!(graph.node_ids().all(|id| !graph.node(id).is_external()));
     }
+
+    /// The scale the design targets: 100 locations × 1,000 assets. Asserts results only.
+    #[test]
+    fn hundred_locations_of_a_thousand_assets() {
+        use crate::graph::{selection, validate};
+
+        let graph = AssetGraph::build(synthetic_workspace(100, 1000, 20, 42));
+        assert_eq!(graph.node_count(), 100_000);
+        assert_eq!(graph.locations().len(), 100);
+        assert!(validate(&graph).is_empty());
+        assert_eq!(graph.topological_order().map(|o| o.len()), Ok(100_000));
+
+        let up = selection::parse("+key:loc_099/asset_0999")
+            .unwrap()
+            .evaluate(&graph)
+            .unwrap();
+        let selected: std::collections::HashSet<_> = up.iter().copied().collect();
+        // The chain of ten within its location, and closed under "upstream of".
+        for j in 990..1000 {
+            assert!(selected.contains(&graph.find(&asset_key(99, j).into()).unwrap()));
+        }
+        for &id in &up {
+            assert!(graph.upstream(id).all(|u| selected.contains(&u)));
+        }
+
+        let down = selection::parse("key:loc_000/*+")
+            .unwrap()
+            .evaluate(&graph)
+            .unwrap();
+        let reached: std::collections::HashSet<_> = down.iter().copied().collect();
+        for &id in &down {
+            assert!(graph.downstream(id).all(|d| reached.contains(&d)));
+        }
+        // Location 0 is upstream of many others through the cross-location stubs.
+        let locations: std::collections::BTreeSet<_> =
+            down.iter().filter_map(|&id| graph.node(id).owner).collect();
+        assert!(locations.len() > 10, "{}", locations.len());
+
+        let sinks = selection::parse(r#"sinks(code_location:"loc-050")"#)
+            .unwrap()
+            .evaluate(&graph)
+            .unwrap();
+        assert!(!sinks.is_empty());
+        assert!(
+            sinks
+                .iter()
+                .all(|&id| graph.owner_name(id) == Some("loc-050"))
+        );
+    }
 }

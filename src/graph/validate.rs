@@ -149,12 +149,24 @@ fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
 }
 
 /// Finds owned keys close to a missing one: similar spelling, or the same last part under
-/// another prefix. Candidates are pre-sorted by length so each lookup only scores keys whose
-/// length can reach the threshold.
+/// another prefix. Candidates are sorted by length, and each carries a histogram of its
+/// characters: one edit changes the histogram by at most 2, so half the histogram distance
+/// bounds the edit distance from below and rules most keys out before the real comparison.
 struct TypoMatcher {
     /// (char count, node), sorted.
     by_len: Vec<(usize, NodeId)>,
+    /// `HIST` buckets per entry of `by_len`, in the same order.
+    histograms: Vec<u8>,
     by_name: HashMap<String, Vec<NodeId>>,
+}
+
+const HIST: usize = 64;
+
+fn histogram(s: &str, out: &mut [u8]) {
+    for c in s.chars() {
+        let bucket = &mut out[c as usize % HIST];
+        *bucket = bucket.saturating_add(1);
+    }
 }
 
 impl TypoMatcher {
@@ -173,38 +185,72 @@ impl TypoMatcher {
                 .push(id);
         }
         by_len.sort_unstable();
-        Self { by_len, by_name }
+        let mut histograms = vec![0u8; by_len.len() * HIST];
+        for (i, &(_, id)) in by_len.iter().enumerate() {
+            histogram(
+                &graph.node(id).key_string,
+                &mut histograms[i * HIST..(i + 1) * HIST],
+            );
+        }
+        Self {
+            by_len,
+            histograms,
+            by_name,
+        }
     }
 
+    /// The owned key with the fewest edits (optimal string alignment) from `missing`, at most
+    /// one per five characters, ties to the smaller key; else a key with the same last part.
     fn best_match(&self, graph: &AssetGraph, missing: &str) -> Option<NodeId> {
         let len = missing.chars().count();
-        // similarity ≥ t needs |len difference| ≤ (1 − t) · max(len).
-        let min = (len as f64 * TYPO_SIMILARITY).ceil() as usize;
-        let max = (len as f64 / TYPO_SIMILARITY).floor() as usize;
+        let max_edits = |longest: usize| (longest as f64 * (1.0 - TYPO_SIMILARITY) + 1e-9) as usize;
+        // |length difference| is a lower bound on the edits.
+        let min = len - max_edits(len).min(len);
         let start = self.by_len.partition_point(|&(l, _)| l < min);
-        let mut best: Option<(f64, NodeId)> = None;
-        let mut consider = |score: f64, id: NodeId| {
-            let better = match best {
-                None => true,
-                Some((s, b)) => score > s || (score == s && id < b),
-            };
-            if score >= TYPO_SIMILARITY && better {
-                best = Some((score, id));
-            }
-        };
-        for &(l, id) in &self.by_len[start..] {
-            if l > max {
+        let mut wanted = [0u8; HIST];
+        histogram(missing, &mut wanted);
+        let mut best: Option<(usize, NodeId)> = None;
+        for (i, &(l, id)) in self.by_len.iter().enumerate().skip(start) {
+            if l > len && l - len > max_edits(l) {
                 break;
             }
-            let score = strsim::normalized_damerau_levenshtein(missing, &graph.node(id).key_string);
-            consider(score, id);
+            // Only as many edits as the best so far (ties may still win on key order).
+            let allowed = best.map_or(max_edits(len.max(l)), |(d, _)| d.min(max_edits(len.max(l))));
+            if len.abs_diff(l) > allowed {
+                continue;
+            }
+            let hist = &self.histograms[i * HIST..(i + 1) * HIST];
+            let l1: usize = hist
+                .iter()
+                .zip(&wanted)
+                .map(|(a, b)| a.abs_diff(*b) as usize)
+                .sum();
+            if l1.div_ceil(2) > allowed {
+                continue;
+            }
+            let edits = strsim::osa_distance(missing, &graph.node(id).key_string);
+            if edits <= allowed && best.is_none_or(|b| (edits, id) < b) {
+                best = Some((edits, id));
+            }
+        }
+        if let Some((_, id)) = best {
+            return Some(id);
         }
         let name = missing.rsplit('/').next().unwrap_or(missing);
-        for &id in self.by_name.get(name).into_iter().flatten() {
-            consider(0.9, id);
-        }
-        best.map(|(_, id)| id)
+        self.by_name
+            .get(name)
+            .and_then(|ids| ids.iter().min().copied())
     }
+}
+
+/// 1 − (optimal string alignment distance / longer length): Damerau-Levenshtein without
+/// repeated edits of a substring, and much cheaper than strsim's unrestricted variant.
+pub(crate) fn similarity(a: &str, b: &str) -> f64 {
+    let longest = a.chars().count().max(b.chars().count());
+    if longest == 0 {
+        return 1.0;
+    }
+    1.0 - strsim::osa_distance(a, b) as f64 / longest as f64
 }
 
 fn cycles(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {

@@ -282,7 +282,7 @@ impl Ctx<'_> {
             .node_ids()
             .map(|id| {
                 let s = &self.graph.node(id).key_string;
-                (strsim::normalized_damerau_levenshtein(&wanted, s), id)
+                (crate::graph::validate::similarity(&wanted, s), id)
             })
             .filter(|(score, _)| *score >= 0.6)
             .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
