@@ -88,11 +88,11 @@ def is_system_frame(filename, system_dirs):
 
 def format_traceback_tail(exc, max_lines=TRACEBACK_TAIL_LINES):
     """The traceback of ``exc`` (no chained exceptions), without dagster/importlib frames."""
-    system_dirs = system_dirs()
+    sys_dirs = system_dirs()
     frames = traceback.extract_tb(exc.__traceback__)
     # Only user frames; when there are none (e.g. a SyntaxError raised by the import machinery)
     # the exception lines below still name the user's file.
-    user_frames = [f for f in frames if not is_system_frame(f.filename, system_dirs)]
+    user_frames = [f for f in frames if not is_system_frame(f.filename, sys_dirs)]
     lines = []
     if user_frames:
         lines.append("Traceback (most recent call last):")

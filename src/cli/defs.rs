@@ -22,7 +22,13 @@ pub struct DefsArgs {
     #[arg(short = 'a', long = "assets", value_name = "SELECTION")]
     pub assets: Option<String>,
     /// Columns of the asset table: key, group, deps, kinds, description, tags, is_executable
-    #[arg(short = 'c', long = "columns", value_delimiter = ',', value_name = "COLUMNS", conflicts_with = "json")]
+    #[arg(
+        short = 'c',
+        long = "columns",
+        value_delimiter = ',',
+        value_name = "COLUMNS",
+        conflicts_with = "json"
+    )]
     pub columns: Vec<String>,
     /// Load every location again even when its cached manifest is fresh
     #[arg(long)]
@@ -49,7 +55,13 @@ pub struct Loaded {
 }
 
 /// Loads manifests for `projects` with progress on a terminal, and merges them.
-pub fn load(settings: &Settings, ws: &Workspace, projects: &[&Project], refresh: bool, quiet: bool) -> Result<Loaded> {
+pub fn load(
+    settings: &Settings,
+    ws: &Workspace,
+    projects: &[&Project],
+    refresh: bool,
+    quiet: bool,
+) -> Result<Loaded> {
     let opts = LoadOptions { refresh };
     let results = if settings.printer.interactive() && !quiet {
         load_manifests(ws, projects, opts, &Spinners::new("loading"))?
@@ -59,6 +71,19 @@ pub fn load(settings: &Settings, ws: &Workspace, projects: &[&Project], refresh:
     let mut manifests = Vec::new();
     let mut failures = Vec::new();
     for res in results {
+        if settings.printer.verbose {
+            let what = match (&res.outcome, res.from_cache) {
+                (Ok(_), true) => "manifest from cache".to_string(),
+                (Ok(m), false) => format!(
+                    "loaded in {:.2} s (Python {}, dagster {})",
+                    res.seconds, m.location.python_version, m.location.dagster_version
+                ),
+                (Err(e), _) => format!("failed to load ({})", e.kind),
+            };
+            settings
+                .printer
+                .status(&format!("{}: {what}", res.location));
+        }
         match res.outcome {
             Ok(m) => manifests.push((res.location, m)),
             Err(e) => failures.push(e),
@@ -98,17 +123,29 @@ pub fn failures_error(failures: &[LocationError]) -> Error {
 
 /// The keys a selection picks, with caret errors on bad syntax.
 pub fn select(graph: &AssetGraph, text: &str) -> Result<BTreeSet<NodeId>> {
-    let sel = selection::parse_union(text)
-        .map_err(|e| Error::usage(format!("invalid asset selection\n{}", e.caret_display(text))))?;
-    let nodes = sel
-        .evaluate(graph)
-        .map_err(|e| Error::usage(format!("invalid asset selection\n{}", e.caret_display(text))))?;
+    let sel = selection::parse_union(text).map_err(|e| {
+        Error::usage(format!(
+            "invalid asset selection\n{}",
+            e.caret_display(text)
+        ))
+    })?;
+    let nodes = sel.evaluate(graph).map_err(|e| {
+        Error::usage(format!(
+            "invalid asset selection\n{}",
+            e.caret_display(text)
+        ))
+    })?;
     Ok(nodes.into_iter().collect())
 }
 
 /// Whether a location's asset definition is the one to list: every executable definition
 /// (so duplicate owners stay visible), and for an external key only its first declaration.
-fn listed(graph: &AssetGraph, loc: usize, index: usize, a: &crate::manifest::schema::AssetDef) -> Option<NodeId> {
+fn listed(
+    graph: &AssetGraph,
+    loc: usize,
+    index: usize,
+    a: &crate::manifest::schema::AssetDef,
+) -> Option<NodeId> {
     let id = graph.find(&crate::graph::AssetKey::from(&a.key))?;
     let node = graph.node(id);
     if a.is_executable {
@@ -139,7 +176,11 @@ pub fn run_defs(settings: &Settings, args: &DefsArgs) -> Result<()> {
     };
     let loaded = load(settings, &ws, &projects, args.refresh, args.json)?;
     let graph = &loaded.graph;
-    let selected = args.assets.as_deref().map(|s| select(graph, s)).transpose()?;
+    let selected = args
+        .assets
+        .as_deref()
+        .map(|s| select(graph, s))
+        .transpose()?;
     let mut out = DefsJson::default();
     for (li, loc) in graph.locations().iter().enumerate() {
         let m = &loc.manifest;
@@ -170,9 +211,12 @@ pub fn run_defs(settings: &Settings, args: &DefsArgs) -> Result<()> {
         // As real dg: a selection lists only assets and their checks.
         if selected.is_none() {
             out.jobs.extend(m.jobs.iter().map(|j| r::job(j, name)));
-            out.resources.extend(m.resources.iter().map(|x| r::resource(x, name)));
-            out.schedules.extend(m.schedules.iter().map(|x| r::schedule(x, name)));
-            out.sensors.extend(m.sensors.iter().map(|x| r::sensor(x, name)));
+            out.resources
+                .extend(m.resources.iter().map(|x| r::resource(x, name)));
+            out.schedules
+                .extend(m.schedules.iter().map(|x| r::schedule(x, name)));
+            out.sensors
+                .extend(m.sensors.iter().map(|x| r::sensor(x, name)));
         }
     }
     out.sort();
@@ -182,7 +226,9 @@ pub fn run_defs(settings: &Settings, args: &DefsArgs) -> Result<()> {
         let text = r::tables(&out, &columns);
         if text.is_empty() {
             if loaded.failures.is_empty() {
-                settings.printer.out("No definitions are defined for this workspace.");
+                settings
+                    .printer
+                    .out("No definitions are defined for this workspace.");
             }
         } else {
             settings.printer.out(&text);
@@ -220,7 +266,11 @@ pub fn run_assets(settings: &Settings, args: &AssetsArgs) -> Result<()> {
     let projects: Vec<&Project> = ws.projects.iter().collect();
     let loaded = load(settings, &ws, &projects, args.refresh, args.json)?;
     let graph = &loaded.graph;
-    let selected = args.select.as_deref().map(|s| select(graph, s)).transpose()?;
+    let selected = args
+        .select
+        .as_deref()
+        .map(|s| select(graph, s))
+        .transpose()?;
     let mut rows = Vec::new();
     for id in graph.node_ids() {
         let node = graph.node(id);
@@ -264,7 +314,9 @@ pub fn run_assets(settings: &Settings, args: &AssetsArgs) -> Result<()> {
             .map(|row| {
                 vec![
                     row.key.clone(),
-                    row.location.map(str::to_string).unwrap_or_else(|| "(external)".into()),
+                    row.location
+                        .map(str::to_string)
+                        .unwrap_or_else(|| "(external)".into()),
                     row.group.unwrap_or("").to_string(),
                     row.kinds.join(", "),
                     row.upstream
@@ -284,7 +336,13 @@ pub fn run_assets(settings: &Settings, args: &AssetsArgs) -> Result<()> {
             })
             .collect();
         settings.printer.out(&crate::render::table::render(
-            &["KEY", "LOCATION", "GROUP", "KINDS", "UPSTREAM (⇠ other location)"],
+            &[
+                "KEY",
+                "LOCATION",
+                "GROUP",
+                "KINDS",
+                "UPSTREAM (⇠ other location)",
+            ],
             &table,
         ));
     }

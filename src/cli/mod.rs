@@ -1,7 +1,7 @@
 //! Command-line types (clap derive) and one handler per command. Handlers only wire settings
 //! to core modules and hand results to `render`; no logic of their own beyond that.
 
-mod check;
+pub mod check;
 mod defs;
 mod list;
 mod sync;
@@ -52,9 +52,9 @@ pub enum Command {
     /// List projects and definitions of the workspace
     #[command(subcommand, visible_alias = "ls")]
     List(ListCommand),
-    /// Check the workspace's configuration (and, later, its definitions and asset graph)
-    #[command(subcommand)]
-    Check(CheckCommand),
+    /// Check the workspace: configuration, every location's definitions, and the one asset
+    /// graph across locations (unknown dependencies, duplicate owners, cycles, versions)
+    Check(check::CheckArgs),
     /// Create or update each project's virtual environment
     Sync(sync::SyncArgs),
 }
@@ -71,12 +71,6 @@ pub enum ListCommand {
     /// List every asset of the workspace with its location and upstream assets
     #[command(visible_alias = "asset")]
     Assets(defs::AssetsArgs),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum CheckCommand {
-    /// Validate every config file of the workspace and report all problems
-    Toml(JsonFlag),
 }
 
 #[derive(Debug, Args, Clone, Copy)]
@@ -129,7 +123,7 @@ where
     };
     let result = match &args.command {
         Command::List(cmd) => list::run(&settings, cmd),
-        Command::Check(cmd) => check::run(&settings, cmd),
+        Command::Check(args) => check::run(&settings, args),
         Command::Sync(args) => sync::run(&settings, args),
     };
     finish(&settings.printer, result)

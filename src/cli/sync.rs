@@ -37,9 +37,11 @@ pub fn select_projects<'w>(ws: &'w Workspace, names: &[String]) -> Result<Vec<&'
     let mut problems = Vec::new();
     for n in names {
         let n = n.trim_end_matches('/');
-        match ws.projects.iter().find(|p| {
-            p.name == n || p.code_location_name == n || p.listed_path == n
-        }) {
+        match ws
+            .projects
+            .iter()
+            .find(|p| p.name == n || p.code_location_name == n || p.listed_path == n)
+        {
             Some(p) => out.push(p),
             None => {
                 let known: Vec<&str> = ws.projects.iter().map(|p| p.name.as_str()).collect();
@@ -114,7 +116,9 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
                     },
                     crate::render::display_path(&r.venv),
                     r.seconds,
-                    r.installer.map(|i| format!("{i:?}").to_lowercase()).unwrap_or_default(),
+                    r.installer
+                        .map(|i| format!("{i:?}").to_lowercase())
+                        .unwrap_or_default(),
                     r.reason
                 ),
             };

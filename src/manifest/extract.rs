@@ -121,7 +121,10 @@ pub fn load_manifests(
             results[i] = Some(r);
         }
     }
-    Ok(results.into_iter().map(|r| r.expect("every project handled")).collect())
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every project handled"))
+        .collect())
 }
 
 fn extract_one(
@@ -136,7 +139,9 @@ fn extract_one(
     let outcome = (|| {
         // One extraction per location at a time, across processes; whoever waited may find
         // the entry the other one just wrote.
-        let _lock = cache.lock(&location).map_err(|e| plain_error(&location, &e))?;
+        let _lock = cache
+            .lock(&location)
+            .map_err(|e| plain_error(&location, &e))?;
         if !opts.refresh
             && let Some(m) = cache.get(&location, print)
         {
@@ -211,7 +216,10 @@ fn run_introspection(
                 project.interpreter.path.display()
             ),
             String::new(),
-            format!("run `dg sync {}` to create the project's environment", project.name),
+            format!(
+                "run `dg sync {}` to create the project's environment",
+                project.name
+            ),
         ));
     }
     let output = cache
@@ -260,7 +268,10 @@ fn run_introspection(
             Ok(m) if m.manifest_version == MANIFEST_VERSION => Ok(m),
             Ok(m) => Err(fail(
                 "crash",
-                format!("the manifest has version {}, expected {MANIFEST_VERSION}", m.manifest_version),
+                format!(
+                    "the manifest has version {}, expected {MANIFEST_VERSION}",
+                    m.manifest_version
+                ),
                 String::new(),
                 "this is a dg-rs bug: please report it".into(),
             )),
@@ -291,7 +302,12 @@ fn run_introspection(
                         ),
                         _ => "fix the error in the location's code shown above".into(),
                     };
-                    Err(fail(&f.error.kind, f.error.message, f.error.traceback_tail, hint))
+                    Err(fail(
+                        &f.error.kind,
+                        f.error.message,
+                        f.error.traceback_tail,
+                        hint,
+                    ))
                 }
                 None => Err(fail(
                     "crash",

@@ -89,7 +89,9 @@ pub fn venv_dir(project: &Project) -> Result<PathBuf> {
         InterpreterSource::Venv => Ok(project.venv_dir()),
         InterpreterSource::Dotenv => {
             let py = &project.interpreter.path;
-            let bin = py.parent().filter(|b| b.file_name().is_some_and(|n| n == "bin"));
+            let bin = py
+                .parent()
+                .filter(|b| b.file_name().is_some_and(|n| n == "bin"));
             match bin.and_then(Path::parent) {
                 Some(venv) if !py.exists() || venv.join("pyvenv.cfg").is_file() => {
                     Ok(venv.to_path_buf())
@@ -110,7 +112,13 @@ pub fn venv_dir(project: &Project) -> Result<PathBuf> {
 fn stamp_key(project: &Project, request: &PythonRequest, opts: &SyncOptions) -> String {
     let mut h = blake3::Hasher::new();
     h.update(BUILDER_VERSION.as_bytes());
-    for name in ["pyproject.toml", "uv.lock", "setup.py", "setup.cfg", "requirements.txt"] {
+    for name in [
+        "pyproject.toml",
+        "uv.lock",
+        "setup.py",
+        "setup.cfg",
+        "requirements.txt",
+    ] {
         h.update(name.as_bytes());
         if let Ok(bytes) = std::fs::read(project.root.join(name)) {
             h.update(&bytes);
@@ -234,7 +242,11 @@ pub fn sync_project(project: &Project, opts: &SyncOptions) -> Result<SyncReport>
     if !opts.no_dev {
         install = install.args(project.dev_dependencies.iter());
     }
-    run_step(&project.name, "install the project and its dependencies", &install)?;
+    run_step(
+        &project.name,
+        "install the project and its dependencies",
+        &install,
+    )?;
 
     let stamp = Stamp {
         key,

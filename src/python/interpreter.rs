@@ -71,7 +71,13 @@ pub fn find_all() -> Vec<FoundPython> {
     // PATH: python3.X, python3, python (shims and system Pythons; asked for their version).
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
-            for name in ["python3.13", "python3.12", "python3.11", "python3.10", "python3"] {
+            for name in [
+                "python3.13",
+                "python3.12",
+                "python3.11",
+                "python3.10",
+                "python3",
+            ] {
                 let p = dir.join(name);
                 if p.is_file() {
                     push(p, "PATH", None);
@@ -172,10 +178,16 @@ pub fn parse_specifiers(spec: &str) -> Result<VersionSpecifiers> {
 
 /// Chooses the newest interpreter satisfying `request` and, when given, `requires_python`.
 /// Returns the choice and a sentence saying why, or an error listing what was found.
-pub fn choose(request: &PythonRequest, requires_python: Option<&str>) -> Result<(FoundPython, String)> {
+pub fn choose(
+    request: &PythonRequest,
+    requires_python: Option<&str>,
+) -> Result<(FoundPython, String)> {
     if let PythonRequest::Path(p) = request {
         let version = query_version(p).ok_or_else(|| {
-            Error::usage(format!("the requested interpreter {} does not run", p.display()))
+            Error::usage(format!(
+                "the requested interpreter {} does not run",
+                p.display()
+            ))
         })?;
         let why = format!("{} was requested by path", p.display());
         return Ok((
@@ -194,7 +206,9 @@ pub fn choose(request: &PythonRequest, requires_python: Option<&str>) -> Result<
     let all = find_all();
     for candidate in &all {
         if request.matches(&candidate.version)?
-            && extra.as_ref().is_none_or(|s| s.contains(&candidate.version))
+            && extra
+                .as_ref()
+                .is_none_or(|s| s.contains(&candidate.version))
         {
             let why = format!(
                 "newest interpreter matching {} (found via {})",
@@ -240,7 +254,9 @@ mod tests {
     #[test]
     fn bad_specifiers_are_usage_errors() {
         let s = PythonRequest::Specifiers(">=three".into());
-        let err = s.matches(&Version::from_str("3.11.7").unwrap()).unwrap_err();
+        let err = s
+            .matches(&Version::from_str("3.11.7").unwrap())
+            .unwrap_err();
         assert!(err.to_string().contains("invalid requires-python"));
     }
 }

@@ -108,3 +108,86 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The fixture workspace's real environments (data-engineering: Python 3.11 + dagster
+/// 1.12.x; data-science: Python 3.12 + dagster 1.13.x), built once per machine by the
+/// product's own builder (`dg sync`) and reused by every test. Never skipped: if they cannot
+/// be made, every test that needs them fails with the builder's error.
+pub struct FixtureEnvs {
+    pub data_engineering: PathBuf,
+    pub data_science: PathBuf,
+}
+
+static ENVS: std::sync::OnceLock<Result<FixtureEnvs, String>> = std::sync::OnceLock::new();
+
+pub fn fixture_envs() -> &'static FixtureEnvs {
+    let envs = ENVS.get_or_init(|| {
+        let ws = fixtures_dir().join("workspace");
+        // Test processes (cargo test binaries, nextest) may race: one builds, others wait.
+        let lock_path = repo_root().join("target").join("dg-rs-fixture-envs.lock");
+        std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
+        let lock = std::fs::File::create(&lock_path).unwrap();
+        lock.lock().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dg"))
+            .args(["--color", "never", "sync"])
+            .current_dir(&ws)
+            .output()
+            .expect("run dg sync");
+        let _ = lock.unlock();
+        if !out.status.success() {
+            return Err(format!(
+                "`dg sync` could not build the fixture environments (exit {:?}):\n{}\n{}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let py = |p: &str| ws.join("projects").join(p).join(".venv/bin/python");
+        Ok(FixtureEnvs {
+            data_engineering: py("data-engineering"),
+            data_science: py("data-science"),
+        })
+    });
+    match envs {
+        Ok(e) => e,
+        Err(msg) => panic!("{msg}"),
+    }
+}
+
+impl TestContext {
+    /// The seed workspace, copied, with each project pointed at its real environment through
+    /// the `.env` key real dg honours (DG_PROJECT_PYTHON_EXECUTABLE).
+    pub fn with_envs() -> Self {
+        let envs = fixture_envs();
+        let ctx = TestContext::new("workspace");
+        ctx.write(
+            "projects/data-engineering/.env",
+            &format!(
+                "DG_PROJECT_PYTHON_EXECUTABLE={}\n",
+                envs.data_engineering.display()
+            ),
+        );
+        ctx.write(
+            "projects/data-science/.env",
+            &format!(
+                "DG_PROJECT_PYTHON_EXECUTABLE={}\n",
+                envs.data_science.display()
+            ),
+        );
+        ctx
+    }
+
+    /// Appends a line to a file of the copied workspace.
+    pub fn append(&self, rel: &str, text: &str) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.path(rel))
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+}
+
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}

@@ -4,4 +4,6 @@
 mod common;
 
 mod check_toml;
+mod list_defs;
 mod list_projects;
+mod python_scripts;

@@ -1,0 +1,442 @@
+//! `dg list defs` / `dg list assets` against real Dagster in real environments.
+
+use crate::common::{TestContext, fixture_envs, json, run};
+use serde_json::Value;
+
+fn strip_location(mut v: Value) -> Value {
+    for section in v.as_object_mut().unwrap().values_mut() {
+        for item in section.as_array_mut().unwrap() {
+            item.as_object_mut().unwrap().remove("location");
+        }
+    }
+    v
+}
+
+/// Inside each project our JSON equals real `dg list defs --json` (run in the same
+/// environment, same project), except for the added `location` field.
+#[test]
+fn project_listing_equals_real_dg_in_both_dagster_versions() {
+    let ctx = TestContext::with_envs();
+    let envs = fixture_envs();
+    for (project, python) in [
+        ("data-engineering", &envs.data_engineering),
+        ("data-science", &envs.data_science),
+    ] {
+        let dir = format!("projects/{project}");
+        let ours = run(ctx.dg_in(&dir).args(["list", "defs", "--json"]));
+        assert_eq!(ours.code, 0, "{project}: {}", ours.stderr);
+        let ours = json(&ours.stdout);
+        for item in ours["assets"].as_array().unwrap() {
+            assert_eq!(item["location"], project);
+        }
+        let real_dg = python.parent().unwrap().join("dg");
+        let real = std::process::Command::new(&real_dg)
+            .args(["list", "defs", "--json"])
+            .current_dir(ctx.path(&dir))
+            .env("DAGSTER_DG_UPDATE_CHECK_ENABLED", "0")
+            .output()
+            .expect("run real dg");
+        assert!(
+            real.status.success(),
+            "real dg failed: {}",
+            String::from_utf8_lossy(&real.stderr)
+        );
+        let real = json(&String::from_utf8_lossy(&real.stdout));
+        assert_eq!(strip_location(ours), real, "{project} differs from real dg");
+    }
+}
+
+#[test]
+fn workspace_listing_merges_locations_and_resolves_the_stub() {
+    let ctx = TestContext::with_envs();
+    let out = run(ctx.dg().args(["list", "defs", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = json(&out.stdout);
+    let assets = v["assets"].as_array().unwrap();
+    let keys: Vec<(&str, &str)> = assets
+        .iter()
+        .map(|a| {
+            (
+                a["asset_key"].as_str().unwrap(),
+                a["location"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("cleaned_orders", "data-engineering"),
+            ("data_engineering_asset", "data-engineering"),
+            ("data_science_asset", "data-science"),
+            ("raw_orders", "data-engineering"),
+            ("reports/regional_report", "data-science"),
+        ]
+    );
+    // The data-science stub (is_executable: false, group "default") is resolved to its owner.
+    let de = &assets[1];
+    assert_eq!(de["is_executable"], true);
+    assert_eq!(de["group_name"], "warehouse");
+    assert_eq!(de["dependency_keys"], serde_json::json!(["cleaned_orders"]));
+    assert_eq!(v["schedules"][0]["name"], "nightly_ingestion");
+    assert_eq!(v["schedules"][0]["cron_schedule"], "0 2 * * *");
+    assert_eq!(v["sensors"][0]["location"], "data-science");
+    assert_eq!(
+        v["resources"][0]["type"],
+        "data_engineering.defs.resources.WarehouseResource"
+    );
+    assert_eq!(
+        v["asset_checks"][0]["key"],
+        "data_engineering_asset:data_engineering_asset_not_empty"
+    );
+    // Six arrays, in real dg's order.
+    let sections: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(
+        sections,
+        [
+            "assets",
+            "asset_checks",
+            "jobs",
+            "resources",
+            "schedules",
+            "sensors"
+        ]
+    );
+}
+
+#[test]
+fn human_table_has_a_location_column_and_columns_flag() {
+    let ctx = TestContext::with_envs();
+    let out = run(ctx.dg().args(["list", "defs", "-c", "key,kinds"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let first_lines: Vec<&str> = out.stdout.lines().take(3).collect();
+    assert_eq!(first_lines[0], "Assets");
+    assert_eq!(
+        first_lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["LOCATION", "KEY", "KINDS"]
+    );
+    assert_eq!(
+        first_lines[2].split_whitespace().collect::<Vec<_>>(),
+        ["data-engineering", "cleaned_orders", "python"]
+    );
+    let bad = run(ctx.dg().args(["list", "defs", "-c", "kye"]));
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("unknown column `kye`"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn assets_selection_filters_defs_like_real_dg() {
+    let ctx = TestContext::with_envs();
+    let out = run(ctx
+        .dg()
+        .args(["list", "defs", "--json", "--assets", "group:warehouse"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = json(&out.stdout);
+    assert_eq!(v["assets"].as_array().unwrap().len(), 1);
+    assert_eq!(v["assets"][0]["asset_key"], "data_engineering_asset");
+    assert_eq!(v["asset_checks"].as_array().unwrap().len(), 1);
+    assert_eq!(v["jobs"], serde_json::json!([]));
+}
+
+fn cache_report(ctx: &TestContext) -> Vec<String> {
+    let out = run(ctx.dg().args(["list", "defs", "--json", "--verbose"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut lines: Vec<String> = out
+        .stderr
+        .lines()
+        .map(|l| {
+            if l.contains("from cache") {
+                format!("{} cached", l.split(':').next().unwrap())
+            } else if l.contains("loaded in") {
+                format!("{} loaded", l.split(':').next().unwrap())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The fingerprint covers what can change the answer, and nothing else.
+#[test]
+fn edits_re_extract_only_the_edited_location() {
+    let ctx = TestContext::with_envs();
+    let both_loaded = ["data-engineering loaded", "data-science loaded"];
+    let both_cached = ["data-engineering cached", "data-science cached"];
+    let only = |loaded: &str| {
+        let mut v = vec![
+            format!(
+                "data-engineering {}",
+                if loaded == "data-engineering" {
+                    "loaded"
+                } else {
+                    "cached"
+                }
+            ),
+            format!(
+                "data-science {}",
+                if loaded == "data-science" {
+                    "loaded"
+                } else {
+                    "cached"
+                }
+            ),
+        ];
+        v.sort();
+        v
+    };
+    assert_eq!(cache_report(&ctx), both_loaded);
+    assert_eq!(cache_report(&ctx), both_cached);
+
+    // An asset file.
+    ctx.append(
+        "projects/data-science/src/data_science/defs/assets.py",
+        "\n# edited\n",
+    );
+    assert_eq!(cache_report(&ctx), only("data-science"));
+    // pyproject.toml.
+    ctx.append("projects/data-engineering/pyproject.toml", "\n# edited\n");
+    assert_eq!(cache_report(&ctx), only("data-engineering"));
+    // A lock file appears.
+    ctx.write("projects/data-science/uv.lock", "version = 1\n");
+    assert_eq!(cache_report(&ctx), only("data-science"));
+    // .env changes.
+    ctx.append("projects/data-engineering/.env", "SOME_SETTING=1\n");
+    assert_eq!(cache_report(&ctx), only("data-engineering"));
+    // A YAML file under defs/ (components are defined in YAML).
+    ctx.write(
+        "projects/data-science/src/data_science/defs/notes.yaml",
+        "a: 1\n",
+    );
+    assert_eq!(cache_report(&ctx), only("data-science"));
+
+    // Nothing else does: data the assets write, README edits, caches of other tools.
+    ctx.write("projects/data-science/data/output.json", "{}");
+    ctx.write("projects/data-engineering/README.md", "# notes\n");
+    ctx.write("projects/data-engineering/.pytest_cache/x.py", "");
+    assert_eq!(cache_report(&ctx), both_cached);
+
+    // --refresh forces extraction.
+    let out = run(ctx
+        .dg()
+        .args(["list", "defs", "--json", "--verbose", "--refresh"]));
+    assert_eq!(out.stderr.matches("loaded in").count(), 2, "{}", out.stderr);
+}
+
+#[test]
+fn corrupt_cache_entries_are_rebuilt() {
+    let ctx = TestContext::with_envs();
+    let first = run(ctx.dg().args(["list", "defs", "--json"]));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let dir = ctx.path(".dg/cache/manifests");
+    let mut corrupted = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            std::fs::write(&p, b"{\"fingerprint\": \"tr").unwrap();
+            corrupted += 1;
+        }
+    }
+    assert_eq!(corrupted, 2);
+    let again = run(ctx.dg().args(["list", "defs", "--json", "--verbose"]));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        again.stderr.matches("loaded in").count(),
+        2,
+        "{}",
+        again.stderr
+    );
+    assert_eq!(again.stdout, first.stdout);
+    // The cache keeps itself out of version control.
+    assert_eq!(
+        std::fs::read_to_string(ctx.path(".dg/cache/.gitignore"))
+            .unwrap()
+            .lines()
+            .last(),
+        Some("*")
+    );
+}
+
+#[test]
+fn eight_parallel_cold_runs_agree_and_leave_a_valid_cache() {
+    let ctx = TestContext::with_envs();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_dg"))
+                .args(["list", "defs", "--json"])
+                .current_dir(&ctx.root)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for o in &outputs {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(o.stdout, outputs[0].stdout);
+    }
+    // The cache they left is complete and used.
+    let warm = run(ctx.dg().args(["list", "defs", "--json", "--verbose"]));
+    assert_eq!(
+        warm.stderr.matches("from cache").count(),
+        2,
+        "{}",
+        warm.stderr
+    );
+    assert_eq!(warm.stdout.as_bytes(), outputs[0].stdout.as_slice());
+}
+
+#[test]
+fn a_broken_location_is_named_and_the_others_still_list() {
+    let ctx = TestContext::with_envs();
+    ctx.write(
+        "projects/data-science/src/data_science/defs/broken.py",
+        "import dagster as dg\nimport not_a_real_module_xyz\n",
+    );
+    let out = run(ctx.dg().args(["list", "defs", "--json"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = json(&out.stdout);
+    let locations: Vec<&str> = v["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["location"].as_str().unwrap())
+        .collect();
+    assert!(!locations.is_empty() && locations.iter().all(|l| *l == "data-engineering"));
+    assert!(
+        out.stderr.contains(
+            "location `data-science` failed to load: ModuleNotFoundError: No module named 'not_a_real_module_xyz'"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("broken.py\", line 2"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("hint: fix the import"),
+        "{}",
+        out.stderr
+    );
+    // The useful tail only: no frames from dagster's own package.
+    assert!(
+        !out.stderr.contains("site-packages/dagster/"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.lines().count() < 40, "{}", out.stderr);
+}
+
+#[test]
+fn a_missing_environment_says_run_dg_sync() {
+    let ctx = TestContext::new("workspace");
+    let out = run(ctx.dg().args(["list", "defs"]));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("location `data-engineering` failed to load: the interpreter"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("run `dg sync data-engineering`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("run `dg sync data-science`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn list_assets_shows_both_locations_and_the_cross_location_edge() {
+    let ctx = TestContext::with_envs();
+    let out = run(ctx.dg().args(["list", "assets", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = json(&out.stdout);
+    let ds = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == "data_science_asset")
+        .unwrap();
+    assert_eq!(ds["location"], "data-science");
+    assert_eq!(
+        ds["upstream"],
+        serde_json::json!([{"key": "data_engineering_asset", "location": "data-engineering", "cross_location": true}])
+    );
+    let table = run(ctx.dg().args(["list", "assets"]));
+    assert!(
+        table
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("data_science_asset")
+                && l.contains("data_engineering_asset ⇠ data-engineering")),
+        "{}",
+        table.stdout
+    );
+}
+
+#[test]
+fn upstream_selection_crosses_locations() {
+    let ctx = TestContext::with_envs();
+    // From the workspace root and from inside data-science: the whole chain above.
+    for dir in [".", "projects/data-science"] {
+        let out = run(ctx.dg_in(dir).args([
+            "list",
+            "assets",
+            "--json",
+            "--select",
+            "+key:data_science_asset",
+        ]));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let keys: Vec<String> = json(&out.stdout)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} @ {}",
+                    a["key"].as_str().unwrap(),
+                    a["location"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "cleaned_orders @ data-engineering",
+                "data_engineering_asset @ data-engineering",
+                "data_science_asset @ data-science",
+                "raw_orders @ data-engineering",
+            ]
+        );
+    }
+}
+
+#[test]
+fn bad_selection_points_at_the_column() {
+    let ctx = TestContext::with_envs();
+    let out = run(ctx
+        .dg()
+        .args(["list", "assets", "--select", "group:analytics and"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("group:analytics and\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("                   ^"),
+        "{}",
+        out.stderr
+    );
+}
