@@ -3,6 +3,7 @@
 
 pub mod check;
 mod defs;
+mod graph;
 mod list;
 mod sync;
 
@@ -55,6 +56,8 @@ pub enum Command {
     /// Check the workspace: configuration, every location's definitions, and the one asset
     /// graph across locations (unknown dependencies, duplicate owners, cycles, versions)
     Check(check::CheckArgs),
+    /// Export the workspace asset graph as Mermaid (default), DOT or JSON
+    Graph(graph::GraphArgs),
     /// Create or update each project's virtual environment
     Sync(sync::SyncArgs),
 }
@@ -124,6 +127,7 @@ where
     let result = match &args.command {
         Command::List(cmd) => list::run(&settings, cmd),
         Command::Check(args) => check::run(&settings, args),
+        Command::Graph(args) => graph::run(&settings, args),
         Command::Sync(args) => sync::run(&settings, args),
     };
     finish(&settings.printer, result)

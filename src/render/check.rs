@@ -41,7 +41,7 @@ pub fn human(r: &CheckReport) -> String {
     }
     let verdict = if r.ok {
         if r.warnings > 0 {
-            format!("\nAll checks passed ({} warnings).", r.warnings)
+            format!("\nAll checks passed ({}).", plural(r.warnings, "warning"))
         } else {
             "\nAll checks passed.".to_string()
         }
@@ -53,4 +53,12 @@ pub fn human(r: &CheckReport) -> String {
     };
     out.push(verdict);
     out.join("\n")
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod check;
 mod check_toml;
 mod list_defs;
 mod list_projects;
