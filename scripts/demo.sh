@@ -11,3 +11,11 @@ echo "== dg list projects"
 "$DG" --target-path "$WS" list projects
 echo "== dg check toml"
 "$DG" --target-path "$WS" check toml
+echo "== dg sync (creates each location's environment: Python 3.11 + dagster 1.12, Python 3.12 + dagster 1.13)"
+"$DG" --target-path "$WS" sync
+echo "== dg list assets (the whole workspace, one graph)"
+"$DG" --target-path "$WS" list assets
+echo "== dg check"
+"$DG" --target-path "$WS" check
+echo "== dg graph"
+"$DG" --target-path "$WS" graph

@@ -50,7 +50,13 @@ pub fn run(settings: &Settings, args: &GraphArgs) -> Result<()> {
     };
     let ws = config::discover(&settings.target)?;
     let projects: Vec<_> = ws.projects.iter().collect();
-    let loaded = load(settings, &ws, &projects, args.refresh, args.output.is_none())?;
+    let loaded = load(
+        settings,
+        &ws,
+        &projects,
+        args.refresh,
+        args.output.is_none(),
+    )?;
     let only: Option<Vec<_>> = args
         .select
         .as_deref()

@@ -29,7 +29,11 @@ fn the_clean_fixture_passes() {
     let ctx = TestContext::with_envs();
     let out = run(ctx.dg().arg("check"));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.ends_with("All checks passed.\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("All checks passed.\n"),
+        "{}",
+        out.stdout
+    );
     let lines: Vec<Vec<&str>> = out
         .stdout
         .lines()
@@ -52,8 +56,16 @@ fn a_misspelled_upstream_key_fails_and_names_both_locations() {
     misspelled(&ctx);
     let out = run(ctx.dg().arg("check"));
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("error[unknown-dependency]"), "{}", out.stdout);
-    assert!(out.stdout.contains("data_engineering_assett"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("error[unknown-dependency]"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("data_engineering_assett"),
+        "{}",
+        out.stdout
+    );
     assert!(
         out.stdout.contains("did you mean `data_engineering_asset`"),
         "{}",
@@ -61,7 +73,11 @@ fn a_misspelled_upstream_key_fails_and_names_both_locations() {
     );
     assert!(out.stdout.contains("data-science"), "{}", out.stdout);
     assert!(out.stdout.contains("data-engineering"), "{}", out.stdout);
-    assert!(out.stdout.contains("src/data_science/defs/assets.py:"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("src/data_science/defs/assets.py:"),
+        "{}",
+        out.stdout
+    );
     let v = json(&run(ctx.dg().args(["check", "--json"])).stdout);
     assert_eq!(v["ok"], false);
     assert_eq!(v["problems"][0]["code"], "unknown-dependency");
@@ -117,17 +133,31 @@ fn graph_exports_show_locations_and_the_cross_location_edge() {
     let ctx = TestContext::with_envs();
     let mermaid = run(ctx.dg().arg("graph"));
     assert_eq!(mermaid.code, 0, "{}", mermaid.stderr);
-    assert!(mermaid.stdout.starts_with("flowchart LR\n"), "{}", mermaid.stdout);
-    assert!(mermaid.stdout.contains("subgraph loc_data_engineering[\"data-engineering\"]"));
+    assert!(
+        mermaid.stdout.starts_with("flowchart LR\n"),
+        "{}",
+        mermaid.stdout
+    );
+    assert!(
+        mermaid
+            .stdout
+            .contains("subgraph loc_data_engineering[\"data-engineering\"]")
+    );
     // The cross-location edge is dotted, in-location edges solid.
-    assert!(mermaid
-        .stdout
-        .contains("a_data_engineering_asset -.-> a_data_science_asset"));
+    assert!(
+        mermaid
+            .stdout
+            .contains("a_data_engineering_asset -.-> a_data_science_asset")
+    );
     assert!(mermaid.stdout.contains("a_raw_orders --> a_cleaned_orders"));
 
-    let out = run(ctx
-        .dg()
-        .args(["graph", "--select", "+key:data_science_asset", "--output", "g.json"]));
+    let out = run(ctx.dg().args([
+        "graph",
+        "--select",
+        "+key:data_science_asset",
+        "--output",
+        "g.json",
+    ]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v = json(&std::fs::read_to_string(ctx.path("g.json")).unwrap());
     let nodes: Vec<&str> = v["nodes"]
@@ -149,7 +179,11 @@ fn graph_exports_show_locations_and_the_cross_location_edge() {
 
     let dot = run(ctx.dg().args(["graph", "--output", "g.dot"]));
     assert_eq!(dot.code, 0);
-    assert!(std::fs::read_to_string(ctx.path("g.dot")).unwrap().starts_with("digraph"));
+    assert!(
+        std::fs::read_to_string(ctx.path("g.dot"))
+            .unwrap()
+            .starts_with("digraph")
+    );
     let bad = run(ctx.dg().args(["graph", "--output", "g.png"]));
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("--format"), "{}", bad.stderr);

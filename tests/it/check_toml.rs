@@ -97,3 +97,19 @@ fn check_toml_json_lists_files_or_problems() {
     assert_eq!(v["problems"][0]["column"], 1);
     assert_eq!(out.stderr, "", "JSON mode keeps stderr clean");
 }
+
+/// dg.toml.example documents every key; it must stay a valid workspace file.
+#[test]
+fn the_documented_example_is_a_valid_workspace_file() {
+    let ctx = TestContext::new("workspace");
+    let example =
+        std::fs::read_to_string(crate::common::repo_root().join("dg.toml.example")).unwrap();
+    ctx.write("dg.toml", &example);
+    let out = run(ctx.dg().args(["check", "toml"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("All 3 config files are valid"),
+        "{}",
+        out.stdout
+    );
+}
