@@ -263,9 +263,14 @@ def build_repository(module_name, attribute, working_directory):
         raise LoadFailure(kind, exc) from e
 
 
-def load_location(module_name, working_directory, attribute):
-    """Import + build. Returns (recon_repo, repo_def). Raises LoadFailure."""
+def load_location(module_name, working_directory, attribute, after_dagster_import=None):
+    """Import + build. Returns (recon_repo, repo_def). Raises LoadFailure.
+
+    ``after_dagster_import`` runs once dagster is imported and before user code is.
+    """
     import_dagster()
+    if after_dagster_import is not None:
+        after_dagster_import()
     module = import_module(module_name, working_directory)
     attribute = resolve_attribute(module, attribute)
     return build_repository(module_name, attribute, working_directory)
