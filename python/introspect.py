@@ -372,6 +372,56 @@ def skip_component_type_catalogue():
     load_defs.get_library_json_enriched_defs = without_catalogue
 
 
+def defer_dagster_test_utilities():
+    """Keep ``dagster._utils.test``'s package ``__init__`` from running unless it is used.
+
+    Loading any code location goes through ``def_from_pointer``, which imports
+    ``dagster._utils.test.definitions`` only to name one class; the package ``__init__`` around
+    it imports Dagster's whole storage layer (SQLAlchemy, Alembic), about 0.5 s per location
+    on a 2-core machine. The submodule does not need its package's ``__init__``. So the
+    package is registered as a stand-in whose submodules load from the real folder, and whose
+    real ``__init__`` runs the first time anything asks the package itself for an attribute.
+    Guarded: if the layout differs, nothing changes.
+    """
+    import importlib.util
+    import types
+
+    name = "dagster._utils.test"
+    if name in sys.modules:
+        return
+    try:
+        spec = importlib.util.find_spec(name)
+    except Exception:  # noqa: BLE001 - keep Dagster's behaviour
+        return
+    if spec is None or not spec.submodule_search_locations or spec.loader is None:
+        return
+
+    class DeferredPackage(types.ModuleType):
+        def __getattr__(self, attr):
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            # First real use: run the package's own __init__ in place, then stop deferring.
+            self.__class__ = types.ModuleType
+            spec.loader.exec_module(self)
+            return getattr(self, attr)
+
+    module = DeferredPackage(name)
+    module.__spec__ = spec
+    module.__path__ = list(spec.submodule_search_locations)
+    module.__file__ = spec.origin
+    module.__package__ = name
+    module.__loader__ = spec.loader
+    sys.modules[name] = module
+    parent = sys.modules.get("dagster._utils")
+    if parent is not None:
+        parent.test = module
+
+
+def prepare_dagster():
+    skip_component_type_catalogue()
+    defer_dagster_test_utilities()
+
+
 def main(argv=None):
     args = parse_args(argv)
     args.output = os.path.abspath(args.output)
@@ -387,7 +437,7 @@ def main(argv=None):
                     args.module,
                     args.working_directory,
                     args.attribute,
-                    after_dagster_import=skip_component_type_catalogue,
+                    after_dagster_import=prepare_dagster,
                 )
                 # Everything below may still run user code lazily (jobs are resolved, resource
                 # factories inspected), so keep stdout protected.

@@ -594,5 +594,42 @@ class IntrospectFeatureTests(TempDirMixin, unittest.TestCase):
         )
 
 
+class FastPathTests(unittest.TestCase):
+    """The two load-time shortcuts keep Dagster's behaviour for anything that needs it."""
+
+    def run_python(self, code):
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=os.path.dirname(INTROSPECT),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def test_deferred_test_package_loads_its_init_when_used(self):
+        out = self.run_python(
+            "import sys, dagster, introspect\n"
+            "introspect.defer_dagster_test_utilities()\n"
+            "import dagster._utils.test.definitions as d\n"
+            "print('storage' , 'sqlalchemy' in sys.modules)\n"
+            "from dagster._utils.test import wrap_op_in_graph_and_execute\n"
+            "print('used', callable(wrap_op_in_graph_and_execute))\n"
+        )
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("storage False", out.stdout)
+        self.assertIn("used True", out.stdout)
+
+    def test_catalogue_builder_keeps_the_component_tree(self):
+        out = self.run_python(
+            "import introspect\n"
+            "introspect.skip_component_type_catalogue()\n"
+            "from dagster.components.core import load_defs\n"
+            "d = load_defs.get_library_json_enriched_defs(None)\n"
+            "print(type(d).__name__, dict(d.metadata or {}))\n"
+        )
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("Definitions {}", out.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
