@@ -440,3 +440,48 @@ fn bad_selection_points_at_the_column() {
         out.stderr
     );
 }
+
+#[test]
+fn a_location_that_hangs_is_stopped_at_the_timeout() {
+    let ctx = TestContext::with_envs();
+    ctx.write(
+        "projects/data-science/src/data_science/defs/slow.py",
+        "import time\ntime.sleep(600)\n",
+    );
+    let out = run(ctx
+        .dg()
+        .args(["list", "defs", "--json"])
+        .env("DG_RS_LOAD_TIMEOUT", "8"));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "location `data-science` failed to load: loading the location took longer than 8 s"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("DG_RS_LOAD_TIMEOUT"), "{}", out.stderr);
+    // The other location still lists.
+    assert!(json(&out.stdout)["assets"].as_array().unwrap().len() >= 3);
+}
+
+#[test]
+fn a_syntax_error_names_the_file_and_line() {
+    let ctx = TestContext::with_envs();
+    ctx.write(
+        "projects/data-engineering/src/data_engineering/defs/typo.py",
+        "import dagster as dg\n\ndef broken(:\n    pass\n",
+    );
+    let out = run(ctx.dg().args(["list", "defs"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("location `data-engineering` failed to load: SyntaxError"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("typo.py"), "{}", out.stderr);
+    assert!(out.stderr.contains("line 3"), "{}", out.stderr);
+    // data-science still lists, in the table on stdout.
+    assert!(out.stdout.contains("data_science_asset"), "{}", out.stdout);
+}

@@ -205,3 +205,18 @@ fn output_equals_real_dg_list_projects() {
         );
     }
 }
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let ctx = TestContext::empty();
+    // The harness sets NO_COLOR: plain text by default.
+    let plain = run(ctx.dg().args(["list", "projects"]));
+    assert!(!plain.stderr.contains('\u{1b}'), "{:?}", plain.stderr);
+    let forced = run(ctx.dg().args(["--color", "always", "list", "projects"]));
+    assert!(forced.stderr.contains("\u{1b}[31m"), "{:?}", forced.stderr);
+    let never = run(ctx
+        .dg()
+        .env_remove("NO_COLOR")
+        .args(["--color", "never", "list", "projects"]));
+    assert!(!never.stderr.contains('\u{1b}'), "{:?}", never.stderr);
+}
