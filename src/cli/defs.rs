@@ -95,26 +95,53 @@ pub fn load(
     })
 }
 
-/// Every failed location as one problem each; exit 1 (the others were still listed).
+/// Every failed location as one problem each (exit 1: the others were still listed).
+/// Locations that merely have no environment yet are named together in one problem.
 pub fn failures_error(failures: &[LocationError]) -> Error {
-    let problems = failures
+    let (missing, other): (Vec<&LocationError>, Vec<&LocationError>) = failures
         .iter()
-        .map(|f| {
-            let mut msg = format!("location `{}` failed to load: {}", f.location, f.message);
-            if !f.detail.trim().is_empty() {
-                msg.push('\n');
-                msg.push_str(
-                    &f.detail
-                        .trim_end()
-                        .lines()
-                        .map(|l| format!("    {l}"))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                );
-            }
-            Problem::new(msg).hint(f.hint.clone())
-        })
-        .collect();
+        .partition(|f| f.kind == "missing_interpreter" && f.detail.trim().is_empty());
+    let mut problems = Vec::new();
+    match missing.as_slice() {
+        [] => {}
+        [one] => problems.push(
+            Problem::new(format!(
+                "location `{}` failed to load: {}",
+                one.location, one.message
+            ))
+            .hint(one.hint.clone()),
+        ),
+        many => {
+            let names: Vec<&str> = many.iter().map(|f| f.location.as_str()).collect();
+            let shown = if names.len() > 8 {
+                format!("{}, ... ({} in all)", names[..8].join(", "), names.len())
+            } else {
+                names.join(", ")
+            };
+            problems.push(
+                Problem::new(format!(
+                    "{} locations have no Python environment yet: {shown}",
+                    names.len()
+                ))
+                .hint("run `dg sync` to create them (or `dg sync NAME...` for some)"),
+            );
+        }
+    }
+    for f in other {
+        let mut msg = format!("location `{}` failed to load: {}", f.location, f.message);
+        if !f.detail.trim().is_empty() {
+            msg.push('\n');
+            msg.push_str(
+                &f.detail
+                    .trim_end()
+                    .lines()
+                    .map(|l| format!("    {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        problems.push(Problem::new(msg).hint(f.hint.clone()));
+    }
     Error {
         kind: ErrorKind::Failed,
         problems,

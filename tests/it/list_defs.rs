@@ -339,21 +339,35 @@ fn a_missing_environment_says_run_dg_sync() {
     let out = run(ctx.dg().args(["list", "defs"]));
     assert_eq!(out.code, 1);
     assert!(
+        out.stderr.contains(
+            "error: 2 locations have no Python environment yet: data-engineering, data-science"
+        ),
+        "{}",
         out.stderr
+    );
+    assert!(out.stderr.contains("hint: run `dg sync`"), "{}", out.stderr);
+    // One missing: named with its interpreter and its own `dg sync` hint.
+    ctx.write(
+        "projects/data-science/.env",
+        &format!(
+            "DG_PROJECT_PYTHON_EXECUTABLE={}\n",
+            crate::common::fixture_envs().data_science.display()
+        ),
+    );
+    let one = run(ctx.dg().args(["list", "defs"]));
+    assert_eq!(one.code, 1);
+    assert!(
+        one.stderr
             .contains("location `data-engineering` failed to load: the interpreter"),
         "{}",
-        out.stderr
+        one.stderr
     );
     assert!(
-        out.stderr.contains("run `dg sync data-engineering`"),
+        one.stderr.contains("run `dg sync data-engineering`"),
         "{}",
-        out.stderr
+        one.stderr
     );
-    assert!(
-        out.stderr.contains("run `dg sync data-science`"),
-        "{}",
-        out.stderr
-    );
+    assert!(one.stdout.contains("data_science_asset"), "{}", one.stdout);
 }
 
 #[test]
