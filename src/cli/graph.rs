@@ -5,7 +5,7 @@ use super::Settings;
 use super::defs::{failures_error, load, select};
 use crate::config;
 use crate::error::{Error, Result};
-use crate::render::graph::{GraphFormat, render_graph};
+use crate::render::graph::{GraphFormat, write_graph};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -62,18 +62,19 @@ pub fn run(settings: &Settings, args: &GraphArgs) -> Result<()> {
         .as_deref()
         .map(|s| select(&loaded.graph, s).map(|set| set.into_iter().collect()))
         .transpose()?;
-    let mut text = render_graph(&loaded.graph, only.as_deref(), format);
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
+    let graph = &loaded.graph;
     match &args.output {
         Some(path) => {
-            crate::manifest::cache::write_atomic(path, text.as_bytes())?;
+            crate::manifest::cache::write_atomic_with(path, |w| {
+                write_graph(graph, only.as_deref(), format, w)
+            })?;
             settings
                 .printer
                 .status(&format!("wrote {}", crate::render::display_path(path)));
         }
-        None => settings.printer.out(&text),
+        None => settings
+            .printer
+            .out_with(|w| write_graph(graph, only.as_deref(), format, w)),
     }
     if loaded.failures.is_empty() {
         Ok(())

@@ -22,14 +22,31 @@ pub struct ManifestCache {
 
 /// Writes `bytes` to `path` atomically: readers see the old file or the new one, never half.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// Like [`write_atomic`], for content produced by a writer (large exports are streamed).
+pub fn write_atomic_with(
+    path: &Path,
+    produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, &e))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_data())
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        produce(&mut w)
+            .and_then(|_| w.flush())
+            .map_err(|e| Error::io("write", path, &e))?;
+    }
+    tmp.as_file()
+        .sync_data()
         .map_err(|e| Error::io("write", tmp.path(), &e))?;
     tmp.persist(path)
         .map_err(|e| Error::io("replace", path, &e.error))?;

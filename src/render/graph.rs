@@ -18,6 +18,23 @@ pub enum GraphFormat {
     Json,
 }
 
+/// Writes `graph` (or only the nodes in `only`) in `format` to `out`. JSON is streamed, so a
+/// 100k-asset export never holds the whole document in memory.
+pub fn write_graph(
+    graph: &AssetGraph,
+    only: Option<&[NodeId]>,
+    format: GraphFormat,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        GraphFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json_doc(graph, only))?;
+            out.write_all(b"\n")
+        }
+        other => out.write_all(render_graph(graph, only, other).as_bytes()),
+    }
+}
+
 /// Renders `graph` (or only the nodes in `only`) in `format`.
 pub fn render_graph(graph: &AssetGraph, only: Option<&[NodeId]>, format: GraphFormat) -> String {
     match format {
@@ -218,6 +235,13 @@ struct JsonEdge<'a> {
 
 /// `{"locations": [...], "nodes": [...], "edges": [...]}`, pretty-printed.
 pub fn to_json(graph: &AssetGraph, only: Option<&[NodeId]>) -> String {
+    // Serializing plain strings, bools and options cannot fail.
+    let mut text = serde_json::to_string_pretty(&json_doc(graph, only)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn json_doc<'g>(graph: &'g AssetGraph, only: Option<&[NodeId]>) -> JsonGraph<'g> {
     let view = view(graph, only);
     let mut ids: Vec<NodeId> = view.by_location.iter().flatten().copied().collect();
     ids.extend(&view.externals);
@@ -246,15 +270,11 @@ pub fn to_json(graph: &AssetGraph, only: Option<&[NodeId]>) -> String {
             cross_location,
         })
         .collect();
-    let doc = JsonGraph {
+    JsonGraph {
         locations: graph.locations().iter().map(|l| l.name.as_str()).collect(),
         nodes,
         edges,
-    };
-    // Serializing plain strings, bools and options cannot fail.
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+    }
 }
 
 #[cfg(test)]

@@ -64,11 +64,18 @@ impl Printer {
         let _ = out.flush();
     }
 
+    /// Streams machine data to stdout (large exports). It carries no colors, so it bypasses
+    /// the color-stripping stream; a closed pipe is not an error.
+    pub fn out_with(&self, produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let _ = produce(&mut out).and_then(|_| out.flush());
+    }
+
     pub fn json<T: serde::Serialize>(&self, value: &T) {
-        match serde_json::to_string_pretty(value) {
-            Ok(s) => self.out(&s),
-            Err(e) => self.error(&Error::failed(format!("could not encode JSON: {e}"))),
-        }
+        self.out_with(|w| {
+            serde_json::to_writer_pretty(&mut *w, value).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
+        });
     }
 
     /// A line of status on stderr (never mixed into data).
