@@ -63,6 +63,36 @@ fn load_timeout() -> Duration {
         .unwrap_or(Duration::from_secs(180))
 }
 
+/// `f(0..n)` on up to `available_parallelism` threads; results in index order.
+fn parallel_map<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map(|w| w.get())
+        .unwrap_or(2)
+        .min(n);
+    if workers <= 1 {
+        return (0..n).map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let done = Mutex::new(Vec::with_capacity(n));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        break;
+                    }
+                    let r = f(i);
+                    done.lock().expect("no panics while locked").push((i, r));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().expect("threads joined");
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Manifests for `projects` (in that order).
 pub fn load_manifests(
     ws: &Workspace,
@@ -72,58 +102,43 @@ pub fn load_manifests(
 ) -> Result<Vec<LocationResult>> {
     let cache = ManifestCache::new(&ws.state_dir());
     let script_version = scripts::version();
-    let prints: Vec<String> = projects
-        .iter()
-        .map(|p| fingerprint(p, &script_version))
-        .collect();
-    let mut results: Vec<Option<LocationResult>> = projects.iter().map(|_| None).collect();
-    let mut misses = Vec::new();
-    for (i, p) in projects.iter().enumerate() {
+    // Warm path, no Python: fingerprint every project and read its cache entry.
+    let warm: Vec<(String, Option<Manifest>)> = parallel_map(projects.len(), |i| {
+        let p = projects[i];
+        let print = fingerprint(p, &script_version);
         let hit = (!opts.refresh)
-            .then(|| cache.get(&p.code_location_name, &prints[i]))
+            .then(|| cache.get(&p.code_location_name, &print))
             .flatten();
-        match hit {
-            Some(m) => {
-                results[i] = Some(LocationResult {
-                    location: p.code_location_name.clone(),
-                    outcome: Ok(m),
-                    from_cache: true,
-                    seconds: 0.0,
-                })
-            }
-            None => misses.push(i),
-        }
-    }
-    if !misses.is_empty() {
+        (print, hit)
+    });
+    let misses: Vec<usize> = (0..projects.len())
+        .filter(|&i| warm[i].1.is_none())
+        .collect();
+    let mut extracted = if misses.is_empty() {
+        Vec::new()
+    } else {
         let script_dir = scripts::materialize(&ws.state_dir())?;
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-            .min(misses.len());
-        let next = AtomicUsize::new(0);
-        let done = Mutex::new(Vec::new());
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| {
-                    loop {
-                        let k = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(&i) = misses.get(k) else { break };
-                        let p = projects[i];
-                        progress.started(&p.code_location_name);
-                        let r = extract_one(&cache, p, &prints[i], &script_dir, opts);
-                        progress.finished(&p.code_location_name, r.outcome.is_ok());
-                        done.lock().expect("no panics while locked").push((i, r));
-                    }
-                });
-            }
-        });
-        for (i, r) in done.into_inner().expect("threads joined") {
-            results[i] = Some(r);
-        }
+        parallel_map(misses.len(), |k| {
+            let p = projects[misses[k]];
+            progress.started(&p.code_location_name);
+            let r = extract_one(&cache, p, &warm[misses[k]].0, &script_dir, opts);
+            progress.finished(&p.code_location_name, r.outcome.is_ok());
+            r
+        })
     }
-    Ok(results
+    .into_iter();
+    Ok(warm
         .into_iter()
-        .map(|r| r.expect("every project handled"))
+        .zip(projects)
+        .map(|((_, hit), p)| match hit {
+            Some(m) => LocationResult {
+                location: p.code_location_name.clone(),
+                outcome: Ok(m),
+                from_cache: true,
+                seconds: 0.0,
+            },
+            None => extracted.next().expect("one extraction per miss"),
+        })
         .collect())
 }
 
