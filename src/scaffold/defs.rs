@@ -168,7 +168,7 @@ pub fn scaffold_defs(
         .unwrap_or_default();
     if !super::names::is_identifier(&stem) {
         return Err(Error::usage(format!(
-            "`{stem}` cannot be a {} name: the file name becomes the Python function name",
+            "`{stem}` is not a Python identifier, and the file name becomes the name of the {}'s function",
             kind.name()
         ))
         .with_hint("use letters, digits and `_`, starting with a letter, like `raw_orders.py`"));
