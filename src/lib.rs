@@ -12,5 +12,6 @@ pub mod graph;
 pub mod manifest;
 pub mod python;
 pub mod render;
+pub mod scaffold;
 
 pub use cli::{run_create_dagster, run_dg};

@@ -2,9 +2,11 @@
 //! to core modules and hand results to `render`; no logic of their own beyond that.
 
 pub mod check;
+mod create;
 mod defs;
 mod graph;
 mod list;
+mod scaffold;
 mod sync;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -60,6 +62,9 @@ pub enum Command {
     Graph(graph::GraphArgs),
     /// Create or update each project's virtual environment
     Sync(sync::SyncArgs),
+    /// Scaffold definitions in the current project
+    #[command(subcommand)]
+    Scaffold(scaffold::ScaffoldCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +134,7 @@ where
         Command::Check(args) => check::run(&settings, args),
         Command::Graph(args) => graph::run(&settings, args),
         Command::Sync(args) => sync::run(&settings, args),
+        Command::Scaffold(cmd) => scaffold::run(&settings, cmd),
     };
     finish(&settings.printer, result)
 }
@@ -151,28 +157,14 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    #[derive(Debug, Parser)]
-    #[command(
-        name = "create-dagster",
-        version,
-        about = "Scaffold Dagster workspaces and projects"
-    )]
-    struct CreateArgs {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-        rest: Vec<String>,
-    }
-    match CreateArgs::try_parse_from(args) {
-        Ok(_) => {
-            let printer = Printer::new(ColorMode::Auto, false);
-            let err = Error::usage("create-dagster is not implemented in dg-rs yet").with_hint(
-                "use the Python create-dagster for now (`uvx create-dagster project NAME`)",
-            );
-            printer.error(&err);
-            ExitCode::from(2)
-        }
+    let args = match create::CreateArgs::try_parse_from(args) {
+        Ok(a) => a,
         Err(e) => {
             let _ = e.print();
-            ExitCode::from(e.exit_code().clamp(0, 255) as u8)
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
-    }
+    };
+    let printer = Printer::new(args.color, args.verbose);
+    let result = create::run(&printer, &args);
+    finish(&printer, result)
 }

@@ -103,26 +103,7 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
         }));
     } else {
         for r in &reports {
-            let python = r.python_version.as_deref().unwrap_or("?");
-            let line = match r.action {
-                SyncAction::UpToDate => format!("{}: up to date (Python {python})", r.project),
-                action => format!(
-                    "{}: {} {} in {:.1} s with {}; {}",
-                    r.project,
-                    match action {
-                        SyncAction::Created => "created",
-                        SyncAction::Recreated => "recreated",
-                        _ => "updated",
-                    },
-                    crate::render::display_path(&r.venv),
-                    r.seconds,
-                    r.installer
-                        .map(|i| format!("{i:?}").to_lowercase())
-                        .unwrap_or_default(),
-                    r.reason
-                ),
-            };
-            settings.printer.status(&line);
+            settings.printer.status(&report_line(r));
         }
     }
     if problems.is_empty() {
@@ -133,4 +114,25 @@ pub fn run(settings: &Settings, args: &SyncArgs) -> Result<()> {
             problems: if args.json { Vec::new() } else { problems },
         })
     }
+}
+
+/// One line per project: what was done, where, how long, with what, and why that Python.
+pub fn report_line(r: &SyncReport) -> String {
+    let python = r.python_version.as_deref().unwrap_or("?");
+    let verb = match r.action {
+        SyncAction::UpToDate => return format!("{}: up to date (Python {python})", r.project),
+        SyncAction::Created => "created",
+        SyncAction::Recreated => "recreated",
+        SyncAction::Updated => "updated",
+    };
+    format!(
+        "{}: {verb} {} in {:.1} s with {}; {}",
+        r.project,
+        crate::render::display_path(&r.venv),
+        r.seconds,
+        r.installer
+            .map(|i| format!("{i:?}").to_lowercase())
+            .unwrap_or_default(),
+        r.reason
+    )
 }

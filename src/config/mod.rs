@@ -12,5 +12,5 @@ mod load;
 pub mod model;
 mod toml_check;
 
-pub use load::{ConfigFile, FileKind, discover, find_config_files, load_workspace};
+pub use load::{ConfigFile, FileKind, discover, find_config_files, load_workspace, read_config_in};
 pub use model::{Interpreter, InterpreterSource, Project, STATE_DIR, Workspace};

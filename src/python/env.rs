@@ -268,6 +268,18 @@ pub fn sync_project(project: &Project, opts: &SyncOptions) -> Result<SyncReport>
     })
 }
 
+/// `uv sync ARGS` in `dir` (what real create-dagster runs after scaffolding).
+pub fn uv_sync(uv: Option<&Path>, dir: &Path, args: &[&str]) -> Result<()> {
+    let uv = uv.ok_or_else(|| Error::usage("uv is not installed"))?;
+    let cmd = Cmd::new(uv)
+        .arg("sync")
+        .args(args)
+        .cwd(dir)
+        .timeout(INSTALL_TIMEOUT);
+    let name = dir.display().to_string();
+    run_step(&name, "run `uv sync`", &cmd)
+}
+
 fn prefix(mut e: Error, project: &str) -> Error {
     if let Some(p) = e.problems.first_mut() {
         p.message = format!("{project}: {}", p.message);

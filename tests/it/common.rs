@@ -58,7 +58,16 @@ impl TestContext {
     }
 
     pub fn dg_in(&self, rel_dir: &str) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dg"));
+        self.bin_in(env!("CARGO_BIN_EXE_dg"), rel_dir)
+    }
+
+    /// Our `create-dagster`, run like `dg_in`.
+    pub fn create_dagster_in(&self, rel_dir: &str) -> Command {
+        self.bin_in(env!("CARGO_BIN_EXE_create-dagster"), rel_dir)
+    }
+
+    fn bin_in(&self, exe: &str, rel_dir: &str) -> Command {
+        let mut cmd = Command::new(exe);
         cmd.current_dir(self.root.join(rel_dir));
         cmd.env_clear();
         for var in ["PATH", "HOME", "PYENV_ROOT", "SYSTEMROOT", "TMPDIR"] {

@@ -8,3 +8,4 @@ mod check_toml;
 mod list_defs;
 mod list_projects;
 mod python_scripts;
+mod scaffold;

@@ -1,0 +1,18 @@
+//! Scaffolding: the file trees `create-dagster workspace|project` writes (the templates of
+//! real create-dagster 1.13 under `templates/`, rendered with minijinja and embedded in the
+//! binary), the format-preserving registration of a new project in the workspace's
+//! `dg.toml`, name validation, and the stubs `dg scaffold defs` writes.
+//!
+//! Nothing here overwrites a file: every target is checked before anything is written, all
+//! files are written atomically, and the workspace file is changed last, in one write.
+
+mod create;
+pub mod defs;
+pub mod names;
+pub mod register;
+mod render;
+
+pub use create::{
+    Created, DEFAULT_DAGSTER_VERSION, ProjectRequest, WorkspaceRequest, create_project,
+    create_workspace,
+};
