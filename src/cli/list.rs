@@ -28,6 +28,8 @@ struct ProjectJson<'a> {
     interpreter: InterpreterJson,
     requires_python: Option<&'a str>,
     dagster_requirement: Option<&'a str>,
+    /// `[tool.dg-rs] python`: the Python `dg sync` builds this project's environment with.
+    python_request: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -56,6 +58,7 @@ impl<'a> From<&'a Project> for ProjectJson<'a> {
             },
             requires_python: p.requires_python.as_deref(),
             dagster_requirement: p.dagster_requirement.as_deref(),
+            python_request: p.python_request.as_deref(),
         }
     }
 }

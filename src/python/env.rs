@@ -145,6 +145,10 @@ pub fn venv_python_version(venv: &Path) -> Option<String> {
 pub fn sync_project(project: &Project, opts: &SyncOptions) -> Result<SyncReport> {
     let start = Instant::now();
     let venv = venv_dir(project)?;
+    // Two `dg sync` runs on one project wait for each other instead of building the same venv
+    // at once. The lock is held on the folder that holds the venv, so no lock file is left in
+    // the user's project.
+    let _lock = lock_dir(venv.parent().unwrap_or(&project.root))?;
     let python = venv.join("bin").join("python");
     let request = PythonRequest::from_project(
         opts.python.as_deref().or(project.python_request.as_deref()),
@@ -278,6 +282,22 @@ pub fn uv_sync(uv: Option<&Path>, dir: &Path, args: &[&str]) -> Result<()> {
         .timeout(INSTALL_TIMEOUT);
     let name = dir.display().to_string();
     run_step(&name, "run `uv sync`", &cmd)
+}
+
+/// An exclusive advisory lock on a directory, released on drop.
+struct DirLock(std::fs::File);
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+fn lock_dir(dir: &Path) -> Result<DirLock> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, &e))?;
+    let file = std::fs::File::open(dir).map_err(|e| Error::io("open", dir, &e))?;
+    file.lock().map_err(|e| Error::io("lock", dir, &e))?;
+    Ok(DirLock(file))
 }
 
 fn prefix(mut e: Error, project: &str) -> Error {
