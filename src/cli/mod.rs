@@ -3,6 +3,7 @@
 
 pub mod check;
 mod defs;
+mod launch;
 mod list;
 mod sync;
 
@@ -57,6 +58,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Create or update each project's virtual environment
     Sync(sync::SyncArgs),
+    /// Materialize assets (or run a job) across code locations: one Dagster run per step, in
+    /// each location's own interpreter, all in one Dagster instance
+    Launch(launch::LaunchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +129,7 @@ where
         Command::List(cmd) => list::run(&settings, cmd),
         Command::Check(args) => check::run(&settings, args),
         Command::Sync(args) => sync::run(&settings, args),
+        Command::Launch(args) => launch::run(&settings, args),
     };
     finish(&settings.printer, result)
 }
