@@ -163,10 +163,13 @@ pub fn run(settings: &Settings, args: &LaunchArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let depends_on: Vec<Vec<usize>> = plan.steps.iter().map(|s| s.depends_on.clone()).collect();
 
-    // Ctrl-C / SIGTERM: stop the children, then summarise. (Only one handler per process;
-    // a second launch in the same process keeps the first one, which sets the same flag.)
+    // Ctrl-C / SIGTERM / SIGHUP: stop the children, then summarise. The handler replaces an
+    // inherited SIG_IGN too (a background job of a script): the children live in their own
+    // process groups, so letting a signal kill only us would orphan them. Only one handler
+    // per process: a second launch in the same process keeps the first, which sets the
+    // same flag.
     INTERRUPTED.store(false, Ordering::SeqCst);
-    let _ = ctrlc::try_set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
 
     if !args.json {
         settings.printer.status(&format!(

@@ -281,6 +281,7 @@ impl LaunchObserver for LaunchProgress<'_> {
                     ProgressStyle::with_template("{prefix} {spinner} {msg} {elapsed}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
+                bar.reset_elapsed();
                 bar.set_message("starting");
                 bar.enable_steady_tick(Duration::from_millis(100));
             }
