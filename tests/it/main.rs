@@ -4,6 +4,7 @@
 mod common;
 
 mod check_toml;
+mod launch;
 mod list_defs;
 mod list_projects;
 mod python_scripts;
