@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's first command: build dg-rs and run it on the bundled example workspace
-# (fixtures/workspace: data-engineering + data-science).
+# (fixtures/workspace: data-engineering + data-science), then launch across both locations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked --bins
@@ -11,3 +11,16 @@ echo "== dg list projects"
 "$DG" --target-path "$WS" list projects
 echo "== dg check toml"
 "$DG" --target-path "$WS" check toml
+
+# The two locations' own environments (Python 3.11 + dagster 1.12, Python 3.12 + dagster
+# 1.13), built by dg-rs itself the first time (a couple of minutes), as the tests do.
+if [ ! -x "$WS/projects/data-engineering/.venv/bin/python" ] ||
+   [ ! -x "$WS/projects/data-science/.venv/bin/python" ]; then
+  echo "== dg sync (creating the locations' environments)"
+  "$DG" --target-path "$WS" sync
+fi
+
+echo "== dg list assets"
+"$DG" --target-path "$WS" list assets
+echo "== dg launch --assets '+key:data_science_asset' (from the workspace root)"
+(cd "$WS" && "$DG" launch --assets '+key:data_science_asset')
