@@ -217,7 +217,7 @@ pub struct LaunchProgress<'a> {
 }
 
 struct Live {
-    _multi: MultiProgress,
+    multi: MultiProgress,
     bars: Vec<ProgressBar>,
     /// Materialized assets so far, per step.
     done: Mutex<Vec<usize>>,
@@ -247,7 +247,7 @@ impl<'a> LaunchProgress<'a> {
                 })
                 .collect();
             Live {
-                _multi: multi,
+                multi,
                 bars,
                 done: Mutex::new(vec![0; steps.len()]),
                 totals: steps.iter().map(|s| s.assets.len()).collect(),
@@ -332,7 +332,7 @@ impl LaunchObserver for LaunchProgress<'_> {
             Some(live) => {
                 if self.printer.verbose {
                     let _ = live
-                        ._multi
+                        .multi
                         .println(format!("[{}] {line}", self.labels[step]));
                 }
             }
