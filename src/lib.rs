@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod graph;
+pub mod launch;
 pub mod manifest;
 pub mod python;
 pub mod render;

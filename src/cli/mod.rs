@@ -5,6 +5,7 @@ pub mod check;
 mod create;
 mod defs;
 mod graph;
+mod launch;
 mod list;
 mod scaffold;
 mod sync;
@@ -65,6 +66,9 @@ pub enum Command {
     /// Scaffold definitions in the current project
     #[command(subcommand)]
     Scaffold(scaffold::ScaffoldCommand),
+    /// Materialize assets (or run a job) across code locations: one Dagster run per step, in
+    /// each location's own interpreter, all in one Dagster instance
+    Launch(launch::LaunchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +139,7 @@ where
         Command::Graph(args) => graph::run(&settings, args),
         Command::Sync(args) => sync::run(&settings, args),
         Command::Scaffold(cmd) => scaffold::run(&settings, cmd),
+        Command::Launch(args) => launch::run(&settings, args),
     };
     finish(&settings.printer, result)
 }

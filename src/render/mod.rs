@@ -5,6 +5,7 @@
 pub mod check;
 pub mod defs;
 pub mod graph;
+pub mod launch;
 pub mod progress;
 pub mod table;
 

@@ -5,6 +5,7 @@ mod common;
 
 mod check;
 mod check_toml;
+mod launch;
 mod list_defs;
 mod list_projects;
 mod python_scripts;
