@@ -348,30 +348,6 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def skip_component_type_catalogue():
-    """Leave out the component-type catalogue Dagster attaches to every repository built from
-    a defs folder.
-
-    ``load_from_defs_folder`` asks every installed plugin for a JSON snapshot of its component
-    types and stores it as repository metadata for the UI and editors (0.3-0.4 s per location
-    on a 2-core machine; real dg pays it too). Nothing in a manifest comes from it. Both 1.12
-    and 1.13 look the builder up from its module at call time, so replacing the module
-    attribute is enough; if Dagster's internals differ, nothing is patched.
-    """
-    try:
-        from dagster import Definitions
-        from dagster.components.core import load_defs
-    except Exception:  # noqa: BLE001 - an older or newer layout: keep Dagster's behaviour
-        return
-    if not callable(getattr(load_defs, "get_library_json_enriched_defs", None)):
-        return
-
-    def without_catalogue(tree=None, *_args, **_kwargs):
-        return Definitions(component_tree=tree)
-
-    load_defs.get_library_json_enriched_defs = without_catalogue
-
-
 def defer_dagster_test_utilities():
     """Keep ``dagster._utils.test``'s package ``__init__`` from running unless it is used.
 

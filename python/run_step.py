@@ -489,8 +489,12 @@ def main(argv=None):
 
     try:
         with stdout_to_stderr():
+            # A run does not need the UI's component-type catalogue (see the loader).
             recon_repo, repo_def = load_location(
-                args.module, args.working_directory, args.attribute
+                args.module,
+                args.working_directory,
+                args.attribute,
+                after_dagster_import=skip_component_type_catalogue,
             )
     except LoadFailure as failure:
         import_dagster_version = getattr(sys.modules.get("dagster"), "__version__", None)
