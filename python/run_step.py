@@ -42,6 +42,7 @@ from dg_rs_loader import *  # noqa: F401,F403 - the shared loader (python/dg_rs_
 EXIT_SUCCESS = 0
 EXIT_RUN_FAILED = 1
 EXIT_USAGE = 2
+EXIT_NOT_STARTED = 4  # --wait-for-go, and the launcher said the step will not run
 EVENT_PREFIX = "@@dg-rs "
 
 
@@ -437,6 +438,12 @@ def parse_args(argv):
     p.add_argument("--tags-json", default=None)
     p.add_argument("--executor", choices=("in_process", "multiprocess"), default="in_process")
     p.add_argument("--result", required=True)
+    p.add_argument(
+        "--wait-for-go",
+        action="store_true",
+        help="load the location, then wait for a line 'go' on stdin before touching the "
+        "instance; end of input means the step will not run (exit 4, no result)",
+    )
     return p.parse_args(argv)
 
 
@@ -453,6 +460,13 @@ def _result(state, status, dagster_version, error):
 
 def _simple_error(kind, message, traceback_tail=""):
     return {"kind": kind, "asset": None, "message": message, "traceback_tail": traceback_tail}
+
+
+def wait_for_go():
+    """A prewarmed step: the location is loaded and Dagster's run machinery imported while the
+    steps it depends on still run. The instance is not touched until the launcher says go."""
+    line = sys.stdin.readline()
+    return line.strip() == "go"
 
 
 def main(argv=None):
@@ -508,6 +522,9 @@ def main(argv=None):
     import dagster
     from dagster import DagsterInstance
     from dagster._core.storage.dagster_run import DagsterRunStatus
+
+    if args.wait_for_go and not wait_for_go():
+        return EXIT_NOT_STARTED
 
     os.makedirs(dagster_home, exist_ok=True)
     writer = EventWriter()

@@ -4,14 +4,20 @@
 //! time; a failed step makes its dependents `skipped`, independent steps still finish.
 //! On interrupt every running child gets SIGINT (Dagster records the run as failed,
 //! "interrupted"), then SIGKILL after a grace period; steps not started stay `not_started`.
+//!
+//! Prewarming: a step whose dependencies are all running or done is started early with
+//! `--wait-for-go`. Its Python loads the location and Dagster's run machinery (seconds of
+//! imports) while the steps before it run, then waits on stdin without touching the instance.
+//! When its dependencies have succeeded it gets `go` (and its timer starts); when one fails,
+//! its process group is killed and it is `skipped` like any other dependent.
 
 use crate::python::process::Cmd;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::ScopedJoinHandle;
@@ -154,6 +160,8 @@ struct Running<'scope> {
     readers: Vec<ScopedJoinHandle<'scope, ()>>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     signalled: bool,
+    /// Prewarmed and still waiting for `go` (its stdin is held open until then).
+    warm: Option<ChildStdin>,
 }
 
 enum State<'scope> {
@@ -218,6 +226,19 @@ pub fn execute(
                 let State::Running(r) = std::mem::replace(&mut states[i], State::Done) else {
                     continue;
                 };
+                let was_warm = r.warm.is_some();
+                if was_warm && stop_since.is_some() {
+                    // Interrupted while waiting for `go`: it never ran.
+                    let _ = finish(*r, status, &processes[i]);
+                    let outcome = StepOutcome::without_run(StepStatus::NotStarted, None);
+                    observer.finished(i, &outcome);
+                    outcomes[i] = Some(outcome);
+                    continue;
+                }
+                if was_warm {
+                    // Exited before `go` (its location failed to load): report it as started.
+                    observer.started(i);
+                }
                 let outcome = finish(*r, status, &processes[i]);
                 observer.finished(i, &outcome);
                 outcomes[i] = Some(outcome);
@@ -226,7 +247,8 @@ pub fn execute(
 
             // Steps whose dependencies did not all succeed will not run.
             for i in 0..n {
-                if !matches!(states[i], State::Pending) {
+                let warm = matches!(&states[i], State::Running(r) if r.warm.is_some());
+                if !matches!(states[i], State::Pending) && !warm {
                     continue;
                 }
                 let blocker = depends_on[i].iter().find_map(|&d| {
@@ -241,6 +263,14 @@ pub fn execute(
                     } else {
                         StepStatus::Skipped
                     };
+                    if let State::Running(mut r) = std::mem::replace(&mut states[i], State::Done) {
+                        // A prewarmed step that will not run: it has not touched the instance.
+                        r.warm = None;
+                        signal_group(&r.child, libc::SIGKILL);
+                        if let Ok(status) = r.child.wait() {
+                            let _ = finish(*r, status, &processes[i]);
+                        }
+                    }
                     let outcome = StepOutcome::without_run(status, Some(b));
                     observer.finished(i, &outcome);
                     outcomes[i] = Some(outcome);
@@ -250,7 +280,7 @@ pub fn execute(
 
             let running = states
                 .iter()
-                .filter(|s| matches!(s, State::Running(_)))
+                .filter(|s| matches!(s, State::Running(r) if r.warm.is_none()))
                 .count();
             if stop_since.is_none() {
                 let mut running = running;
@@ -258,18 +288,31 @@ pub fn execute(
                     if running >= jobs || (!gate_open && started_any) {
                         break;
                     }
-                    let ready = matches!(states[i], State::Pending)
-                        && depends_on[i].iter().all(|&d| {
-                            outcomes[d]
-                                .as_ref()
-                                .is_some_and(|o| o.status == StepStatus::Succeeded)
-                        });
-                    if !ready {
+                    let deps_succeeded = depends_on[i].iter().all(|&d| {
+                        outcomes[d]
+                            .as_ref()
+                            .is_some_and(|o| o.status == StepStatus::Succeeded)
+                    });
+                    if !deps_succeeded {
+                        continue;
+                    }
+                    if let State::Running(r) = &mut states[i]
+                        && let Some(mut stdin) = r.warm.take()
+                    {
+                        // Prewarmed: tell it to go; the step's time starts now.
+                        started_any = true;
+                        observer.started(i);
+                        let _ = stdin.write_all(b"go\n").and_then(|_| stdin.flush());
+                        r.start = Instant::now();
+                        running += 1;
+                        continue;
+                    }
+                    if !matches!(states[i], State::Pending) {
                         continue;
                     }
                     started_any = true;
                     observer.started(i);
-                    match spawn(scope, &processes[i], i, observer) {
+                    match spawn(scope, &processes[i], i, observer, false) {
                         Ok(r) => {
                             states[i] = State::Running(Box::new(r));
                             running += 1;
@@ -290,6 +333,36 @@ pub fn execute(
                             states[i] = State::Done;
                             gate_open = true;
                         }
+                    }
+                }
+            }
+
+            // Prewarm pending steps whose dependencies are all running or done, while a core
+            // is free for their imports (at most `jobs` waiting at once).
+            if stop_since.is_none() {
+                let mut warm = states
+                    .iter()
+                    .filter(|s| matches!(s, State::Running(r) if r.warm.is_some()))
+                    .count();
+                for i in 0..n {
+                    if warm >= jobs {
+                        break;
+                    }
+                    let eligible = matches!(states[i], State::Pending)
+                        && !depends_on[i].is_empty()
+                        && depends_on[i].iter().all(|&d| match &states[d] {
+                            State::Running(r) => r.warm.is_none(),
+                            State::Done => outcomes[d]
+                                .as_ref()
+                                .is_some_and(|o| o.status == StepStatus::Succeeded),
+                            State::Pending => false,
+                        });
+                    if !eligible {
+                        continue;
+                    }
+                    if let Ok(r) = spawn(scope, &processes[i], i, observer, true) {
+                        states[i] = State::Running(Box::new(r));
+                        warm += 1;
                     }
                 }
             }
@@ -324,8 +397,15 @@ fn spawn<'scope, 'env>(
     process: &StepProcess,
     step: usize,
     observer: &'env dyn LaunchObserver,
+    warm: bool,
 ) -> std::io::Result<Running<'scope>> {
-    let mut command = process.cmd.to_command();
+    let mut command = if warm {
+        let mut c = process.cmd.clone().arg("--wait-for-go").to_command();
+        c.stdin(Stdio::piped());
+        c
+    } else {
+        process.cmd.to_command()
+    };
     command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -335,6 +415,7 @@ fn spawn<'scope, 'env>(
     let _ = std::fs::remove_file(&process.result_file);
     let mut child = command.spawn()?;
     let start = Instant::now();
+    let stdin = if warm { child.stdin.take() } else { None };
     let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
@@ -370,6 +451,7 @@ fn spawn<'scope, 'env>(
         readers,
         stderr_tail,
         signalled: false,
+        warm: stdin,
     })
 }
 
@@ -497,8 +579,11 @@ mod tests {
             r#"{"run_id":"r","status":"FAILURE","dagster_version":"1","materialized":[],"failed_assets":[["a"]],"error":{"kind":"step_failure","asset":"a","message":"boom","traceback_tail":""}}"#.to_string()
         };
         // The process rewrites the result it was given (spawn deletes stale results first).
+        // Prewarmed (`--wait-for-go`, which `sh -c` passes as $0): wait for `go` like
+        // run_step.py does; end of input means the step will not run.
         let cmd = Cmd::new("/bin/sh").arg("-c").arg(format!(
-            "{program} {} ; printf '%s' '{body}' > '{}'; exit {}",
+            "if [ \"$0\" = --wait-for-go ]; then read -r line; [ \"$line\" = go ] || exit 4; fi; \
+             {program} {} ; printf '%s' '{body}' > '{}'; exit {}",
             args.join(" "),
             result_file.display(),
             if ok { 0 } else { 1 }
@@ -513,6 +598,56 @@ mod tests {
             interrupted: flag,
             grace: Duration::from_secs(2),
         }
+    }
+
+    #[test]
+    fn a_dependent_step_warms_up_while_its_dependency_runs_and_starts_on_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let warm = dir.path().join("step1-warm");
+        let ran = dir.path().join("step1-ran");
+        // Step 0 succeeds only if step 1's warm-up has begun while step 0 is still running.
+        let wait_for_warm = format!(
+            "for i in $(seq 50); do [ -f '{w}' ] && break; sleep 0.1; done; [ -f '{w}' ] || exit 1",
+            w = warm.display()
+        );
+        let step0 = step(dir.path(), 0, &wait_for_warm, &[], true);
+        // Step 1 marks its warm-up, waits for go, then marks that it ran.
+        let result1 = dir.path().join("r1.json");
+        let cmd1 = Cmd::new("/bin/sh").arg("-c").arg(format!(
+            "[ \"$0\" = --wait-for-go ] || exit 9; touch '{w}'; read -r line; [ \"$line\" = go ] || exit 4; \
+             touch '{r}'; printf '%s' '{{\"run_id\":\"r\",\"status\":\"SUCCESS\",\"dagster_version\":\"1\",\"materialized\":[[\"b\"]],\"failed_assets\":[],\"error\":null}}' > '{res}'",
+            w = warm.display(),
+            r = ran.display(),
+            res = result1.display()
+        ));
+        let procs = vec![
+            step0,
+            StepProcess {
+                cmd: cmd1,
+                result_file: result1,
+            },
+        ];
+        let flag = AtomicBool::new(false);
+        let out = execute(&[vec![], vec![0]], &procs, opts(&flag), &Quiet);
+        assert_eq!(out[0].status, StepStatus::Succeeded, "{:?}", out[0].error);
+        assert_eq!(out[1].status, StepStatus::Succeeded, "{:?}", out[1].error);
+        assert!(ran.exists());
+        assert_eq!(out[1].materialized, ["b"]);
+    }
+
+    #[test]
+    fn a_prewarmed_step_whose_dependency_fails_never_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let ran = dir.path().join("step1-ran");
+        let procs = vec![
+            step(dir.path(), 0, "sleep 0.5", &[], false),
+            step(dir.path(), 1, "touch", &[&ran.display().to_string()], true),
+        ];
+        let flag = AtomicBool::new(false);
+        let out = execute(&[vec![], vec![0]], &procs, opts(&flag), &Quiet);
+        assert_eq!(out[1].status, StepStatus::Skipped);
+        assert_eq!(out[1].blocked_by, Some(0));
+        assert!(!ran.exists(), "a skipped step must not run");
     }
 
     #[test]
