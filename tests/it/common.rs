@@ -103,6 +103,13 @@ pub fn copy_tree(from: &Path, to: &Path) {
         if name == ".venv" || name == "data" || name == "__pycache__" {
             continue;
         }
+        // State dg-rs generates (the demo leaves an instance and a cache in the fixture):
+        // a copy starts without it. Project `.dg/telemetry.yaml` is part of the layout.
+        if from.file_name().is_some_and(|f| f == ".dg")
+            && (name == "cache" || name == "dagster_home")
+        {
+            continue;
+        }
         let src = entry.path();
         let dst = to.join(&name);
         let ft = entry.file_type().unwrap();
