@@ -24,7 +24,7 @@ echo "DG_PROJECT_PYTHON_EXECUTABLE=$DE_PY" > "$WORK/ws/projects/data-engineering
 echo "DG_PROJECT_PYTHON_EXECUTABLE=$DS_PY" > "$WORK/ws/projects/data-science/.env"
 WS=$WORK/ws
 export DAGSTER_DG_UPDATE_CHECK_ENABLED=0
-HF=(hyperfine --style basic --shell=none)
+HF=(hyperfine --style basic)
 
 echo "== list projects: dg-rs vs real dg (1.13.27)"
 "${HF[@]}" --warmup 5 --runs 50 -N \
