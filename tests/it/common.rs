@@ -207,3 +207,13 @@ impl TestContext {
 pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }
+
+/// Real dg (the dagster-dg-cli installed next to `env_python`), run in `dir` with its update
+/// check off: the reference our output is compared with.
+pub fn real_dg(env_python: &Path, dir: &Path, args: &[&str]) -> Output {
+    let exe = env_python.parent().expect("bin folder").join("dg");
+    run(Command::new(exe)
+        .args(args)
+        .current_dir(dir)
+        .env("DAGSTER_DG_UPDATE_CHECK_ENABLED", "0"))
+}

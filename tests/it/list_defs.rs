@@ -29,19 +29,9 @@ fn project_listing_equals_real_dg_in_both_dagster_versions() {
         for item in ours["assets"].as_array().unwrap() {
             assert_eq!(item["location"], project);
         }
-        let real_dg = python.parent().unwrap().join("dg");
-        let real = std::process::Command::new(&real_dg)
-            .args(["list", "defs", "--json"])
-            .current_dir(ctx.path(&dir))
-            .env("DAGSTER_DG_UPDATE_CHECK_ENABLED", "0")
-            .output()
-            .expect("run real dg");
-        assert!(
-            real.status.success(),
-            "real dg failed: {}",
-            String::from_utf8_lossy(&real.stderr)
-        );
-        let real = json(&String::from_utf8_lossy(&real.stdout));
+        let real = crate::common::real_dg(python, &ctx.path(&dir), &["list", "defs", "--json"]);
+        assert_eq!(real.code, 0, "real dg failed: {}", real.stderr);
+        let real = json(&real.stdout);
         assert_eq!(strip_location(ours), real, "{project} differs from real dg");
     }
 }

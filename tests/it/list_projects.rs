@@ -178,31 +178,18 @@ fn unknown_subcommand_is_a_usage_error() {
 #[test]
 fn output_equals_real_dg_list_projects() {
     let envs = crate::common::fixture_envs();
-    let real_dg = envs.data_science.parent().unwrap().join("dg");
     let ctx = TestContext::new("workspace");
     ctx.write(
         "dg.toml",
         "directory_type = \"workspace\"\n\n[workspace]\nprojects = [\n    { path = \"projects/data-science\" },\n    { path = \"projects/data-engineering\" },\n]\n",
     );
     for dir in [".", "projects/data-engineering"] {
-        let real = std::process::Command::new(&real_dg)
-            .args(["list", "projects"])
-            .current_dir(ctx.path(dir))
-            .env("DAGSTER_DG_UPDATE_CHECK_ENABLED", "0")
-            .output()
-            .unwrap();
-        assert!(
-            real.status.success(),
-            "{}",
-            String::from_utf8_lossy(&real.stderr)
-        );
+        let real =
+            crate::common::real_dg(&envs.data_science, &ctx.path(dir), &["list", "projects"]);
+        assert_eq!(real.code, 0, "{}", real.stderr);
         let ours = run(ctx.dg_in(dir).args(["list", "projects"]));
         assert_eq!(ours.code, 0, "{}", ours.stderr);
-        assert_eq!(
-            ours.stdout,
-            String::from_utf8_lossy(&real.stdout),
-            "in {dir}"
-        );
+        assert_eq!(ours.stdout, real.stdout, "in {dir}");
     }
 }
 

@@ -607,16 +607,10 @@ fn new_user_flow_end_to_end() {
         ("data-science", "1.13.27", vec!["order_forecast"]),
     ] {
         let dir = ctx.path(&format!("ws/projects/{project}"));
-        let real_dg = dir.join(".venv/bin/dg");
-        let out = run(Command::new(&real_dg)
-            .arg("--version")
-            .current_dir(&dir)
-            .env("DAGSTER_DG_UPDATE_CHECK_ENABLED", "0"));
+        let python = dir.join(".venv/bin/python");
+        let out = crate::common::real_dg(&python, &dir, &["--version"]);
         assert!(out.stdout.contains(dg_version), "{project}: {}", out.stdout);
-        let out = run(Command::new(&real_dg)
-            .args(["list", "defs", "--json"])
-            .current_dir(&dir)
-            .env("DAGSTER_DG_UPDATE_CHECK_ENABLED", "0"));
+        let out = crate::common::real_dg(&python, &dir, &["list", "defs", "--json"]);
         assert_eq!(
             out.code, 0,
             "real dg list defs in {project}: {}",
@@ -726,11 +720,7 @@ fn list_projects_equals_real_dg_on_a_real_create_dagster_workspace() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let real_dg = crate::common::fixture_envs()
-        .data_science
-        .parent()
-        .unwrap()
-        .join("dg");
+    let python = crate::common::fixture_envs().data_science.clone();
     for dir in [
         "made-ws",
         "made-ws/projects/alpha-team/src",
@@ -742,23 +732,9 @@ fn list_projects_equals_real_dg_on_a_real_create_dagster_workspace() {
         if dir.ends_with("deployments/local") {
             continue; // real dg fails there (directory_type = "deployment"); we look past it
         }
-        let real = std::process::Command::new(&real_dg)
-            .args(["list", "projects"])
-            .current_dir(ctx.path(dir))
-            .env("DAGSTER_DG_UPDATE_CHECK_ENABLED", "0")
-            .env("HOME", &home)
-            .output()
-            .unwrap();
-        assert!(
-            real.status.success(),
-            "{}",
-            String::from_utf8_lossy(&real.stderr)
-        );
-        assert_eq!(
-            ours.stdout,
-            String::from_utf8_lossy(&real.stdout),
-            "in {dir}"
-        );
+        let real = crate::common::real_dg(&python, &ctx.path(dir), &["list", "projects"]);
+        assert_eq!(real.code, 0, "{}", real.stderr);
+        assert_eq!(ours.stdout, real.stdout, "in {dir}");
     }
     let v =
         crate::common::json(&run(ctx.dg_in("made-ws").args(["list", "projects", "--json"])).stdout);
