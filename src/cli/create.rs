@@ -158,7 +158,7 @@ fn workspace(printer: &Printer, args: &WorkspaceArgs, cwd: PathBuf) -> Result<()
     let root = display_path(&created.root);
     let local = created.root.join("deployments").join("local");
     printer.status(&format!(
-        "Scaffolded files for Dagster workspace at {root}.\nA local environment to run `dg` commands against this workspace was created at {}.",
+        "Scaffolded files for Dagster workspace at {root}.\nIts local deployment project (the environment for running the Dagster UI over the workspace) is at {}; --uv-sync builds it.",
         display_path(&local)
     ));
     if should_uv_sync(printer, args.uv.choice(), &local)? {
