@@ -7,28 +7,10 @@
 #     data-science with that env's dg (goal: <= 0.5x).
 # Every command records into the same persistent DAGSTER_HOME. dg-rs runs with a warm
 # manifest cache (its normal state). Needs hyperfine and the fixture envs (scripts/demo.sh).
-# Results: bench/results/launch.md (+ .json per group).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
+# Results: bench/results/launch-cross.md, launch-one.md (+ .json) and launch-ratios.txt.
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-5}
-cargo build --release --locked --bins -q
-DG=$ROOT/target/release/dg
-FIX=$ROOT/fixtures/workspace
-DE_BIN=$FIX/projects/data-engineering/.venv/bin
-DS_BIN=$FIX/projects/data-science/.venv/bin
-for py in "$DE_BIN/python" "$DS_BIN/python"; do
-  [ -x "$py" ] || { echo "missing $py: run 'target/release/dg --target-path fixtures/workspace sync' first" >&2; exit 2; }
-done
-OUT=$ROOT/bench/results
-mkdir -p "$OUT"
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cp -r "$FIX" "$WORK/ws"
-rm -rf "$WORK"/ws/projects/*/.venv "$WORK"/ws/.dg "$WORK"/ws/projects/*/data
-echo "DG_PROJECT_PYTHON_EXECUTABLE=$DE_BIN/python" > "$WORK/ws/projects/data-engineering/.env"
-echo "DG_PROJECT_PYTHON_EXECUTABLE=$DS_BIN/python" > "$WORK/ws/projects/data-science/.env"
-WS=$WORK/ws
 export DAGSTER_HOME=$WORK/dagster_home
 mkdir -p "$DAGSTER_HOME"
 printf 'telemetry:\n  enabled: false\n' > "$DAGSTER_HOME/dagster.yaml"

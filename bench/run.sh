@@ -3,27 +3,8 @@
 # Needs: hyperfine (apt-get install hyperfine), the fixture environments (`bash scripts/demo.sh`
 # or `dg sync` in fixtures/workspace builds them). Results: bench/results/*.md (hyperfine
 # markdown), summarised by hand in BENCHMARKS.md.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-cargo build --release --locked --bins -q
-DG=$ROOT/target/release/dg
-FIX=$ROOT/fixtures/workspace
-DE_PY=$FIX/projects/data-engineering/.venv/bin/python
-DS_PY=$FIX/projects/data-science/.venv/bin/python
-for py in "$DE_PY" "$DS_PY"; do
-  [ -x "$py" ] || { echo "missing $py: run 'target/release/dg --target-path fixtures/workspace sync' first" >&2; exit 2; }
-done
-OUT=$ROOT/bench/results
-mkdir -p "$OUT"
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cp -r "$FIX" "$WORK/ws"
-rm -rf "$WORK"/ws/projects/*/.venv "$WORK"/ws/.dg
-echo "DG_PROJECT_PYTHON_EXECUTABLE=$DE_PY" > "$WORK/ws/projects/data-engineering/.env"
-echo "DG_PROJECT_PYTHON_EXECUTABLE=$DS_PY" > "$WORK/ws/projects/data-science/.env"
-WS=$WORK/ws
-export DAGSTER_DG_UPDATE_CHECK_ENABLED=0
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 HF=(hyperfine --style basic)
 
 echo "== list projects: dg-rs vs real dg (1.13.27)"
