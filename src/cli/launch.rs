@@ -7,13 +7,15 @@ use crate::config::{self, Project, Workspace};
 use crate::error::{Error, ErrorKind, Problem, Result};
 use crate::graph::{AssetGraph, LocationId, NodeId};
 use crate::launch::execute::{self, ExecuteOptions, StepProcess, StepStatus};
+use crate::launch::home::DagsterHome;
 use crate::launch::plan::{self, LaunchPlan, PlanError};
+use crate::launch::run_config;
 use crate::manifest::extract::location_env;
 use crate::python::process::Cmd;
 use crate::python::scripts;
 use crate::render::launch::{self as r, PlanJson, StepJson};
 use clap::{Args, ValueEnum};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -88,7 +90,7 @@ pub fn run(settings: &Settings, args: &LaunchArgs) -> Result<()> {
     let ws = config::discover(&settings.target)?;
     // A launch spans the workspace wherever it is started from.
     let projects: Vec<&Project> = ws.projects.iter().collect();
-    let run_config = read_run_config(args)?;
+    let run_config = run_config::read(args.config_json.as_deref(), &args.config)?;
     let loaded = load(settings, &ws, &projects, args.refresh, args.json)?;
     if !loaded.failures.is_empty() {
         let mut err = failures_error(&loaded.failures);
@@ -101,11 +103,11 @@ pub fn run(settings: &Settings, args: &LaunchArgs) -> Result<()> {
     let graph = &loaded.graph;
     let plan = match (&args.assets, &args.job) {
         (Some(sel), _) => plan_selection(settings, graph, sel)?,
-        (None, Some(job)) => plan_job(graph, job, args.location.as_deref())?,
+        (None, Some(job)) => plan::resolve_job(graph, job, args.location.as_deref())?,
         (None, None) => return Err(Error::usage("pass --assets SELECTION or --job NAME")),
     };
     check_partitions(graph, &plan, args)?;
-    let home = dagster_home(&ws)?;
+    let home = DagsterHome::resolve(&ws)?;
     let steps: Vec<StepJson> = plan.steps.iter().map(|s| step_json(graph, s)).collect();
     let jobs = args.jobs.map(usize::from).unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -124,7 +126,7 @@ pub fn run(settings: &Settings, args: &LaunchArgs) -> Result<()> {
             .map(|id| graph.key(*id).to_string())
             .collect(),
     };
-    let configs = route_run_config(graph, &plan, run_config)?;
+    let configs = run_config::route(graph, &plan, run_config)?;
     if args.dry_run {
         if args.json {
             settings.printer.json(&plan_json);
@@ -272,78 +274,6 @@ fn keys(graph: &AssetGraph, ids: &[NodeId]) -> String {
         .join(", ")
 }
 
-fn plan_job(graph: &AssetGraph, job: &str, location: Option<&str>) -> Result<LaunchPlan> {
-    let owners: Vec<LocationId> = (0..graph.locations().len())
-        .map(|i| LocationId(i as u32))
-        .filter(|l| {
-            graph
-                .location(*l)
-                .manifest
-                .jobs
-                .iter()
-                .any(|j| j.name == job)
-        })
-        .collect();
-    let all_jobs = || {
-        graph
-            .locations()
-            .iter()
-            .flat_map(|l| {
-                l.manifest
-                    .jobs
-                    .iter()
-                    .filter(|j| !j.name.starts_with("__ASSET_JOB"))
-                    .map(move |j| format!("{} ({})", j.name, l.name))
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let loc = match location {
-        Some(name) => {
-            let Some(id) = graph.location_id(name) else {
-                return Err(
-                    Error::usage(format!("no location is named `{name}`")).with_hint(format!(
-                        "locations: {}",
-                        graph
-                            .locations()
-                            .iter()
-                            .map(|l| l.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
-                );
-            };
-            if !owners.contains(&id) {
-                return Err(Error::usage(format!(
-                    "location `{name}` defines no job named `{job}`"
-                ))
-                .with_hint(format!("jobs: {}", all_jobs())));
-            }
-            id
-        }
-        None => match owners.as_slice() {
-            [one] => *one,
-            [] => {
-                return Err(
-                    Error::usage(format!("no location defines a job named `{job}`"))
-                        .with_hint(format!("jobs: {}", all_jobs())),
-                );
-            }
-            many => {
-                return Err(Error::usage(format!(
-                    "several locations define a job named `{job}`: {}",
-                    many.iter()
-                        .map(|l| graph.location_name(*l))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-                .with_hint("choose one with --location NAME"));
-            }
-        },
-    };
-    Ok(plan::plan_job(graph, loc, job))
-}
-
 /// `--partition` goes to the steps with partitioned assets; partitioned assets need one.
 fn check_partitions(graph: &AssetGraph, plan: &LaunchPlan, args: &LaunchArgs) -> Result<()> {
     if args.job.is_some() {
@@ -388,56 +318,6 @@ fn project_of<'a>(ws: &'a Workspace, graph: &AssetGraph, loc: LocationId) -> Res
         .iter()
         .find(|p| p.code_location_name == name)
         .ok_or_else(|| Error::failed(format!("no project for location `{name}`")))
-}
-
-/// The Dagster instance every run of the launch records into.
-struct DagsterHome {
-    path: PathBuf,
-    /// Ours (`<workspace>/.dg/dagster_home`), not the user's DAGSTER_HOME.
-    default: bool,
-}
-
-fn dagster_home(ws: &Workspace) -> Result<DagsterHome> {
-    match std::env::var_os("DAGSTER_HOME").filter(|v| !v.is_empty()) {
-        Some(v) => {
-            let p = PathBuf::from(v);
-            let path = if p.is_absolute() {
-                p
-            } else {
-                std::env::current_dir()
-                    .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?
-                    .join(p)
-            };
-            Ok(DagsterHome {
-                path,
-                default: false,
-            })
-        }
-        None => Ok(DagsterHome {
-            path: ws.state_dir().join("dagster_home"),
-            default: true,
-        }),
-    }
-}
-
-impl DagsterHome {
-    /// Creates the folder (and, for ours, a dagster.yaml with telemetry off). Returns whether
-    /// the instance is a fresh sqlite one, whose first run must run alone (see
-    /// [`ExecuteOptions::first_alone`]).
-    fn prepare(&self) -> Result<bool> {
-        std::fs::create_dir_all(&self.path).map_err(|e| Error::io("create", &self.path, &e))?;
-        let yaml = self.path.join("dagster.yaml");
-        if self.default && !yaml.exists() {
-            std::fs::write(
-                &yaml,
-                "# Written by dg-rs: the workspace's persistent Dagster instance.\ntelemetry:\n  enabled: false\n",
-            )
-            .map_err(|e| Error::io("write", &yaml, &e))?;
-        }
-        let text = std::fs::read_to_string(&yaml).unwrap_or_default();
-        let sqlite = !text.contains("postgres") && !text.contains("mysql");
-        Ok(sqlite && !self.path.join("history").join("runs.db").exists())
-    }
 }
 
 struct StepSpec<'a> {
@@ -517,177 +397,4 @@ fn step_process(spec: StepSpec<'_>) -> Result<StepProcess> {
         cmd,
         result_file: spec.result_file,
     })
-}
-
-/// `--config-json`, or the `--config` files deep-merged (later files win, as Dagster's
-/// `merge_yamls` does).
-fn read_run_config(args: &LaunchArgs) -> Result<Option<Value>> {
-    if let Some(text) = &args.config_json {
-        let v: Value = serde_json::from_str(text)
-            .map_err(|e| Error::usage(format!("--config-json is not valid JSON: {e}")))?;
-        if !v.is_object() {
-            return Err(Error::usage("--config-json must be a JSON object"));
-        }
-        return Ok(Some(v));
-    }
-    let mut merged: Option<Value> = None;
-    for file in &args.config {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::io("read", file, &e))?;
-        // YAML is a superset of JSON: one parser reads both.
-        let v: Value = serde_norway::from_str(&text).map_err(|e| {
-            Error::usage(format!("{} is not valid YAML: {e}", file.display()))
-                .with_hint("a run config file is a YAML or JSON mapping, e.g. `ops: {my_asset: {config: {...}}}`")
-        })?;
-        if !v.is_object() {
-            return Err(Error::usage(format!(
-                "{} must contain a mapping of run config",
-                file.display()
-            )));
-        }
-        merged = Some(match merged {
-            Some(m) => deep_merge(m, v),
-            None => v,
-        });
-    }
-    Ok(merged)
-}
-
-fn deep_merge(base: Value, over: Value) -> Value {
-    match (base, over) {
-        (Value::Object(mut b), Value::Object(o)) => {
-            for (k, v) in o {
-                let merged = match b.remove(&k) {
-                    Some(old) => deep_merge(old, v),
-                    None => v,
-                };
-                b.insert(k, merged);
-            }
-            Value::Object(b)
-        }
-        (_, o) => o,
-    }
-}
-
-/// Dagster's op name for an asset (`AssetKey.to_python_identifier`).
-fn op_name(parts: &[String]) -> String {
-    parts.join("__").replace(['-', '.'], "_")
-}
-
-/// The run config of each step. One step gets it whole; with several, `ops` entries go to the
-/// step materializing that asset and `resources` entries to the steps whose location defines
-/// that resource; everything else (execution, loggers) goes to every step. An entry no step
-/// takes is an error rather than silently dropped.
-fn route_run_config(
-    graph: &AssetGraph,
-    plan: &LaunchPlan,
-    config: Option<Value>,
-) -> Result<Vec<Option<Value>>> {
-    let Some(config) = config else {
-        return Ok(vec![None; plan.steps.len()]);
-    };
-    if plan.steps.len() == 1 {
-        return Ok(vec![Some(config)]);
-    }
-    let Value::Object(top) = config else {
-        return Ok(vec![None; plan.steps.len()]);
-    };
-    let mut used_ops = std::collections::BTreeSet::new();
-    let mut used_resources = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    for s in &plan.steps {
-        let ops: Vec<String> = s
-            .assets
-            .iter()
-            .map(|a| op_name(graph.key(*a).parts()))
-            .collect();
-        let resources: Vec<&str> = graph
-            .location(s.location)
-            .manifest
-            .resources
-            .iter()
-            .map(|r| r.name.as_str())
-            .collect();
-        let mut step_cfg = Map::new();
-        for (k, v) in &top {
-            match (k.as_str(), v) {
-                ("ops", Value::Object(entries)) => {
-                    let mine: Map<String, Value> = entries
-                        .iter()
-                        .filter(|(name, _)| ops.contains(name))
-                        .map(|(n, v)| (n.clone(), v.clone()))
-                        .collect();
-                    used_ops.extend(mine.keys().cloned());
-                    if !mine.is_empty() {
-                        step_cfg.insert(k.clone(), Value::Object(mine));
-                    }
-                }
-                ("resources", Value::Object(entries)) => {
-                    let mine: Map<String, Value> = entries
-                        .iter()
-                        .filter(|(name, _)| resources.contains(&name.as_str()))
-                        .map(|(n, v)| (n.clone(), v.clone()))
-                        .collect();
-                    used_resources.extend(mine.keys().cloned());
-                    if !mine.is_empty() {
-                        step_cfg.insert(k.clone(), Value::Object(mine));
-                    }
-                }
-                _ => {
-                    step_cfg.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        out.push(Some(Value::Object(step_cfg)));
-    }
-    let unused = |section: &str, used: &std::collections::BTreeSet<String>| -> Vec<String> {
-        top.get(section)
-            .and_then(Value::as_object)
-            .map(|m| m.keys().filter(|k| !used.contains(*k)).cloned().collect())
-            .unwrap_or_default()
-    };
-    let (ops, res) = (
-        unused("ops", &used_ops),
-        unused("resources", &used_resources),
-    );
-    if !ops.is_empty() || !res.is_empty() {
-        let mut what = Vec::new();
-        if !ops.is_empty() {
-            what.push(format!("ops {}", ops.join(", ")));
-        }
-        if !res.is_empty() {
-            what.push(format!("resources {}", res.join(", ")));
-        }
-        return Err(Error::usage(format!(
-            "run config for {} matches no step of this launch",
-            what.join(" and ")
-        ))
-        .with_hint(
-            "with several steps, `ops` entries go to the step of the asset with that op name and `resources` entries to the locations defining that resource",
-        ));
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn later_config_files_win_on_conflicts_and_maps_merge() {
-        let a = json!({"ops": {"x": {"config": {"n": 1, "m": 1}}}, "execution": {"a": 1}});
-        let b = json!({"ops": {"x": {"config": {"n": 2}}, "y": {}}});
-        assert_eq!(
-            deep_merge(a, b),
-            json!({"ops": {"x": {"config": {"n": 2, "m": 1}}, "y": {}}, "execution": {"a": 1}})
-        );
-    }
-
-    #[test]
-    fn op_names_follow_dagster() {
-        assert_eq!(
-            op_name(&["reports".into(), "regional-report".into()]),
-            "reports__regional_report"
-        );
-    }
 }

@@ -4,6 +4,8 @@
 //! to a [`execute::LaunchObserver`], results come back as values.
 
 pub mod execute;
+pub mod home;
 pub mod plan;
+pub mod run_config;
 
 pub use plan::{LaunchPlan, PlanError, Step};

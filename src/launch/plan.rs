@@ -264,5 +264,84 @@ pub fn plan_job(graph: &AssetGraph, location: LocationId, name: &str) -> LaunchP
     }
 }
 
+/// The plan of `--job NAME` (with `--location` when several locations define that job): the
+/// location is resolved with user-facing errors that list what exists.
+pub fn resolve_job(
+    graph: &AssetGraph,
+    job: &str,
+    location: Option<&str>,
+) -> crate::error::Result<LaunchPlan> {
+    use crate::error::Error;
+    let owners: Vec<LocationId> = (0..graph.locations().len())
+        .map(|i| LocationId(i as u32))
+        .filter(|l| {
+            graph
+                .location(*l)
+                .manifest
+                .jobs
+                .iter()
+                .any(|j| j.name == job)
+        })
+        .collect();
+    let all_jobs = || {
+        graph
+            .locations()
+            .iter()
+            .flat_map(|l| {
+                l.manifest
+                    .jobs
+                    .iter()
+                    .filter(|j| !j.name.starts_with("__ASSET_JOB"))
+                    .map(move |j| format!("{} ({})", j.name, l.name))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let loc = match location {
+        Some(name) => {
+            let Some(id) = graph.location_id(name) else {
+                return Err(
+                    Error::usage(format!("no location is named `{name}`")).with_hint(format!(
+                        "locations: {}",
+                        graph
+                            .locations()
+                            .iter()
+                            .map(|l| l.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+            };
+            if !owners.contains(&id) {
+                return Err(Error::usage(format!(
+                    "location `{name}` defines no job named `{job}`"
+                ))
+                .with_hint(format!("jobs: {}", all_jobs())));
+            }
+            id
+        }
+        None => match owners.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(
+                    Error::usage(format!("no location defines a job named `{job}`"))
+                        .with_hint(format!("jobs: {}", all_jobs())),
+                );
+            }
+            many => {
+                return Err(Error::usage(format!(
+                    "several locations define a job named `{job}`: {}",
+                    many.iter()
+                        .map(|l| graph.location_name(*l))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .with_hint("choose one with --location NAME"));
+            }
+        },
+    };
+    Ok(plan_job(graph, loc, job))
+}
+
 #[cfg(test)]
 mod tests;
