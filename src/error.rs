@@ -21,14 +21,50 @@ pub struct SourcePos {
     pub len: usize,
 }
 
+/// Where each line of a text starts, so many positions in one file cost a binary search
+/// each instead of a scan from the top (thousands of problems in one file stay linear).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// Position of a byte range inside `text` (the text this index was made from).
+    pub fn pos(&self, file: &Path, text: &str, span: Range<usize>) -> SourcePos {
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        let end = floor_char_boundary(text, span.end.min(text.len())).max(start);
+        let line0 = self.starts.partition_point(|&s| s <= start) - 1;
+        let line_start = self.starts[line0];
+        let line_end = self
+            .starts
+            .get(line0 + 1)
+            .map_or(text.len(), |next| next - 1)
+            .max(start);
+        SourcePos::build(file, text, start, end, line0 + 1, line_start, line_end)
+    }
+}
+
 impl SourcePos {
     /// Position of a byte range inside `text`, which was read from `file`.
     pub fn from_span(file: &Path, text: &str, span: Range<usize>) -> Self {
-        let start = floor_char_boundary(text, span.start.min(text.len()));
-        let end = floor_char_boundary(text, span.end.min(text.len())).max(start);
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-        let line = text[..start].matches('\n').count() + 1;
+        LineIndex::new(text).pos(file, text, span)
+    }
+
+    fn build(
+        file: &Path,
+        text: &str,
+        start: usize,
+        end: usize,
+        line: usize,
+        line_start: usize,
+        line_end: usize,
+    ) -> Self {
         let column = text[line_start..start].chars().count() + 1;
         let len = text[start..end.min(line_end)].chars().count().max(1);
         SourcePos {

@@ -24,6 +24,7 @@ mod python;
 mod render;
 mod scaffold;
 mod settings;
+mod suggest;
 mod workspace;
 
 #[cfg(feature = "bench")]
