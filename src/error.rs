@@ -183,3 +183,73 @@ mod tests {
         assert_eq!((pos.line, pos.column, pos.len), (1, 3, 1));
     }
 }
+
+impl From<crate::deploy::DeployError> for Error {
+    fn from(e: crate::deploy::DeployError) -> Self {
+        use crate::deploy::DeployError as D;
+        let shown = |p: &Path| p.display().to_string();
+        let message = e.to_string();
+        let problem = match &e {
+            D::NoProjects(file) => Problem::new(message)
+                .hint(format!("list the projects under [workspace] in {}", shown(file))),
+            D::NotPinned { location, at, .. } => {
+                let p = Problem::new(message).hint(format!(
+                    "pin it (`dagster==1.13.27`) in the `{location}` project's dependencies, or lock the project with `uv lock`: the image must get the Dagster the location was tested with"
+                ));
+                match at {
+                    Some(at) => p.at(at.clone()),
+                    None => p,
+                }
+            }
+            D::NotLocked { .. } => {
+                Problem::new(message).hint("run `uv lock` in the project to lock its dependencies")
+            }
+            D::UnsupportedVersion { .. } => Problem::new(message)
+                .hint("use a released Dagster 1.x (X.Y.Z); pre-releases have no matching dagster-postgres"),
+            D::PythonUnknown { file, .. } => Problem::new(message).hint(format!(
+                "set `[tool.dg-rs] python = \"3.12\"` in {}, or a `.python-version` file, or a requires-python that allows one minor (`>=3.12,<3.13`)",
+                shown(file)
+            )),
+            D::WorkingDirOutside { .. } => {
+                Problem::new(message).hint("keep the project's code inside its folder")
+            }
+            D::HostTooOld { file, version, .. } => Problem::new(message).hint(format!(
+                "the webserver and daemon must run a Dagster at least every location's: raise the pin in {} to dagster=={version} (upgrade the host first, then the locations)",
+                shown(file)
+            )),
+            D::Port { .. } => Problem::new(message).hint("choose a lower --grpc-base-port"),
+            D::NotDns1035 {
+                name,
+                suggestion,
+                project,
+                at,
+            } => {
+                let p = Problem::new(format!(
+                    "{message}: Kubernetes names each location's Service after it, and a Service name must be a DNS-1035 label (lowercase letters, digits and `-`, starting with a letter, ending with a letter or digit, at most 63 characters); `{name}` is not"
+                ))
+                .hint(format!(
+                    "set `code_location_name = \"{suggestion}\"` under [tool.dg.project] in {} (renaming a location starts a new run history for it in Dagster)",
+                    shown(project)
+                ));
+                match at {
+                    Some(at) => p.at(at.clone()),
+                    None => p,
+                }
+            }
+            D::NotServiceName { project, .. } => Problem::new(message).hint(format!(
+                "set a `code_location_name` of letters, digits, `_`, `.` and `-` under [tool.dg.project] in {}",
+                shown(project)
+            )),
+            D::ReservedName { project, .. } => Problem::new(message).hint(format!(
+                "set another `code_location_name` under [tool.dg.project] in {}",
+                shown(project)
+            )),
+            D::BadOption { .. } => Problem::new(message),
+            D::Io { .. } | D::Template { .. } => Problem::new(message),
+        };
+        Error {
+            kind: ErrorKind::Usage,
+            problems: vec![problem],
+        }
+    }
+}

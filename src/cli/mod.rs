@@ -4,6 +4,7 @@
 pub mod check;
 mod create;
 mod defs;
+mod deploy;
 mod graph;
 mod launch;
 mod list;
@@ -69,6 +70,10 @@ pub enum Command {
     /// Materialize assets (or run a job) across code locations: one Dagster run per step, in
     /// each location's own interpreter, all in one Dagster instance
     Launch(launch::LaunchArgs),
+    /// Generate the production topology on Dagster's own engine (one gRPC code server and
+    /// image per location, Postgres) for Docker Compose or the Helm chart
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +145,7 @@ where
         Command::Sync(args) => sync::run(&settings, args),
         Command::Scaffold(cmd) => scaffold::run(&settings, cmd),
         Command::Launch(args) => launch::run(&settings, args),
+        Command::Deploy(cmd) => deploy::run(&settings, cmd),
     };
     finish(&settings.printer, result)
 }

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod defs;
+pub mod deploy;
 pub mod graph;
 pub mod launch;
 pub mod progress;
