@@ -253,3 +253,36 @@ impl From<crate::deploy::DeployError> for Error {
         }
     }
 }
+
+impl From<crate::launch::remote::RemoteError> for Error {
+    fn from(e: crate::launch::remote::RemoteError) -> Self {
+        use crate::launch::remote::RemoteError as R;
+        let message = e.to_string();
+        let (kind, hint) = match &e {
+            R::Unreachable { .. } => (
+                ErrorKind::Failed,
+                "check the URL given to --remote and that the webserver is running".to_string(),
+            ),
+            R::Refused { status: 401 | 403, .. } => (
+                ErrorKind::Usage,
+                "pass a token the webserver (or the proxy in front of it) accepts: --token, or DG_RS_REMOTE_TOKEN".to_string(),
+            ),
+            R::Refused { .. } | R::NotGraphql { .. } => (
+                ErrorKind::Failed,
+                "--remote takes the webserver's base URL (http://host:3000, with its path prefix if any)".to_string(),
+            ),
+            R::MissingLocation { location, .. } => (
+                ErrorKind::Usage,
+                format!("deploy `{location}` to that instance (dg deploy) or launch locally without --remote"),
+            ),
+            R::LocationError { .. } => (
+                ErrorKind::Failed,
+                "fix the location and reload it in the Dagster UI, then launch again".to_string(),
+            ),
+        };
+        Error {
+            kind,
+            problems: vec![Problem::new(message).hint(hint)],
+        }
+    }
+}

@@ -63,6 +63,19 @@ pub struct LaunchArgs {
     /// Load every location again even when its cached manifest is fresh
     #[arg(long)]
     pub refresh: bool,
+    /// Submit each step to the Dagster webserver at URL (a deployment, or `dg dev`) instead
+    /// of running it here; dependent steps are submitted when their runs have succeeded
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
+    /// Bearer token for --remote (a webserver behind the access proxy)
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "DG_RS_REMOTE_TOKEN",
+        hide_env_values = true,
+        requires = "remote"
+    )]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -134,6 +147,24 @@ pub fn run(settings: &Settings, args: &LaunchArgs) -> Result<()> {
             settings.printer.out(&r::plan_text(&plan_json));
         }
         return Ok(());
+    }
+
+    if let Some(url) = &args.remote {
+        let remote = super::launch_remote::Remote {
+            url,
+            token: args.token.clone(),
+            partition: args.partition.as_deref(),
+            json: args.json,
+        };
+        return super::launch_remote::run(
+            settings,
+            remote,
+            graph,
+            &plan,
+            &configs,
+            &plan_json,
+            &INTERRUPTED,
+        );
     }
 
     // From here on things happen: the instance, the scripts, the runs.

@@ -7,6 +7,7 @@ mod defs;
 mod deploy;
 mod graph;
 mod launch;
+mod launch_remote;
 mod list;
 mod scaffold;
 mod sync;

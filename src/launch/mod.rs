@@ -6,6 +6,7 @@
 pub mod execute;
 pub mod home;
 pub mod plan;
+pub mod remote;
 pub mod run_config;
 
 pub use plan::{LaunchPlan, PlanError, Step};
