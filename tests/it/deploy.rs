@@ -11,7 +11,7 @@ use crate::topology::{
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -125,11 +125,13 @@ fn compose_artifacts_agree_with_the_workspace_and_each_other() {
         assert_eq!(svc["environment"]["DAGSTER_CURRENT_IMAGE"], svc["image"]);
         let env_file = dir.join(svc["env_file"][0]["path"].as_str().unwrap());
         assert_eq!(
-            std::path::absolute(env_file)
+            env_file
+                .parent()
                 .unwrap()
-                .components()
-                .collect::<PathBuf>(),
-            ctx.path(project).join(".env")
+                .canonicalize()
+                .unwrap()
+                .join(env_file.file_name().unwrap()),
+            ctx.path(project).canonicalize().unwrap().join(".env")
         );
     }
     assert_eq!(
