@@ -164,26 +164,6 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn span_to_line_and_column() {
-        let text = "a = 1\nbé = 2\nc = 3\n";
-        let start = text.find("= 2").unwrap();
-        let pos = SourcePos::from_span(Path::new("x.toml"), text, start..start + 3);
-        assert_eq!((pos.line, pos.column, pos.len), (2, 4, 3));
-        assert_eq!(pos.line_text, "bé = 2");
-    }
-
-    #[test]
-    fn span_past_end_is_clamped() {
-        let pos = SourcePos::from_span(Path::new("x"), "ab", 10..20);
-        assert_eq!((pos.line, pos.column, pos.len), (1, 3, 1));
-    }
-}
-
 impl From<crate::deploy::DeployError> for Error {
     fn from(e: crate::deploy::DeployError) -> Self {
         use crate::deploy::DeployError as D;
@@ -197,7 +177,7 @@ impl From<crate::deploy::DeployError> for Error {
                     "pin it (`dagster==1.13.27`) in the `{location}` project's dependencies, or lock the project with `uv lock`: the image must get the Dagster the location was tested with"
                 ));
                 match at {
-                    Some(at) => p.at(at.clone()),
+                    Some(at) => p.at((**at).clone()),
                     None => p,
                 }
             }
@@ -232,7 +212,7 @@ impl From<crate::deploy::DeployError> for Error {
                     shown(project)
                 ));
                 match at {
-                    Some(at) => p.at(at.clone()),
+                    Some(at) => p.at((**at).clone()),
                     None => p,
                 }
             }
@@ -284,5 +264,25 @@ impl From<crate::launch::remote::RemoteError> for Error {
             kind,
             problems: vec![Problem::new(message).hint(hint)],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_to_line_and_column() {
+        let text = "a = 1\nbé = 2\nc = 3\n";
+        let start = text.find("= 2").unwrap();
+        let pos = SourcePos::from_span(Path::new("x.toml"), text, start..start + 3);
+        assert_eq!((pos.line, pos.column, pos.len), (2, 4, 3));
+        assert_eq!(pos.line_text, "bé = 2");
+    }
+
+    #[test]
+    fn span_past_end_is_clamped() {
+        let pos = SourcePos::from_span(Path::new("x"), "ab", 10..20);
+        assert_eq!((pos.line, pos.column, pos.len), (1, 3, 1));
     }
 }

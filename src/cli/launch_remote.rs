@@ -52,8 +52,6 @@ pub fn run(
         &repos,
         &steps,
         &RemoteOptions {
-            url: remote_args.url.to_string(),
-            token: None,
             tags: vec![("dg-rs/launch_id".into(), launch_id.clone())],
             jobs: plan_json.jobs,
             interrupted,

@@ -99,7 +99,7 @@ pub enum DeployError {
     )]
     NotPinned {
         location: String,
-        at: Option<SourcePos>,
+        at: Option<Box<SourcePos>>,
         found: Option<String>,
     },
     #[error("location `{location}`: {} does not lock `dagster`", lock.display())]
@@ -130,7 +130,7 @@ pub enum DeployError {
         name: String,
         suggestion: String,
         project: PathBuf,
-        at: Option<SourcePos>,
+        at: Option<Box<SourcePos>>,
     },
     #[error("location name `{name}` cannot be a Docker Compose service name")]
     NotServiceName { name: String, project: PathBuf },

@@ -197,7 +197,7 @@ fn dagster_version(p: &Project) -> Result<String, DeployError> {
     }
     Err(DeployError::NotPinned {
         location: p.code_location_name.clone(),
-        at: requirement_pos(p),
+        at: requirement_pos(p).map(Box::new),
         found: p.dagster_requirement.clone(),
     })
 }

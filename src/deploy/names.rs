@@ -49,7 +49,7 @@ pub fn check_dns1035(name: &str, project: &Project) -> Result<(), DeployError> {
         name: name.to_string(),
         suggestion: suggest_dns1035(name),
         project: project.config_file.clone(),
-        at: name_pos(project),
+        at: name_pos(project).map(Box::new),
     })
 }
 

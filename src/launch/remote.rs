@@ -30,10 +30,6 @@ pub struct RemoteStep {
 }
 
 pub struct RemoteOptions<'a> {
-    /// The webserver's base URL (`http://host:3000`, or with a path prefix).
-    pub url: String,
-    /// Sent as `Authorization: Bearer …` (the access proxy in front of the webserver).
-    pub token: Option<String>,
     /// Tags on every run (launch id, step number added per step).
     pub tags: Vec<(String, String)>,
     pub jobs: usize,
@@ -74,6 +70,8 @@ pub struct Client {
 }
 
 impl Client {
+    /// `url` is the webserver's base URL (`http://host:3000`, with its path prefix if any);
+    /// `token` is sent as `Authorization: Bearer …` (the access proxy in front of it).
     pub fn new(url: &str, token: Option<String>) -> Client {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(60)))
