@@ -1,8 +1,7 @@
 //! `dg deploy compose|helm`: generate the production topology from the workspace, or with
 //! `--check` tell whether the files on disk are still in step with it.
 
-use super::Settings;
-use crate::config;
+use super::Ctx;
 use crate::deploy::{self, DeployOptions, SyncOutcome, Target};
 use crate::error::{Error, ErrorKind, Problem, Result};
 use crate::render::deploy as r;
@@ -10,7 +9,7 @@ use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
-pub enum DeployCommand {
+pub(super) enum DeployCommand {
     /// Docker Compose on one machine: Postgres, one code server per location built from its
     /// own Dockerfile, the webserver and the daemon; runs start in their location's image
     Compose(DeployArgs),
@@ -20,44 +19,44 @@ pub enum DeployCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct DeployArgs {
+pub(super) struct DeployArgs {
     /// Folder for the target's files [default: deployments/compose or deployments/helm]
     #[arg(short, long, value_name = "DIR")]
-    pub output: Option<PathBuf>,
+    output: Option<PathBuf>,
     /// Do not write: exit 1 unless every generated file on disk is in step with the workspace
     #[arg(long, conflicts_with = "force")]
-    pub check: bool,
+    check: bool,
     /// Overwrite generated files that were edited by hand
     #[arg(long)]
-    pub force: bool,
+    force: bool,
     /// Image registry prefix; images are named REGISTRY/LOCATION:TAG
     #[arg(long, value_name = "REGISTRY")]
-    pub registry: Option<String>,
+    registry: Option<String>,
     /// Tag of every image
     #[arg(long, default_value = "latest")]
-    pub tag: String,
+    tag: String,
     /// gRPC port of the first location; the others count up in workspace order
     #[arg(long, value_name = "PORT", default_value_t = deploy::DEFAULT_BASE_PORT)]
-    pub grpc_base_port: u16,
+    grpc_base_port: u16,
 }
 
 #[derive(Debug, Args)]
-pub struct HelmArgs {
+pub(super) struct HelmArgs {
     #[command(flatten)]
-    pub common: DeployArgs,
+    common: DeployArgs,
     /// An external PostgreSQL host (production); without it the chart runs its own
     #[arg(long, value_name = "HOST")]
-    pub postgres_host: Option<String>,
+    postgres_host: Option<String>,
 }
 
-pub fn run(settings: &Settings, cmd: &DeployCommand) -> Result<()> {
+pub(super) fn run(ctx: &Ctx, cmd: &DeployCommand) -> Result<()> {
     let (target, args, postgres_host) = match cmd {
         DeployCommand::Compose(a) => (Target::Compose, a, None),
         DeployCommand::Helm(h) => (Target::Helm, &h.common, h.postgres_host.clone()),
     };
-    let ws = config::discover(&settings.target)?;
+    let ws = crate::workspace::discover(&ctx.settings)?;
     let output = match &args.output {
-        Some(p) => std::path::absolute(p).map_err(|e| Error::io("resolve", p, &e))?,
+        Some(p) => ctx.settings.cwd.join(p),
         None => ws.root.join(target.default_output()),
     };
     let opts = DeployOptions {
@@ -71,7 +70,7 @@ pub fn run(settings: &Settings, cmd: &DeployCommand) -> Result<()> {
     let generated = deploy::generate(&ws, &opts)?;
     let changes = deploy::plan(generated.artifacts.clone())?;
     if args.check {
-        settings.printer.out(&r::check(&ws.root, target, &changes));
+        ctx.printer.out(&r::check(&ws.root, target, &changes));
         let bad = changes
             .iter()
             .filter(|c| c.state != deploy::FileState::InStep)
@@ -90,13 +89,12 @@ pub fn run(settings: &Settings, cmd: &DeployCommand) -> Result<()> {
     }
     match deploy::write(&changes, args.force)? {
         SyncOutcome::Written(_) => {
-            settings
-                .printer
+            ctx.printer
                 .out(&r::written(&ws.root, target, &generated, &changes));
             Ok(())
         }
         SyncOutcome::Refused(paths) => {
-            settings.printer.out(&r::refused(&ws.root, &changes));
+            ctx.printer.out(&r::refused(&ws.root, &changes));
             let listed: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             let problems = vec![Problem::new(format!(
                 "{} generated file{} edited by hand, so nothing was written: {}",

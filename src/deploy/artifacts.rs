@@ -10,11 +10,11 @@ use serde_json::{Value, json};
 use std::path::Path;
 
 /// The compose network every container (and every run) joins.
-pub const NETWORK: &str = "dagster_network";
+pub(crate) const NETWORK: &str = "dagster_network";
 /// The volume shared by the webserver, the daemon and the runs (IO manager and compute logs).
-pub const STORAGE_VOLUME: &str = "dagster_storage";
+pub(crate) const STORAGE_VOLUME: &str = "dagster_storage";
 /// The Postgres variables every process reads (the instance config refers to them).
-pub const POSTGRES_ENV: [&str; 5] = [
+pub(crate) const POSTGRES_ENV: [&str; 5] = [
     "DAGSTER_POSTGRES_HOST",
     "DAGSTER_POSTGRES_PORT",
     "DAGSTER_POSTGRES_USER",
@@ -22,9 +22,9 @@ pub const POSTGRES_ENV: [&str; 5] = [
     "DAGSTER_POSTGRES_DB",
 ];
 /// The Secret holding the Postgres password (the chart's default name).
-pub const POSTGRES_SECRET: &str = "dagster-postgresql-secret";
+pub(crate) const POSTGRES_SECRET: &str = "dagster-postgresql-secret";
 /// Name of the host image (compose builds it).
-pub const HOST_IMAGE: &str = "dagster-host";
+pub(crate) const HOST_IMAGE: &str = "dagster-host";
 
 const TEMPLATES: [(&str, &str); 8] = [
     (
@@ -100,14 +100,14 @@ fn relative(from: &Path, to: &Path) -> String {
 }
 
 /// Packages every location image needs besides the project, pinned to its Dagster.
-pub fn location_pins(loc: &Location) -> Vec<String> {
+pub(crate) fn location_pins(loc: &Location) -> Vec<String> {
     ["dagster-postgres", "dagster-docker", "dagster-k8s"]
         .iter()
         .map(|p| format!("{p}=={}", loc.library_version))
         .collect()
 }
 
-pub fn render(
+pub(crate) fn render(
     ws: &Workspace,
     topo: &Topology,
     opts: &DeployOptions,

@@ -10,14 +10,14 @@
 //! content in its header, so a hand edit is recognisable without any state beside it).
 
 mod artifacts;
-pub mod model;
+pub(crate) mod model;
 mod names;
-pub mod stamp;
+pub(crate) mod stamp;
 mod sync;
 
-pub use artifacts::{NETWORK, POSTGRES_ENV, POSTGRES_SECRET, location_pins};
-pub use model::{DEFAULT_BASE_PORT, Topology};
-pub use sync::{Change, FileState, SyncOutcome, plan, write};
+pub(crate) use artifacts::POSTGRES_SECRET;
+pub(crate) use model::{DEFAULT_BASE_PORT, Topology};
+pub(crate) use sync::{Change, FileState, SyncOutcome, plan, write};
 
 use crate::config::Workspace;
 use crate::error::SourcePos;
@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 /// What to deploy to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// Docker Compose on one machine (DockerRunLauncher).
     Compose,
     /// The official Helm chart on Kubernetes (K8sRunLauncher).
@@ -33,7 +33,7 @@ pub enum Target {
 }
 
 impl Target {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Target::Compose => "compose",
             Target::Helm => "helm",
@@ -41,56 +41,56 @@ impl Target {
     }
 
     /// `deployments/compose`, `deployments/helm` (relative to the workspace root).
-    pub fn default_output(self) -> PathBuf {
+    pub(crate) fn default_output(self) -> PathBuf {
         Path::new("deployments").join(self.as_str())
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct DeployOptions {
-    pub target: Target,
+pub(crate) struct DeployOptions {
+    pub(crate) target: Target,
     /// Absolute folder for the target's files (Dockerfiles always go into the projects).
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Image registry prefix (`ghcr.io/acme`); images are `[REGISTRY/]LOCATION:TAG`.
-    pub registry: Option<String>,
-    pub tag: String,
+    pub(crate) registry: Option<String>,
+    pub(crate) tag: String,
     /// The first location's gRPC port; the next ones count up in workspace order.
-    pub base_port: u16,
+    pub(crate) base_port: u16,
     /// Helm: an external PostgreSQL host (else the chart's own PostgreSQL).
-    pub postgres_host: Option<String>,
+    pub(crate) postgres_host: Option<String>,
 }
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Artifact {
+pub(crate) struct Artifact {
     /// Absolute path.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The complete file, header included.
-    pub contents: String,
-    pub executable: bool,
+    pub(crate) contents: String,
+    pub(crate) executable: bool,
 }
 
 /// Where a location's secrets come from in the generated topology (shown to the user).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretReference {
-    pub location: String,
+pub(crate) struct SecretReference {
+    pub(crate) location: String,
     /// The project's `.env` (which need not exist).
-    pub dotenv: PathBuf,
+    pub(crate) dotenv: PathBuf,
     /// `env_file` (compose) or the Kubernetes Secret name (helm).
-    pub reference: String,
+    pub(crate) reference: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct Generated {
-    pub topology: Topology,
-    pub artifacts: Vec<Artifact>,
-    pub secrets: Vec<SecretReference>,
+pub(crate) struct Generated {
+    pub(crate) topology: Topology,
+    pub(crate) artifacts: Vec<Artifact>,
+    pub(crate) secrets: Vec<SecretReference>,
     /// Image of each location, in workspace order.
-    pub images: Vec<(String, String)>,
+    pub(crate) images: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeployError {
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DeployError {
     #[error("the workspace has no projects to deploy")]
     NoProjects(PathBuf),
     #[error(
@@ -144,12 +144,14 @@ pub enum DeployError {
         path: PathBuf,
         message: String,
     },
+    #[error(transparent)]
+    Fs(#[from] crate::fs::FsError),
     #[error("could not render {name}: {message}")]
     Template { name: String, message: String },
 }
 
 /// Every file of the target, generated from the workspace.
-pub fn generate(ws: &Workspace, opts: &DeployOptions) -> Result<Generated, DeployError> {
+pub(crate) fn generate(ws: &Workspace, opts: &DeployOptions) -> Result<Generated, DeployError> {
     names::check_options(opts)?;
     let topology = model::topology(ws, opts.base_port)?;
     for (loc, project) in topology.locations.iter().zip(&ws.projects) {

@@ -13,42 +13,42 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// Where a location's code lives inside its image.
-pub const APP_DIR: &str = "/opt/dagster/app";
+pub(crate) const APP_DIR: &str = "/opt/dagster/app";
 /// DAGSTER_HOME inside every image.
-pub const DAGSTER_HOME: &str = "/opt/dagster/dagster_home";
+pub(crate) const DAGSTER_HOME: &str = "/opt/dagster/dagster_home";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Topology {
-    pub locations: Vec<Location>,
-    pub host: Host,
+pub(crate) struct Topology {
+    pub(crate) locations: Vec<Location>,
+    pub(crate) host: Host,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
+pub(crate) struct Location {
     /// The code location name (also the service / Kubernetes name).
-    pub name: String,
+    pub(crate) name: String,
     /// The project folder, absolute.
-    pub project_root: PathBuf,
+    pub(crate) project_root: PathBuf,
     /// The project folder relative to the workspace root, with `/` separators.
-    pub project_rel: String,
+    pub(crate) project_rel: String,
     /// `data_engineering.definitions`.
-    pub module: String,
+    pub(crate) module: String,
     /// Working directory relative to the project (`src`, or `.` for a flat layout).
-    pub working_dir_rel: String,
+    pub(crate) working_dir_rel: String,
     /// `3.11`.
-    pub python_minor: String,
+    pub(crate) python_minor: String,
     /// `1.12.22`.
-    pub dagster_version: String,
+    pub(crate) dagster_version: String,
     /// The integration libraries' version that goes with it (`0.28.22`).
-    pub library_version: String,
-    pub port: u16,
+    pub(crate) library_version: String,
+    pub(crate) port: u16,
     /// The project has a `uv.lock`: dependencies are installed from it.
-    pub uv_lock: bool,
+    pub(crate) uv_lock: bool,
 }
 
 impl Location {
     /// The working directory inside the image (`/opt/dagster/app/src`).
-    pub fn image_working_dir(&self) -> String {
+    pub(crate) fn image_working_dir(&self) -> String {
         if self.working_dir_rel == "." {
             APP_DIR.to_string()
         } else {
@@ -57,7 +57,7 @@ impl Location {
     }
 
     /// `dagster api grpc` arguments after `-h HOST -p PORT` (what the Helm chart appends).
-    pub fn grpc_args(&self) -> Vec<String> {
+    pub(crate) fn grpc_args(&self) -> Vec<String> {
         vec![
             "-m".into(),
             self.module.clone(),
@@ -68,15 +68,15 @@ impl Location {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Host {
-    pub dagster_version: String,
-    pub library_version: String,
-    pub python_minor: String,
+pub(crate) struct Host {
+    pub(crate) dagster_version: String,
+    pub(crate) library_version: String,
+    pub(crate) python_minor: String,
 }
 
 /// The integration libraries (dagster-postgres, dagster-docker, dagster-k8s) are released
 /// with every Dagster release as 0.(minor+16).patch: dagster 1.12.22 ↔ 0.28.22.
-pub fn library_version(dagster: &str) -> Option<String> {
+pub(crate) fn library_version(dagster: &str) -> Option<String> {
     let v = Version::from_str(dagster).ok()?;
     let r = v.release();
     if r.len() != 3 || r[0] != 1 || v.any_prerelease() || v.is_post() || v.is_dev() {
@@ -86,9 +86,9 @@ pub fn library_version(dagster: &str) -> Option<String> {
 }
 
 /// The first gRPC port, then one per location in workspace order.
-pub const DEFAULT_BASE_PORT: u16 = 4000;
+pub(crate) const DEFAULT_BASE_PORT: u16 = 4000;
 
-pub fn topology(ws: &Workspace, base_port: u16) -> Result<Topology, DeployError> {
+pub(crate) fn topology(ws: &Workspace, base_port: u16) -> Result<Topology, DeployError> {
     let mut locations = Vec::new();
     for (i, p) in ws.projects.iter().enumerate() {
         let port = u16::try_from(usize::from(base_port) + i).map_err(|_| DeployError::Port {

@@ -8,11 +8,11 @@ use crate::config::Project;
 use crate::error::SourcePos;
 
 /// The services dg deploy adds beside the locations (compose).
-pub const RESERVED: [&str; 3] = ["dagster-postgres", "dagster-webserver", "dagster-daemon"];
+pub(crate) const RESERVED: [&str; 3] = ["dagster-postgres", "dagster-webserver", "dagster-daemon"];
 
 /// DNS-1035 label: lowercase letters, digits and `-`, starting with a letter, ending with a
 /// letter or digit, at most 63 characters.
-pub fn is_dns1035(name: &str) -> bool {
+pub(crate) fn is_dns1035(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()
         && b.len() <= 63
@@ -23,7 +23,7 @@ pub fn is_dns1035(name: &str) -> bool {
 }
 
 /// The nearest DNS-1035 label, offered as the fix.
-pub fn suggest_dns1035(name: &str) -> String {
+pub(crate) fn suggest_dns1035(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         let c = c.to_ascii_lowercase();
@@ -41,7 +41,7 @@ pub fn suggest_dns1035(name: &str) -> String {
     if s.is_empty() { "location".into() } else { s }
 }
 
-pub fn check_dns1035(name: &str, project: &Project) -> Result<(), DeployError> {
+pub(crate) fn check_dns1035(name: &str, project: &Project) -> Result<(), DeployError> {
     if is_dns1035(name) {
         return Ok(());
     }
@@ -54,7 +54,7 @@ pub fn check_dns1035(name: &str, project: &Project) -> Result<(), DeployError> {
 }
 
 /// Compose service names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
-pub fn check_service_name(name: &str, project: &Project) -> Result<(), DeployError> {
+pub(crate) fn check_service_name(name: &str, project: &Project) -> Result<(), DeployError> {
     let b = name.as_bytes();
     let ok = !b.is_empty()
         && b[0].is_ascii_alphanumeric()
@@ -93,7 +93,7 @@ fn name_pos(project: &Project) -> Option<SourcePos> {
     Some(SourcePos::from_span(file, &text, span))
 }
 
-pub fn check_options(opts: &DeployOptions) -> Result<(), DeployError> {
+pub(crate) fn check_options(opts: &DeployOptions) -> Result<(), DeployError> {
     // Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
     let t = opts.tag.as_bytes();
     let tag_ok = !t.is_empty()

@@ -9,36 +9,39 @@
 //! Polling `runOrError` every half second keeps this a plain HTTP client (no websocket); a
 //! run's events are read once when it ends.
 
-use super::execute::{LaunchObserver, StepError, StepEvent, StepOutcome, StepStatus};
+use super::execute::{
+    LaunchObserver, StepError, StepErrorKind, StepEvent, StepOutcome, StepStatus,
+};
+use super::{LaunchReport, Prepared};
+use crate::graph::AssetGraph;
+use crate::process::interrupt;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// One step as the webserver sees it.
 #[derive(Debug, Clone)]
-pub struct RemoteStep {
-    pub location: String,
+pub(crate) struct RemoteStep {
+    pub(crate) location: String,
     /// Asset keys (each a path) for an asset step.
-    pub assets: Vec<Vec<String>>,
+    pub(crate) assets: Vec<Vec<String>>,
     /// A job instead of assets.
-    pub job: Option<String>,
-    pub partition: Option<String>,
-    pub run_config: Option<Value>,
+    pub(crate) job: Option<String>,
+    pub(crate) partition: Option<String>,
+    pub(crate) run_config: Option<Value>,
     /// Steps (indices, lower) that must succeed first.
-    pub depends_on: Vec<usize>,
+    pub(crate) depends_on: Vec<usize>,
 }
 
-pub struct RemoteOptions<'a> {
+pub(crate) struct RemoteOptions {
     /// Tags on every run (launch id, step number added per step).
-    pub tags: Vec<(String, String)>,
-    pub jobs: usize,
-    pub interrupted: &'a AtomicBool,
-    pub poll: Duration,
+    pub(crate) tags: Vec<(String, String)>,
+    pub(crate) jobs: usize,
+    pub(crate) poll: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RemoteError {
+pub(crate) enum RemoteError {
     #[error("could not reach the Dagster webserver at {url}: {message}")]
     Unreachable { url: String, message: String },
     #[error("the Dagster webserver at {url} refused the request (HTTP {status})")]
@@ -62,7 +65,7 @@ pub enum RemoteError {
 }
 
 /// A small GraphQL client over HTTP.
-pub struct Client {
+pub(crate) struct Client {
     agent: ureq::Agent,
     endpoint: String,
     url: String,
@@ -72,7 +75,7 @@ pub struct Client {
 impl Client {
     /// `url` is the webserver's base URL (`http://host:3000`, with its path prefix if any);
     /// `token` is sent as `Authorization: Bearer …` (the access proxy in front of it).
-    pub fn new(url: &str, token: Option<String>) -> Client {
+    pub(crate) fn new(url: &str, token: Option<String>) -> Client {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(60)))
             .http_status_as_error(false)
@@ -87,7 +90,7 @@ impl Client {
         }
     }
 
-    pub fn query(&self, query: &str, variables: Value) -> Result<Value, RemoteError> {
+    pub(crate) fn query(&self, query: &str, variables: Value) -> Result<Value, RemoteError> {
         let mut req = self.agent.post(&self.endpoint);
         if let Some(t) = &self.token {
             req = req.header("Authorization", &format!("Bearer {t}"));
@@ -171,7 +174,7 @@ const TERMINATE: &str = r#"mutation DgRsTerminate($runId: String!) {
 }"#;
 
 /// The repository of every location the steps need, checked before anything is submitted.
-pub fn resolve_repositories(
+pub(crate) fn resolve_repositories(
     client: &Client,
     steps: &[RemoteStep],
 ) -> Result<BTreeMap<String, String>, RemoteError> {
@@ -241,18 +244,18 @@ enum State {
 }
 
 /// Submits and follows every step; one outcome per step.
-pub fn execute_remote(
+pub(crate) fn execute_remote(
     client: &Client,
     repos: &BTreeMap<String, String>,
     steps: &[RemoteStep],
-    opts: &RemoteOptions<'_>,
+    opts: &RemoteOptions,
     observer: &dyn LaunchObserver,
 ) -> Vec<StepOutcome> {
     let n = steps.len();
     let mut outcomes: Vec<Option<StepOutcome>> = vec![None; n];
     let mut states: Vec<State> = (0..n).map(|_| State::Pending).collect();
     loop {
-        if opts.interrupted.load(Ordering::SeqCst) {
+        if interrupt::requested() {
             for (i, s) in states.iter_mut().enumerate() {
                 match std::mem::replace(s, State::Done) {
                     State::Running(r) => {
@@ -403,7 +406,7 @@ fn submit(
     repos: &BTreeMap<String, String>,
     step: &RemoteStep,
     index: usize,
-    opts: &RemoteOptions<'_>,
+    opts: &RemoteOptions,
 ) -> Result<String, StepError> {
     let mut selector = json!({
         "repositoryLocationName": step.location,
@@ -433,7 +436,7 @@ fn submit(
     let data = client
         .query(LAUNCH, json!({"params": params}))
         .map_err(|e| StepError {
-            kind: "submit_failed".into(),
+            kind: StepErrorKind::Crash,
             asset: None,
             message: e.to_string(),
             traceback_tail: String::new(),
@@ -443,6 +446,12 @@ fn submit(
         return Ok(id.to_string());
     }
     let kind = r["__typename"].as_str().unwrap_or("unknown").to_string();
+    // A request the webserver refused (unknown assets, invalid config, not authorized).
+    let error_kind = if kind == "PythonError" {
+        StepErrorKind::Crash
+    } else {
+        StepErrorKind::InvalidRequest
+    };
     let message = r
         .get("message")
         .and_then(Value::as_str)
@@ -457,9 +466,9 @@ fn submit(
         })
         .unwrap_or_else(|| format!("the webserver answered {kind}"));
     Err(StepError {
-        kind,
+        kind: error_kind,
         asset: None,
-        message,
+        message: format!("{kind}: {message}"),
         traceback_tail: stack_tail(&r["stack"]),
     })
 }
@@ -518,7 +527,7 @@ fn finished_outcome(
                 failed_assets.push(step_key.clone());
                 if error.is_none() {
                     error = Some(StepError {
-                        kind: "step_failure".into(),
+                        kind: StepErrorKind::StepFailure,
                         asset: Some(step_key),
                         message: e
                             .pointer("/error/message")
@@ -532,7 +541,7 @@ fn finished_outcome(
             }
             Some("RunFailureEvent") if error.is_none() => {
                 error = Some(StepError {
-                    kind: "run_failure".into(),
+                    kind: StepErrorKind::RunFailure,
                     asset: None,
                     message: e["message"].as_str().unwrap_or_default().to_string(),
                     traceback_tail: String::new(),
@@ -544,7 +553,11 @@ fn finished_outcome(
     let succeeded = status == "SUCCESS";
     if !succeeded && error.is_none() {
         error = Some(StepError {
-            kind: status.to_ascii_lowercase(),
+            kind: if status == "CANCELED" {
+                StepErrorKind::Interrupted
+            } else {
+                StepErrorKind::RunFailure
+            },
             asset: None,
             message: format!("the run ended {status}"),
             traceback_tail: String::new(),
@@ -567,15 +580,13 @@ fn finished_outcome(
 }
 
 /// The plan's steps as the webserver needs them (asset keys as paths, config per step).
-pub fn remote_steps(
-    graph: &crate::graph::AssetGraph,
-    plan: &super::LaunchPlan,
-    configs: &[Option<Value>],
-    partition: Option<&str>,
-) -> Vec<RemoteStep> {
-    plan.steps
+fn remote_steps(graph: &AssetGraph, prepared: &Prepared) -> Vec<RemoteStep> {
+    let partition = prepared.partition.as_deref();
+    prepared
+        .plan
+        .steps
         .iter()
-        .zip(configs)
+        .zip(&prepared.configs)
         .map(|(s, cfg)| RemoteStep {
             location: graph.location_name(s.location).to_string(),
             assets: s
@@ -591,4 +602,35 @@ pub fn remote_steps(
             depends_on: s.depends_on.clone(),
         })
         .collect()
+}
+
+/// Runs a prepared launch on the webserver at `url`: checks that it has every location of
+/// the plan, then submits and follows the steps. The report is a local launch's.
+pub(crate) fn run(
+    graph: &AssetGraph,
+    prepared: &Prepared,
+    url: &str,
+    token: Option<String>,
+    launch_id: &str,
+    observer: &dyn LaunchObserver,
+) -> Result<LaunchReport, RemoteError> {
+    let steps = remote_steps(graph, prepared);
+    let client = Client::new(url, token);
+    let repos = resolve_repositories(&client, &steps)?;
+    let outcomes = execute_remote(
+        &client,
+        &repos,
+        &steps,
+        &RemoteOptions {
+            tags: vec![("dg-rs/launch_id".into(), launch_id.to_string())],
+            jobs: prepared.jobs,
+            poll: Duration::from_millis(500),
+        },
+        observer,
+    );
+    Ok(LaunchReport {
+        launch_id: launch_id.to_string(),
+        outcomes,
+        interrupted: interrupt::requested(),
+    })
 }

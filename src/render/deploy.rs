@@ -13,7 +13,12 @@ fn rel(root: &Path, p: &Path) -> String {
 }
 
 /// After writing: one line per file, the secrets, the next steps.
-pub fn written(root: &Path, target: Target, generated: &Generated, changes: &[Change]) -> String {
+pub(crate) fn written(
+    root: &Path,
+    target: Target,
+    generated: &Generated,
+    changes: &[Change],
+) -> String {
     let mut s = String::new();
     let touched = changes
         .iter()
@@ -123,7 +128,7 @@ fn next_steps(root: &Path, target: Target, generated: &Generated) -> String {
 }
 
 /// Refused: the diff of every file edited by hand (the headline error is the caller's).
-pub fn refused(root: &Path, changes: &[Change]) -> String {
+pub(crate) fn refused(root: &Path, changes: &[Change]) -> String {
     changes
         .iter()
         .filter(|c| c.state == FileState::Edited)
@@ -133,7 +138,7 @@ pub fn refused(root: &Path, changes: &[Change]) -> String {
 }
 
 /// `--check`: every file's state, and the diffs of those not in step.
-pub fn check(root: &Path, target: Target, changes: &[Change]) -> String {
+pub(crate) fn check(root: &Path, target: Target, changes: &[Change]) -> String {
     let bad: Vec<&Change> = changes
         .iter()
         .filter(|c| c.state != FileState::InStep)

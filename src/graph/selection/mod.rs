@@ -18,7 +18,9 @@ mod eval;
 mod lexer;
 mod parser;
 
-use super::{AssetGraph, AssetKey, NodeId};
+#[cfg(test)]
+use super::AssetKey;
+use super::{AssetGraph, NodeId};
 use parser::Expr;
 
 /// A selection that did not parse or could not be evaluated.
@@ -71,6 +73,7 @@ pub struct Selection {
 }
 
 /// Parses one selection string, as Dagster's `AssetSelection.from_string` does.
+#[cfg(test)]
 pub fn parse(input: &str) -> Result<Selection, SelectionError> {
     parser::parse_expr(input, 0).map(|expr| Selection { expr })
 }
@@ -111,6 +114,7 @@ impl Selection {
     }
 
     /// The selected keys, sorted.
+    #[cfg(test)]
     pub fn evaluate_keys(&self, graph: &AssetGraph) -> Result<Vec<AssetKey>, SelectionError> {
         Ok(self
             .evaluate(graph)?
