@@ -299,6 +299,10 @@ impl From<crate::instance::InstanceError> for Error {
                 let hint = if message.contains("Read-only") || message.contains("Permission denied")
                 {
                     "DAGSTER_HOME must be a folder dg-rs may write: point DAGSTER_HOME elsewhere, or unset it to use <workspace>/.dg/dagster_home"
+                } else if message.contains("module dagster_postgres") {
+                    // A Postgres-backed instance (as `dg deploy` writes): every location that
+                    // runs against it imports the storage library.
+                    "the instance stores in Postgres: add dagster-postgres matching each location's Dagster (dagster 1.X.Y goes with dagster-postgres 0.(X+16).Y, e.g. 1.13.27 with 0.29.27) to every project's dependencies, then `dg sync`"
                 } else {
                     "check the instance's dagster.yaml (storage settings) and that its database is reachable"
                 };

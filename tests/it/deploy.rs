@@ -764,7 +764,36 @@ fn the_generated_topology_runs_on_postgres_and_launches_locally_and_remotely() {
         .unwrap();
     assert_eq!(in_postgres, 8);
 
-    // A location the webserver does not have is refused before anything is submitted.
+    // A step the webserver refuses fails like a local step: its dependents are skipped, the
+    // summary says why, exit 1.
+    let refused = run(ctx.dg().args([
+        "launch",
+        "--remote",
+        &url,
+        "--assets",
+        "+key:data_science_asset",
+        "--config-json",
+        r#"{"no_such_section": {"x": 1}}"#,
+    ]));
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stdout.contains("RunConfigValidationInvalid"),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stdout.contains("1 failed, 1 skipped"),
+        "{}",
+        refused.stdout
+    );
+    let step2 = refused
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("2 "))
+        .unwrap();
+    assert!(step2.contains("skipped"), "{}", refused.stdout);
+
+    // An unreachable webserver is named, before anything is submitted.
     let unknown = run(ctx.dg().args([
         "launch",
         "--remote",
@@ -779,5 +808,27 @@ fn the_generated_topology_runs_on_postgres_and_launches_locally_and_remotely() {
             .contains("could not reach the Dagster webserver"),
         "{}",
         unknown.stderr
+    );
+}
+
+#[test]
+fn a_postgres_instance_needs_dagster_postgres_in_the_locations_and_says_so() {
+    let ctx = TestContext::with_envs();
+    let home = ctx.path("pg_home");
+    ctx.write(
+        "pg_home/dagster.yaml",
+        "storage:\n  postgres:\n    postgres_db: {hostname: 127.0.0.1, port: 1, username: u, password: p, db_name: d}\n",
+    );
+    let out = run(ctx
+        .dg()
+        .args(["launch", "--assets", "key:raw_orders"])
+        .env("DAGSTER_HOME", &home));
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("dagster_postgres"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("add dagster-postgres matching each location's Dagster"),
+        "{}",
+        out.stderr
     );
 }
