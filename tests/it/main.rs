@@ -5,8 +5,10 @@ mod common;
 
 mod check;
 mod check_toml;
+mod deploy;
 mod launch;
 mod list_defs;
 mod list_projects;
 mod python_scripts;
 mod scaffold;
+mod topology;
