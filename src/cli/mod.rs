@@ -163,6 +163,7 @@ where
             return ExitCode::from(e.kind.exit_code());
         }
     };
+    crate::render::table::set_columns(settings.columns);
     let ctx = Ctx {
         printer: Printer::new(args.global.color.into(), settings.verbose),
         settings,
@@ -212,6 +213,7 @@ where
             return ExitCode::from(e.kind.exit_code());
         }
     };
+    crate::render::table::set_columns(settings.columns);
     let ctx = Ctx {
         printer: Printer::new(args.color.into(), settings.verbose),
         settings,
