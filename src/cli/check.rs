@@ -120,6 +120,7 @@ fn check_defs(settings: &Settings, args: &DefsCheckArgs) -> Result<()> {
     let loaded = load(settings, &ws, &projects, args.refresh, args.json)?;
     let graph = &loaded.graph;
     let mut diagnostics = validate(graph);
+    diagnostics.extend(super::access::violations(&ws, graph)?);
     for loc in graph.locations() {
         if let Some(p) = ws
             .projects

@@ -277,6 +277,8 @@ struct AssetRow<'a> {
     kinds: &'a [String],
     is_executable: bool,
     external: bool,
+    /// `public`, `private` or `visible to LOCATIONS` (`[tool.dg-rs.access]`); null when external.
+    visibility: Option<String>,
     upstream: Vec<Upstream<'a>>,
 }
 
@@ -298,6 +300,7 @@ pub fn run_assets(settings: &Settings, args: &AssetsArgs) -> Result<()> {
         .as_deref()
         .map(|s| select(graph, s))
         .transpose()?;
+    let visibility = super::access::visibility_labels(&ws, graph)?;
     let mut rows = Vec::new();
     for id in graph.node_ids() {
         let node = graph.node(id);
@@ -325,6 +328,7 @@ pub fn run_assets(settings: &Settings, args: &AssetsArgs) -> Result<()> {
             kinds: def.map(|d| d.kinds.as_slice()).unwrap_or(&[]),
             is_executable: node.owner.is_some(),
             external: node.is_external(),
+            visibility: visibility[id.index()].clone(),
             upstream,
         });
     }
@@ -359,6 +363,7 @@ pub fn run_assets(settings: &Settings, args: &AssetsArgs) -> Result<()> {
                         })
                         .collect::<Vec<_>>()
                         .join("\n"),
+                    row.visibility.clone().unwrap_or_else(|| "-".into()),
                 ]
             })
             .collect();
@@ -369,6 +374,7 @@ pub fn run_assets(settings: &Settings, args: &AssetsArgs) -> Result<()> {
                 "GROUP",
                 "KINDS",
                 "UPSTREAM (⇠ other location)",
+                "VISIBILITY",
             ],
             &table,
         ));

@@ -127,14 +127,16 @@ pub fn run(settings: &Settings, args: &LaunchArgs) -> Result<()> {
             .collect(),
     };
     let configs = run_config::route(graph, &plan, run_config)?;
+    let access = super::access::launch_guard(&ws, graph, &plan)?;
     if args.dry_run {
         if args.json {
             settings.printer.json(&plan_json);
         } else {
             settings.printer.out(&r::plan_text(&plan_json));
         }
-        return Ok(());
+        return access.enforce(settings);
     }
+    access.enforce(settings)?;
 
     // From here on things happen: the instance, the scripts, the runs.
     let first_alone = home.prepare()?;

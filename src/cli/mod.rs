@@ -1,6 +1,7 @@
 //! Command-line types (clap derive) and one handler per command. Handlers only wire settings
 //! to core modules and hand results to `render`; no logic of their own beyond that.
 
+mod access;
 pub mod check;
 mod create;
 mod defs;
@@ -69,6 +70,9 @@ pub enum Command {
     /// Materialize assets (or run a job) across code locations: one Dagster run per step, in
     /// each location's own interpreter, all in one Dagster instance
     Launch(launch::LaunchArgs),
+    /// Access control per code location: who holds which role where, and CODEOWNERS
+    #[command(subcommand)]
+    Access(access::AccessCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +144,7 @@ where
         Command::Sync(args) => sync::run(&settings, args),
         Command::Scaffold(cmd) => scaffold::run(&settings, cmd),
         Command::Launch(args) => launch::run(&settings, args),
+        Command::Access(cmd) => access::run(&settings, cmd),
     };
     finish(&settings.printer, result)
 }

@@ -2,6 +2,7 @@
 //! values and never print. The [`Printer`] owns stdout and stderr: data goes to stdout,
 //! diagnostics and progress to stderr, and `--json` output is never mixed with human text.
 
+pub mod access;
 pub mod check;
 pub mod defs;
 pub mod graph;
@@ -22,6 +23,7 @@ pub enum ColorMode {
     Never,
 }
 
+#[derive(Clone)]
 pub struct Printer {
     color: ColorChoice,
     pub verbose: bool,
