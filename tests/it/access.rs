@@ -7,22 +7,9 @@ mod proxy;
 use crate::common::{TestContext, fixture_envs, json, run};
 use std::path::Path;
 
-/// The README's policy: data-engineering and data-science edit their own location; anyone
-/// else (and the other team) may view; ops administers everything.
-pub(crate) const POLICY: &str = r#"[access]
-default_role = "viewer"
-admins = ["ops@example.com"]
-
-[access.teams]
-data-engineering = ["alice@example.com"]
-data-science = ["carol@example.com"]
-
-[access.locations.data-engineering]
-editor = ["team:data-engineering"]
-
-[access.locations.data-science]
-editor = ["team:data-science"]
-"#;
+/// The README's policy (fixtures/access/dg-rs.toml): data-engineering and data-science edit
+/// their own location; anyone else (and the other team) may view; ops administers everything.
+pub(crate) const POLICY: &str = include_str!("../../fixtures/access/dg-rs.toml");
 
 const DE_PYPROJECT: &str = "projects/data-engineering/pyproject.toml";
 
@@ -113,9 +100,10 @@ fn check_refuses_a_dependency_on_an_asset_the_other_location_does_not_publish() 
 #[test]
 fn check_passes_when_the_dependency_is_published_and_visible_to_the_dependent() {
     let ctx = TestContext::with_envs();
-    publish(
-        &ctx,
-        "public = [\"key:data_engineering_asset\"]\nvisible_to = [\"data-science\"]\n",
+    // The README's publication.
+    ctx.append(
+        DE_PYPROJECT,
+        include_str!("../../fixtures/access/data-engineering-access.toml"),
     );
     let out = run(ctx.dg().args(["check"]));
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -297,8 +285,8 @@ fn explain_shows_each_location_role_and_the_rules_behind_it() {
     ctx.write(
         "dg-rs.toml",
         &POLICY.replace(
-            "editor = [\"team:data-engineering\"]\n",
-            "editor = [\"team:data-engineering\"]\nlauncher = [\"team:data-science\"]\n",
+            "editor = [\"team:data-engineering\"]",
+            "editor = [\"team:data-engineering\"]\nlauncher = [\"team:data-science\"]",
         ),
     );
     let out = run(ctx.dg().args(["access", "explain", "Carol@Example.com"]));

@@ -928,3 +928,27 @@ fn untrusted_identity_headers_are_ignored(ctx: &TestContext, web: &Webserver) {
     let (status, _) = strict.gql(As::Token(BOB_TOKEN), "{ version }", json!({}));
     assert_eq!(status, 200);
 }
+
+#[test]
+fn the_classifier_table_matches_the_real_webservers_mutations() {
+    // fixtures/access/mutations-1.13.27.txt is what the classifier's unit test checks its
+    // table against; here it is compared with `type Mutation` of the real schema.
+    let out = Command::new(host_python())
+        .args([
+            "-c",
+            "from dagster_graphql.schema import create_schema\n\
+             s = create_schema()\n\
+             s = getattr(s, 'graphql_schema', s)\n\
+             print('\\n'.join(sorted(s.mutation_type.fields)))",
+        ])
+        .output()
+        .expect("run the host python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fixture =
+        std::fs::read_to_string(repo_root().join("fixtures/access/mutations-1.13.27.txt")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), fixture);
+}
