@@ -46,6 +46,9 @@ pub(crate) const ROLES_HEADER: &str = "x-dg-rs-roles";
 /// The header carrying the authenticated person to the webserver.
 pub(crate) const PERSON_HEADER: &str = "x-dg-rs-person";
 
+/// How long a location lookup may take before the request is refused.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The largest GraphQL body the proxy reads (the UI's biggest queries are far smaller).
 const MAX_GRAPHQL_BODY: usize = 16 * 1024 * 1024;
 
@@ -125,10 +128,9 @@ impl Upstream {
             .header(header::CONTENT_TYPE, "application/json")
             .body(full(body))
             .map_err(|e| e.to_string())?;
-        let resp = self
-            .client
-            .request(req)
+        let resp = tokio::time::timeout(LOOKUP_TIMEOUT, self.client.request(req))
             .await
+            .map_err(|_| "the webserver did not answer a lookup in time".to_string())?
             .map_err(|e| format!("the webserver did not answer a lookup: {e}"))?;
         let bytes = resp
             .into_body()
@@ -178,6 +180,13 @@ pub(crate) fn serve(
         state.events.listening(local, state.config.upstream);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(AccessError::Runtime)?;
+        let stop = async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        };
+        tokio::pin!(stop);
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
@@ -195,8 +204,7 @@ pub(crate) fn serve(
                             .await;
                     });
                 }
-                _ = tokio::signal::ctrl_c() => break,
-                _ = term.recv() => break,
+                () = &mut stop => break,
             }
         }
         Ok(())
@@ -369,11 +377,12 @@ async fn route(
         .into_owned();
     let prefix = state.config.path_prefix.as_str();
     let path = decoded.strip_prefix(prefix).unwrap_or("");
-    let is_ws = req
-        .headers()
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let is_ws = req.method() == Method::GET
+        && req
+            .headers()
+            .get(header::UPGRADE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if path == "/graphql" && is_ws {
         // Subscriptions only: the webserver runs every websocket operation against the
         // Subscription type, so a mutation sent there is rejected by the server itself.
@@ -425,8 +434,24 @@ async fn graphql_request(
         .is_some_and(|v| v.contains("text/html"));
     let no_mutations = |e: Refusal| (e, Vec::new());
     let parsed = match *req.method() {
-        // The GraphiQL page: the webserver executes nothing for it.
+        // The GraphiQL page: the webserver executes nothing for it. It is sent on without
+        // the query string and with one Accept header, so nothing can be executed.
         Method::GET if accepts_html => {
+            let (mut parts, _) = req.into_parts();
+            parts.uri = match format!("{}/graphql", state.config.path_prefix).parse() {
+                Ok(u) => u,
+                Err(_) => {
+                    return Err(no_mutations(Refusal::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad path",
+                    )));
+                }
+            };
+            parts.headers.remove(header::ACCEPT);
+            parts
+                .headers
+                .insert(header::ACCEPT, HeaderValue::from_static("text/html"));
+            let req = Request::from_parts(parts, full(Bytes::new()));
             return forward(state, req, peer, person)
                 .await
                 .map(|r| (r, Vec::new()))

@@ -761,6 +761,17 @@ fn hidden_mutations(proxy: &Proxy, web: &Webserver) {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 403);
 
+    // The GraphiQL page (GET with Accept: text/html) is served, and runs nothing.
+    let mut resp = agent()
+        .get(format!("{}/graphql", proxy.url))
+        .query("query", format!("mutation {{ {launch} }}"))
+        .header("Accept", "text/html")
+        .header("X-Forwarded-Email", "carol@example.com")
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.body_mut().read_to_string().unwrap().contains("<html"));
+
     // An alias, a fragment, an inline fragment.
     proxy.refused(
         CAROL,
