@@ -1,17 +1,12 @@
 //! Writes a large synthetic workspace whose manifests are already in dg-rs's cache, so graph
 //! work (`dg check`, selections, `dg graph`) can be measured at scale without any Python.
 //!
-//!     cargo run --release --example gen_workspace -- DIR LOCATIONS ASSETS_PER_LOCATION [CROSS_EDGES]
+//!     cargo run --release --features bench --example gen_workspace -- DIR LOCATIONS ASSETS_PER_LOCATION [CROSS_EDGES]
 //!
 //! Each location is a real project folder (pyproject.toml with [tool.dg], a package under
-//! src/) listed in DIR/dg.toml; its manifest comes from `graph::synthetic` and is stored under
-//! the fingerprint dg-rs itself computes for that project, so every command runs warm.
+//! src/) listed in DIR/dg.toml; its manifest is stored under the fingerprint dg-rs itself
+//! computes for that project, so every command runs warm.
 
-use dg_rs::config;
-use dg_rs::graph::synthetic::{location_name, synthetic_workspace};
-use dg_rs::manifest::cache::{ManifestCache, write_atomic};
-use dg_rs::manifest::fingerprint::fingerprint;
-use dg_rs::python::scripts;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,56 +22,17 @@ fn main() -> ExitCode {
     let cross: usize = args
         .get(3)
         .map_or(20, |s| s.parse().expect("CROSS_EDGES is a number"));
-    if dir.exists() {
-        eprintln!("{} exists; pick a new folder", dir.display());
-        return ExitCode::from(2);
-    }
-    let mut dg_toml = String::from("directory_type = \"workspace\"\n\n[workspace]\n");
-    for i in 0..locations {
-        let name = location_name(i);
-        let module = name.replace('-', "_");
-        let root = dir.join("projects").join(&name);
-        dg_toml.push_str(&format!(
-            "\n[[workspace.projects]]\npath = \"projects/{name}\"\n"
-        ));
-        let files = [
-            (
-                root.join("pyproject.toml"),
-                format!(
-                    "[project]\nname = \"{module}\"\nrequires-python = \">=3.10,<3.15\"\nversion = \"0.1.0\"\ndependencies = [\"dagster==1.13.27\"]\n\n[tool.dg]\ndirectory_type = \"project\"\n\n[tool.dg.project]\nroot_module = \"{module}\"\n"
-                ),
-            ),
-            (
-                root.join("src").join(&module).join("__init__.py"),
-                String::new(),
-            ),
-            (
-                root.join("src").join(&module).join("definitions.py"),
-                "# synthetic location: its manifest is pre-seeded in the cache\n".into(),
-            ),
-        ];
-        for (path, text) in files {
-            write_atomic(&path, text.as_bytes()).expect("write project file");
+    match dg_rs::generate_workspace(&dir, locations, assets, cross) {
+        Ok(()) => {
+            println!(
+                "{}: {locations} locations x {assets} assets, cache seeded",
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
         }
     }
-    write_atomic(&dir.join("dg.toml"), dg_toml.as_bytes()).expect("write dg.toml");
-
-    let ws = config::discover(&dir).expect("the generated workspace loads");
-    let cache = ManifestCache::new(&ws.state_dir());
-    let version = scripts::version();
-    for (name, manifest) in synthetic_workspace(locations, assets, cross, 7) {
-        let project = ws
-            .projects
-            .iter()
-            .find(|p| p.code_location_name == name)
-            .expect("one project per synthetic location");
-        cache
-            .put(&name, &fingerprint(project, &version), &manifest)
-            .expect("write cache entry");
-    }
-    println!(
-        "{}: {locations} locations x {assets} assets, cache seeded",
-        dir.display()
-    );
-    ExitCode::SUCCESS
 }

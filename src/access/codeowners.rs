@@ -4,7 +4,7 @@
 //! grant themselves more).
 
 use super::policy::{Grantee, Role, RolePolicy};
-use crate::python::process::Cmd;
+use crate::process::Cmd;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

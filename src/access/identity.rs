@@ -6,7 +6,7 @@
 use super::error::AccessError;
 use super::parse::is_email;
 use crate::error::{Problem, SourcePos};
-use crate::python::process::Cmd;
+use crate::process::Cmd;
 use serde::Serialize;
 use sha2::Digest;
 use std::path::Path;
@@ -89,19 +89,10 @@ pub(crate) fn launching_person(
 
 /// The login name of the effective uid, or `uid N` when it has none.
 fn uid_name() -> String {
-    // SAFETY: getpwuid_r writes into our buffers only; the result is read before they drop.
-    unsafe {
-        let uid = libc::geteuid();
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut buf = vec![0 as libc::c_char; 4096];
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
-        if rc == 0 && !result.is_null() && !pwd.pw_name.is_null() {
-            return std::ffi::CStr::from_ptr(pwd.pw_name)
-                .to_string_lossy()
-                .into_owned();
-        }
-        format!("uid {uid}")
+    let uid = nix::unistd::geteuid();
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(user)) => user.name,
+        _ => format!("uid {uid}"),
     }
 }
 

@@ -6,6 +6,7 @@
 use super::error::AccessError;
 use super::policy::{AccessPolicy, Publication};
 use crate::error::Problem;
+use crate::graph::validate::Code;
 use crate::graph::{AssetGraph, Diagnostic, NodeId, Severity};
 use serde::Serialize;
 
@@ -226,7 +227,7 @@ fn diagnostic(
     locations.sort_by_key(|l| graph.location_id(l));
     Diagnostic {
         severity: Severity::Error,
-        code: "access-violation",
+        code: Code::AccessViolation,
         message: format!(
             "`{dependent_key}` ({b}) depends on `{dep_key}` ({a}), which {a} does not make \
              visible to {b}: {rule}"

@@ -2,17 +2,19 @@
 //! `dg check`, `dg launch` and `dg list assets` call: each loads the workspace's policy and
 //! hands one verdict back.
 
-use super::Settings;
+use super::Ctx;
 use crate::access::identity::{self, Person, PersonSource, TokenFile};
 use crate::access::proxy::{self, ProxyConfig};
 use crate::access::roles::{self, LaunchVerdict};
 use crate::access::visibility::{self, Visibility};
 use crate::access::{AccessError, AccessPolicy, codeowners};
-use crate::config::{self, Workspace};
+use crate::config::Workspace;
 use crate::error::Result;
-use crate::graph::{AssetGraph, Diagnostic};
+use crate::graph::Diagnostic;
 use crate::launch::plan::LaunchPlan;
 use crate::render::access as r;
+use crate::settings::Settings;
+use crate::workspace::Loaded;
 use clap::{Args, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,34 +61,29 @@ pub struct ProxyArgs {
     pub path_prefix: String,
 }
 
-pub(crate) fn run(settings: &Settings, cmd: &AccessCommand) -> Result<()> {
-    let ws = config::discover(&settings.target)?;
+pub(super) fn run(ctx: &Ctx, cmd: &AccessCommand) -> Result<()> {
+    let ws = crate::workspace::discover(&ctx.settings)?;
     let policy = crate::access::load(&ws)?;
     match cmd {
-        AccessCommand::Explain(args) => explain(settings, &ws, &policy, args),
-        AccessCommand::Codeowners(args) => codeowners_file(settings, &ws, &policy, args),
-        AccessCommand::Proxy(args) => serve(settings, policy, args),
+        AccessCommand::Explain(args) => explain(ctx, &ws, &policy, args),
+        AccessCommand::Codeowners(args) => codeowners_file(ctx, &ws, &policy, args),
+        AccessCommand::Proxy(args) => serve(ctx, &ws, policy, args),
     }
 }
 
 /// The person running this command: DG_RS_USER, else git's user.email, else the OS user.
-fn current_person(ws: &Workspace) -> Person {
-    let dg_rs_user = std::env::var("DG_RS_USER").ok();
-    let os_user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok();
-    identity::launching_person(dg_rs_user.as_deref(), os_user.as_deref(), &ws.root)
+fn current_person(settings: &Settings, ws: &Workspace) -> Person {
+    identity::launching_person(
+        settings.dg_rs_user.as_deref(),
+        settings.os_user.as_deref(),
+        &ws.root,
+    )
 }
 
-fn explain(
-    settings: &Settings,
-    ws: &Workspace,
-    policy: &AccessPolicy,
-    args: &ExplainArgs,
-) -> Result<()> {
+fn explain(ctx: &Ctx, ws: &Workspace, policy: &AccessPolicy, args: &ExplainArgs) -> Result<()> {
     let person = match &args.person {
         Some(p) => Person::new(p, PersonSource::Argument),
-        None => current_person(ws),
+        None => current_person(&ctx.settings, ws),
     };
     let roles = policy.roles.as_ref();
     let effective: Vec<_> = roles
@@ -102,15 +99,15 @@ fn explain(
     let file = roles.map(|r| r.file.as_path());
     let json = r::explain_json(&person, teams, &effective, file);
     if args.json {
-        settings.printer.json(&json);
+        ctx.printer.json(&json);
     } else {
-        settings.printer.out(&r::explain_text(&json, file));
+        ctx.printer.out(&r::explain_text(&json, file));
     }
     Ok(())
 }
 
 fn codeowners_file(
-    settings: &Settings,
+    ctx: &Ctx,
     ws: &Workspace,
     policy: &AccessPolicy,
     args: &CodeownersArgs,
@@ -130,12 +127,17 @@ fn codeowners_file(
     let files = [ws.config_file.clone(), roles.file.clone()];
     let text = codeowners::render(roles, &repo, &projects, &files);
     match &args.output {
-        None => settings.printer.out(&text),
+        None => ctx.printer.out(&text),
         Some(path) => {
-            crate::manifest::cache::write_atomic(path, text.as_bytes())?;
-            settings.printer.status(&format!(
+            let path = if path.is_absolute() {
+                path.clone()
+            } else {
+                ctx.settings.cwd.join(path)
+            };
+            crate::fs::write_atomic(&path, text.as_bytes())?;
+            ctx.printer.status(&format!(
                 "Wrote {} ({} locations)",
-                crate::render::display_path(path),
+                ctx.settings.display(&path),
                 projects.len()
             ));
         }
@@ -143,10 +145,10 @@ fn codeowners_file(
     Ok(())
 }
 
-fn serve(settings: &Settings, policy: AccessPolicy, args: &ProxyArgs) -> Result<()> {
+fn serve(ctx: &Ctx, ws: &Workspace, policy: AccessPolicy, args: &ProxyArgs) -> Result<()> {
     let Some(roles) = policy.roles else {
         return Err(AccessError::NoPolicy {
-            file: settings.target.join("dg-rs.toml"),
+            file: ws.root.join("dg-rs.toml"),
         }
         .into());
     };
@@ -163,43 +165,41 @@ fn serve(settings: &Settings, policy: AccessPolicy, args: &ProxyArgs) -> Result<
         path_prefix: args.path_prefix.trim_end_matches('/').to_string(),
     };
     let log = Arc::new(r::ProxyLog {
-        printer: settings.printer.clone(),
+        printer: ctx.printer.clone(),
     });
     Ok(proxy::serve(config, listener, log)?)
 }
 
 /// `dg check`'s hook: every dependency across locations the upstream location does not
 /// make visible (`access-violation`).
-pub(crate) fn violations(ws: &Workspace, graph: &AssetGraph) -> Result<Vec<Diagnostic>> {
-    let policy = crate::access::load(ws)?;
+pub(super) fn violations(loaded: &Loaded) -> Result<Vec<Diagnostic>> {
+    let policy = crate::access::load(&loaded.ws)?;
     if policy.publications.is_empty() {
         return Ok(Vec::new());
     }
-    let map = visibility::evaluate(&policy, graph)?;
-    Ok(visibility::violations(&policy, graph, &map))
+    let map = visibility::evaluate(&policy, &loaded.graph)?;
+    Ok(visibility::violations(&policy, &loaded.graph, &map))
 }
 
 /// `dg list assets`' hook: each node's visibility label (`None` for external assets).
-pub(crate) fn visibility_labels(ws: &Workspace, graph: &AssetGraph) -> Result<Vec<Option<String>>> {
-    let policy = crate::access::load(ws)?;
-    let map = visibility::evaluate(&policy, graph)?;
-    Ok(graph
+pub(super) fn visibility_labels(loaded: &Loaded) -> Result<Vec<Option<String>>> {
+    let policy = crate::access::load(&loaded.ws)?;
+    let map = visibility::evaluate(&policy, &loaded.graph)?;
+    Ok(loaded
+        .graph
         .node_ids()
         .map(|id| map.of(id).map(Visibility::label))
         .collect())
 }
 
 /// `dg launch`'s hook: the person and their verdict for every location the plan touches.
-pub(crate) struct LaunchGuard {
+pub(super) struct LaunchGuard {
     verdict: LaunchVerdict,
 }
 
-pub(crate) fn launch_guard(
-    ws: &Workspace,
-    graph: &AssetGraph,
-    plan: &LaunchPlan,
-) -> Result<LaunchGuard> {
-    let policy = crate::access::load(ws)?;
+pub(super) fn launch_guard(ctx: &Ctx, loaded: &Loaded, plan: &LaunchPlan) -> Result<LaunchGuard> {
+    let policy = crate::access::load(&loaded.ws)?;
+    let graph = &loaded.graph;
     let mut locations: Vec<&str> = plan
         .steps
         .iter()
@@ -207,7 +207,7 @@ pub(crate) fn launch_guard(
         .collect();
     locations.sort_by_key(|l| graph.location_id(l));
     locations.dedup();
-    let person = current_person(ws);
+    let person = current_person(&ctx.settings, &loaded.ws);
     Ok(LaunchGuard {
         verdict: roles::launch_verdict(&policy, &person, &locations),
     })
@@ -216,9 +216,9 @@ pub(crate) fn launch_guard(
 impl LaunchGuard {
     /// Prints the verdict (when a policy is enforced) and refuses the launch (exit 3) when
     /// the person may not launch in every location.
-    pub(crate) fn enforce(self, settings: &Settings) -> Result<()> {
+    pub(super) fn enforce(self, ctx: &Ctx) -> Result<()> {
         if let Some(line) = r::launch_verdict_line(&self.verdict) {
-            settings.printer.status(&line);
+            ctx.printer.status(&line);
         }
         if self.verdict.allowed() {
             Ok(())

@@ -15,12 +15,46 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// What a problem is about; its stable identifier (`as_str`) is shown and in the JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Code {
+    DuplicateOwner,
+    UnknownDependency,
+    ExternalDependency,
+    Cycle,
+    PythonVersion,
+    DagsterVersion,
+    /// A dependency on an asset its location does not make visible (`[tool.dg-rs.access]`).
+    AccessViolation,
+}
+
+impl Code {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Code::DuplicateOwner => "duplicate-owner",
+            Code::UnknownDependency => "unknown-dependency",
+            Code::ExternalDependency => "external-dependency",
+            Code::Cycle => "cycle",
+            Code::PythonVersion => "python-version",
+            Code::DagsterVersion => "dagster-version",
+            Code::AccessViolation => "access-violation",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// Stable identifier: `duplicate-owner`, `unknown-dependency`, `cycle`,
-    /// `external-dependency`.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// Locations involved, in workspace order.
     pub locations: Vec<String>,
@@ -62,7 +96,7 @@ fn duplicate_owners(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
             .join(" and ");
         out.push(Diagnostic {
             severity: Severity::Error,
-            code: "duplicate-owner",
+            code: Code::DuplicateOwner,
             message: format!("asset `{key}` is defined executably by {listed}"),
             locations,
             keys: vec![key.clone()],
@@ -111,7 +145,7 @@ fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
         match matcher.best_match(graph, key) {
             Some(similar) => out.push(Diagnostic {
                 severity: Severity::Error,
-                code: "unknown-dependency",
+                code: Code::UnknownDependency,
                 message: format!(
                     "`{key}` is a dependency of {used_by}, but no location defines it"
                 ),
@@ -125,7 +159,7 @@ fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
             }),
             None => out.push(Diagnostic {
                 severity: Severity::Warning,
-                code: "external-dependency",
+                code: Code::ExternalDependency,
                 message: if node.undeclared {
                     format!(
                         "`{key}` is a dependency of {used_by}, but no location declares it; \
@@ -281,7 +315,7 @@ fn cycles(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
         };
         out.push(Diagnostic {
             severity: Severity::Error,
-            code: "cycle",
+            code: Code::Cycle,
             message: format!("dependency cycle: {shown}{more}"),
             locations: location_names(
                 graph,
@@ -332,11 +366,14 @@ fn cycle_through(graph: &AssetGraph, component: &[NodeId]) -> Vec<NodeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::synthetic::synthetic_workspace;
+    use crate::bench_support::synthetic_workspace;
     use crate::graph::test_support::*;
 
     fn codes(diags: &[Diagnostic]) -> Vec<(&'static str, Severity)> {
-        diags.iter().map(|d| (d.code, d.severity)).collect()
+        diags
+            .iter()
+            .map(|d| (d.code.as_str(), d.severity))
+            .collect()
     }
 
     #[test]
@@ -366,7 +403,7 @@ mod tests {
         }
         let graph = AssetGraph::build(ws);
         let diags = validate(&graph);
-        assert_eq!(diags[0].code, "unknown-dependency");
+        assert_eq!(diags[0].code, Code::UnknownDependency);
         assert_eq!(diags[0].severity, Severity::Error);
         assert_eq!(
             diags[0].message,
@@ -377,7 +414,7 @@ mod tests {
             diags[0].hint.as_deref(),
             Some("did you mean `data_engineering_asset` (owned by data-engineering)?")
         );
-        assert_eq!(diags[1].code, "external-dependency");
+        assert_eq!(diags[1].code, Code::ExternalDependency);
     }
 
     #[test]
@@ -393,7 +430,7 @@ mod tests {
             ),
         ]);
         let diags = validate(&graph);
-        assert_eq!(diags[0].code, "unknown-dependency");
+        assert_eq!(diags[0].code, Code::UnknownDependency);
         assert_eq!(
             diags[0].hint.as_deref(),
             Some("did you mean `staging/orders` (owned by a)?")

@@ -63,7 +63,7 @@ fn a_dependency_on_an_unpublished_asset_is_an_access_violation() {
     let found = violations(&p, &graph, &map);
     assert_eq!(found.len(), 1, "{found:#?}");
     let d = &found[0];
-    assert_eq!(d.code, "access-violation");
+    assert_eq!(d.code.as_str(), "access-violation");
     assert_eq!(d.severity, Severity::Error);
     assert_eq!(d.locations, vec!["data-engineering", "data-science"]);
     assert_eq!(

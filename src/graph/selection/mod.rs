@@ -18,7 +18,9 @@ mod eval;
 mod lexer;
 mod parser;
 
-use super::{AssetGraph, AssetKey, NodeId};
+#[cfg(test)]
+use super::AssetKey;
+use super::{AssetGraph, NodeId};
 use parser::Expr;
 
 /// A selection that did not parse or could not be evaluated.
@@ -111,6 +113,7 @@ impl Selection {
     }
 
     /// The selected keys, sorted.
+    #[cfg(test)]
     pub fn evaluate_keys(&self, graph: &AssetGraph) -> Result<Vec<AssetKey>, SelectionError> {
         Ok(self
             .evaluate(graph)?
