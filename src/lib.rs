@@ -13,6 +13,7 @@ mod bench_support;
 mod check;
 mod cli;
 mod config;
+mod deploy;
 mod error;
 mod fs;
 mod graph;
@@ -25,6 +26,7 @@ mod python;
 mod render;
 mod scaffold;
 mod settings;
+mod suggest;
 mod workspace;
 
 #[cfg(feature = "bench")]

@@ -181,15 +181,17 @@ pub(super) fn violations(loaded: &Loaded) -> Result<Vec<Diagnostic>> {
     Ok(visibility::violations(&policy, &loaded.graph, &map))
 }
 
-/// `dg list assets`' hook: each node's visibility label (`None` for external assets).
-pub(super) fn visibility_labels(loaded: &Loaded) -> Result<Vec<Option<String>>> {
+/// `dg list assets`' hook: each node's visibility label (`None` for external assets), and
+/// whether any location publishes selectively (else everything is public).
+pub(super) fn visibility_labels(loaded: &Loaded) -> Result<(Vec<Option<String>>, bool)> {
     let policy = crate::access::load(&loaded.ws)?;
     let map = visibility::evaluate(&policy, &loaded.graph)?;
-    Ok(loaded
+    let labels = loaded
         .graph
         .node_ids()
         .map(|id| map.of(id).map(Visibility::label))
-        .collect())
+        .collect();
+    Ok((labels, !policy.publications.is_empty()))
 }
 
 /// `dg launch`'s hook: the person and their verdict for every location the plan touches.

@@ -5,6 +5,7 @@ mod access;
 mod check;
 mod create;
 mod defs;
+mod deploy;
 mod graph;
 mod launch;
 mod list;
@@ -89,6 +90,10 @@ enum Command {
     /// Materialize assets (or run a job) across code locations: one Dagster run per step, in
     /// each location's own interpreter, all in one Dagster instance
     Launch(launch::LaunchArgs),
+    /// Generate the production topology on Dagster's own engine (one gRPC code server and
+    /// image per location, Postgres) for Docker Compose or the Helm chart
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
     /// Access control per code location: who holds which role where, and CODEOWNERS
     #[command(subcommand)]
     Access(access::AccessCommand),
@@ -173,6 +178,7 @@ where
         Command::Sync(args) => sync::run(&ctx, args),
         Command::Scaffold(cmd) => scaffold::run(&ctx, cmd),
         Command::Launch(args) => launch::run(&ctx, args),
+        Command::Deploy(cmd) => deploy::run(&ctx, cmd),
         Command::Access(cmd) => access::run(&ctx, cmd),
     };
     finish(&ctx.printer, result)

@@ -5,9 +5,10 @@
 use super::file::ConfigFile;
 use super::model::Workspace;
 use super::project_file::load_project_dir;
-use super::toml_check::{Checker, closest};
+use super::toml_check::Checker;
 use super::{Resolve, relative_display};
 use crate::error::{Error, Problem, Result, SourcePos};
+use crate::suggest::closest;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};

@@ -63,9 +63,6 @@ pub struct Diagnostic {
     pub hint: Option<String>,
 }
 
-/// Similarity (0..=1) a missing key needs with an owned key to be reported as a typo.
-const TYPO_SIMILARITY: f64 = 0.8;
-
 /// All problems, errors before warnings, each kind in key order.
 pub fn validate(graph: &AssetGraph) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -110,7 +107,7 @@ fn duplicate_owners(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
 }
 
 fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
-    let mut matcher: Option<TypoMatcher> = None;
+    let mut matcher: Option<KeySuggester> = None;
     for id in graph.node_ids() {
         let node = graph.node(id);
         if !node.is_external() {
@@ -125,7 +122,7 @@ fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
         }
         dependents.sort_unstable();
         dependents.dedup();
-        let matcher = matcher.get_or_insert_with(|| TypoMatcher::new(graph));
+        let matcher = matcher.get_or_insert_with(|| KeySuggester::new(graph));
         let used_by = dependents
             .iter()
             .map(|&d| graph.describe(d))
@@ -142,7 +139,7 @@ fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
                 .collect(),
         );
         let key = &node.key_string;
-        match matcher.best_match(graph, key) {
+        match matcher.suggest(key) {
             Some(similar) => out.push(Diagnostic {
                 severity: Severity::Error,
                 code: Code::UnknownDependency,
@@ -182,92 +179,36 @@ fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Finds owned keys close to a missing one: similar spelling, or the same last part under
-/// another prefix. Candidates are sorted by length, and each carries a histogram of its
-/// characters: one edit changes the histogram by at most 2, so half the histogram distance
-/// bounds the edit distance from below and rules most keys out before the real comparison.
-struct TypoMatcher {
-    /// (char count, node), sorted.
-    by_len: Vec<(usize, NodeId)>,
-    /// `HIST` buckets per entry of `by_len`, in the same order.
-    histograms: Vec<u8>,
+/// Suggests an owned key for a missing one: the closest spelling (the one "did you mean"
+/// rule of `suggest`), else a key with the same last part under another prefix.
+pub(crate) struct KeySuggester {
+    matcher: crate::suggest::Matcher<NodeId>,
     by_name: HashMap<String, Vec<NodeId>>,
 }
 
-const HIST: usize = 64;
-
-fn histogram(s: &str, out: &mut [u8]) {
-    for c in s.chars() {
-        let bucket = &mut out[c as usize % HIST];
-        *bucket = bucket.saturating_add(1);
-    }
-}
-
-impl TypoMatcher {
-    fn new(graph: &AssetGraph) -> Self {
-        let mut by_len = Vec::new();
+impl KeySuggester {
+    pub(crate) fn new(graph: &AssetGraph) -> Self {
         let mut by_name: HashMap<String, Vec<NodeId>> = HashMap::new();
+        let mut owned = Vec::new();
         for id in graph.node_ids() {
             let node = graph.node(id);
             if node.is_external() {
                 continue;
             }
-            by_len.push((node.key_string.chars().count(), id));
+            owned.push((node.key_string.clone(), id));
             by_name
                 .entry(node.key.name().to_owned())
                 .or_default()
                 .push(id);
         }
-        by_len.sort_unstable();
-        let mut histograms = vec![0u8; by_len.len() * HIST];
-        for (i, &(_, id)) in by_len.iter().enumerate() {
-            histogram(
-                &graph.node(id).key_string,
-                &mut histograms[i * HIST..(i + 1) * HIST],
-            );
-        }
-        Self {
-            by_len,
-            histograms,
+        KeySuggester {
+            matcher: crate::suggest::Matcher::new(owned),
             by_name,
         }
     }
 
-    /// The owned key with the fewest edits (optimal string alignment) from `missing`, at most
-    /// one per five characters, ties to the smaller key; else a key with the same last part.
-    fn best_match(&self, graph: &AssetGraph, missing: &str) -> Option<NodeId> {
-        let len = missing.chars().count();
-        let max_edits = |longest: usize| (longest as f64 * (1.0 - TYPO_SIMILARITY) + 1e-9) as usize;
-        // |length difference| is a lower bound on the edits.
-        let min = len - max_edits(len).min(len);
-        let start = self.by_len.partition_point(|&(l, _)| l < min);
-        let mut wanted = [0u8; HIST];
-        histogram(missing, &mut wanted);
-        let mut best: Option<(usize, NodeId)> = None;
-        for (i, &(l, id)) in self.by_len.iter().enumerate().skip(start) {
-            if l > len && l - len > max_edits(l) {
-                break;
-            }
-            // Only as many edits as the best so far (ties may still win on key order).
-            let allowed = best.map_or(max_edits(len.max(l)), |(d, _)| d.min(max_edits(len.max(l))));
-            if len.abs_diff(l) > allowed {
-                continue;
-            }
-            let hist = &self.histograms[i * HIST..(i + 1) * HIST];
-            let l1: usize = hist
-                .iter()
-                .zip(&wanted)
-                .map(|(a, b)| a.abs_diff(*b) as usize)
-                .sum();
-            if l1.div_ceil(2) > allowed {
-                continue;
-            }
-            let edits = strsim::osa_distance(missing, &graph.node(id).key_string);
-            if edits <= allowed && best.is_none_or(|b| (edits, id) < b) {
-                best = Some((edits, id));
-            }
-        }
-        if let Some((_, id)) = best {
+    pub(crate) fn suggest(&self, missing: &str) -> Option<NodeId> {
+        if let Some(id) = self.matcher.best(missing) {
             return Some(id);
         }
         let name = missing.rsplit('/').next().unwrap_or(missing);
@@ -275,16 +216,6 @@ impl TypoMatcher {
             .get(name)
             .and_then(|ids| ids.iter().min().copied())
     }
-}
-
-/// 1 − (optimal string alignment distance / longer length): Damerau-Levenshtein without
-/// repeated edits of a substring, and much cheaper than strsim's unrestricted variant.
-pub(crate) fn similarity(a: &str, b: &str) -> f64 {
-    let longest = a.chars().count().max(b.chars().count());
-    if longest == 0 {
-        return 1.0;
-    }
-    1.0 - strsim::osa_distance(a, b) as f64 / longest as f64
 }
 
 fn cycles(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {

@@ -68,12 +68,13 @@ pub(crate) fn rows<'a>(
     rows
 }
 
-/// The human table.
-pub(crate) fn table(rows: &[AssetRow]) -> String {
+/// The human table. The VISIBILITY column is there when `with_visibility` (some location
+/// publishes selectively); otherwise every asset is public and the column says nothing.
+pub(crate) fn table(rows: &[AssetRow], with_visibility: bool) -> String {
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
-            vec![
+            let mut cells = vec![
                 row.key.clone(),
                 row.location
                     .map(str::to_string)
@@ -93,19 +94,22 @@ pub(crate) fn table(rows: &[AssetRow]) -> String {
                     })
                     .collect::<Vec<_>>()
                     .join("\n"),
-                row.visibility.clone().unwrap_or_else(|| "-".into()),
-            ]
+            ];
+            if with_visibility {
+                cells.push(row.visibility.clone().unwrap_or_else(|| "-".into()));
+            }
+            cells
         })
         .collect();
-    super::table::render(
-        &[
-            "KEY",
-            "LOCATION",
-            "GROUP",
-            "KINDS",
-            "UPSTREAM (⇠ other location)",
-            "VISIBILITY",
-        ],
-        &table,
-    )
+    let mut header = vec![
+        "KEY",
+        "LOCATION",
+        "GROUP",
+        "KINDS",
+        "UPSTREAM (⇠ other location)",
+    ];
+    if with_visibility {
+        header.push("VISIBILITY");
+    }
+    super::table::render(&header, &table)
 }

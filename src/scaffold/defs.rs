@@ -149,7 +149,10 @@ pub fn scaffold_defs(
             Error::usage(format!("`{path}` is not a path inside the defs folder")).with_hint(
                 format!(
                     "paths are relative to {} and may not use `..`, like `ingest/raw_orders.py`",
-                    crate::render::display_path(&folder)
+                    folder
+                        .strip_prefix(&project.root)
+                        .unwrap_or(&folder)
+                        .display()
                 ),
             ),
         );

@@ -134,16 +134,15 @@ fn check_passes_when_the_dependency_is_published_and_visible_to_the_dependent() 
         ]
     );
     let table = run(ctx.dg().args(["list", "assets"])).stdout;
-    assert!(
-        table.lines().next().unwrap().ends_with("VISIBILITY"),
-        "{table}"
-    );
-    assert!(
-        table
-            .lines()
-            .any(|l| l.starts_with("raw_orders") && l.ends_with("private")),
-        "{table}"
-    );
+    let _snapshots = ctx.snapshots();
+    insta::assert_snapshot!(table, @"
+    KEY                      LOCATION          GROUP      KINDS           UPSTREAM (⇠ other location)                VISIBILITY
+    cleaned_orders           data-engineering  ingestion  python          raw_orders                                 private
+    data_engineering_asset   data-engineering  warehouse  duckdb, python  cleaned_orders                             visible to data-science
+    data_science_asset       data-science      analytics  pandas, python  data_engineering_asset ⇠ data-engineering  public
+    raw_orders               data-engineering  ingestion  json, python                                               private
+    reports/regional_report  data-science      analytics  python          data_science_asset                         public
+    ");
 
     // Narrowing `visible_to` to nobody hides it again: a violation naming the rule.
     let text = std::fs::read_to_string(ctx.path(DE_PYPROJECT)).unwrap();

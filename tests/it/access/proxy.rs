@@ -100,9 +100,10 @@ impl Group {
 
 impl Drop for Group {
     fn drop(&mut self) {
-        let pgid = self.0.id() as i32;
-        // SAFETY: signals only the group this test started.
-        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        use nix::sys::signal::{Signal, killpg};
+        // Only the group this test started.
+        let pgid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        let _ = killpg(pgid, Signal::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if matches!(self.0.try_wait(), Ok(Some(_))) {
@@ -110,7 +111,7 @@ impl Drop for Group {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = killpg(pgid, Signal::SIGKILL);
         let _ = self.0.wait();
     }
 }
