@@ -1,6 +1,7 @@
 //! The error a command ends with, and the one place where every core module's typed error
 //! becomes what the user reads. An [`Error`] has a kind that decides the exit code (0 ok,
-//! 1 a check or run failed, 2 usage or configuration error, 130 interrupted) and problems,
+//! 1 a check or run failed, 2 usage or configuration error, 3 refused by the access policy,
+//! 130 interrupted) and problems,
 //! each a message, optionally a position in a user file, and a hint saying what to do.
 
 use std::fmt;
@@ -124,6 +125,8 @@ pub enum ErrorKind {
     Failed,
     /// Bad command line or bad configuration: exit 2.
     Usage,
+    /// The access policy does not allow what was asked (a launch): exit 3.
+    Denied,
     /// Ctrl-C: exit 130.
     Interrupted,
 }
@@ -133,6 +136,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Failed => 1,
             ErrorKind::Usage => 2,
+            ErrorKind::Denied => 3,
             ErrorKind::Interrupted => 130,
         }
     }
@@ -346,6 +350,114 @@ impl From<crate::instance::InstanceError> for Error {
             }
         }
     }
+}
+
+impl From<crate::access::AccessError> for Error {
+    fn from(e: crate::access::AccessError) -> Self {
+        use crate::access::AccessError as A;
+        match e {
+            A::Config(problems) => Error::config(problems),
+            A::LaunchRefused(verdict) => Error {
+                kind: ErrorKind::Denied,
+                problems: launch_refusal(&verdict),
+            },
+            A::NoPolicy { file } => Error::usage(format!(
+                "the workspace has no access policy: {} has no [access] table",
+                file.display()
+            ))
+            .with_hint("add an [access] table (README, \"Access control\") and run again"),
+            A::Listen { addr, source } => {
+                Error::usage(format!("could not listen on {addr}: {source}"))
+                    .with_hint("pick another address or port (port 0 picks a free one)")
+            }
+            A::Runtime(source) => Error::failed(format!("the access proxy stopped: {source}")),
+        }
+    }
+}
+
+/// One problem per location a launch may not touch: the role needed, the person's role and
+/// why, and who grants enough.
+fn launch_refusal(verdict: &crate::access::roles::LaunchVerdict) -> Vec<Problem> {
+    use crate::access::roles::Because;
+    let person = &verdict.person;
+    let file = verdict
+        .policy_file
+        .as_deref()
+        .map(|f| {
+            f.file_name().map_or(f.display().to_string(), |n| {
+                n.to_string_lossy().into_owned()
+            })
+        })
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for r in &verdict.refused {
+        let e = &r.effective;
+        let why: Vec<String> = e
+            .reasons
+            .iter()
+            .filter(|reason| reason.role == e.role)
+            .map(|reason| {
+                let line = reason
+                    .at
+                    .as_ref()
+                    .map(|a| format!(", {file}:{}", a.line))
+                    .unwrap_or_default();
+                match &reason.because {
+                    Because::DefaultRole if reason.at.is_none() => {
+                        "default_role, not set: viewer".to_string()
+                    }
+                    Because::DefaultRole => format!("default_role{line}"),
+                    Because::Admin(g) => format!("admins: {g}{line}"),
+                    Because::Grant(g) => format!("{} = {g}{line}", reason.role),
+                }
+            })
+            .collect();
+        let grants: Vec<String> = r
+            .granted_by
+            .iter()
+            .map(|g| format!("{} = {} ({file}:{})", g.rule(), g.grantee, g.at.line))
+            .collect();
+        let who = if grants.is_empty() {
+            format!(
+                "nobody holds {} or more in {}; an admin can grant it",
+                r.needed, e.location
+            )
+        } else {
+            format!(
+                "{} or more in {} is granted by {}",
+                r.needed,
+                e.location,
+                grants.join(", ")
+            )
+        };
+        let email_note = if person.is_email() {
+            String::new()
+        } else {
+            " (not an email address, so no grant can name it: set DG_RS_USER to your email)"
+                .to_string()
+        };
+        let mut p = Problem::new(format!(
+            "{} may not launch in {}: a launch needs {} in every location it touches, and {} \
+             (from {}){email_note} has {} there ({})",
+            person.id,
+            e.location,
+            r.needed,
+            person.id,
+            person.source.describe(),
+            e.role,
+            why.join("; ")
+        ))
+        .hint(format!(
+            "{who}; ask for it, or leave {}'s assets out of the selection",
+            e.location
+        ));
+        p.at = r.table_at.clone();
+        out.push(p);
+    }
+    out.push(Problem::new(
+        "nothing was launched: no run was created (dg access explain shows every role and why)",
+    ));
+    out
 }
 
 /// A selection that did not parse or evaluate, shown with a caret under the bad part.

@@ -7,6 +7,7 @@
 //! and `process` (every child) serve them all.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod access;
 #[cfg(any(test, feature = "bench"))]
 mod bench_support;
 mod check;

@@ -29,6 +29,10 @@ pub(crate) struct Settings {
     /// The per-user cache folder (`$XDG_CACHE_HOME/dg-rs`, else `~/.cache/dg-rs`), used when
     /// the workspace itself is read-only.
     pub(crate) user_cache_dir: Option<PathBuf>,
+    /// `DG_RS_USER`: who is launching (for the access policy's guardrail).
+    pub(crate) dg_rs_user: Option<String>,
+    /// `USER` (else `LOGNAME`): the OS user, the last fallback for who is launching.
+    pub(crate) os_user: Option<String>,
 }
 
 /// `DG_RS_INSTALLER=pip|uv`, else uv when on PATH.

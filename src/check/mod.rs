@@ -55,11 +55,13 @@ pub(crate) struct CheckReport {
     pub(crate) failures: Vec<LocationFailure>,
 }
 
-/// Judges the loaded workspace. `strict` makes warnings fail the check.
-pub(crate) fn check(loaded: &Loaded, strict: bool) -> CheckReport {
+/// Judges the loaded workspace. `strict` makes warnings fail the check; `access` are the
+/// access policy's violations (`access::visibility`), judged by the caller.
+pub(crate) fn check(loaded: &Loaded, strict: bool, access: Vec<Diagnostic>) -> CheckReport {
     let graph = &loaded.graph;
     let scope = loaded.scoped_location();
     let mut diagnostics = validate(graph);
+    diagnostics.extend(access);
     for loc in graph.locations() {
         if let Some(p) = loaded.project(&loc.name) {
             diagnostics.extend(environment::check(p, &loc.manifest));

@@ -88,12 +88,13 @@ pub(super) fn run_assets(ctx: &Ctx, args: &AssetsArgs) -> Result<()> {
         .as_deref()
         .map(|s| crate::graph::select(&loaded.graph, s))
         .transpose()?;
-    let rows = crate::render::assets::rows(&loaded.graph, selected.as_ref());
+    let (visibility, selective) = super::access::visibility_labels(&loaded)?;
+    let rows = crate::render::assets::rows(&loaded.graph, selected.as_ref(), &visibility);
     if args.json {
         ctx.printer.json(&rows);
     } else if !rows.is_empty() {
         ctx.printer
-            .out_with(|w| crate::render::assets::write_table(w, &rows));
+            .out_with(|w| crate::render::assets::write_table(w, &rows, selective));
     } else if loaded.failures.is_empty() {
         ctx.printer.status("No assets matched.");
     }

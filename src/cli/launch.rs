@@ -101,14 +101,16 @@ pub(super) fn run(ctx: &Ctx, args: &LaunchArgs) -> Result<()> {
     if let Some(url) = &args.remote {
         plan.dagster_home = format!("{url} (remote)");
     }
+    let access = super::access::launch_guard(ctx, &loaded, &prepared.plan)?;
     if args.dry_run {
         if args.json {
             ctx.printer.json(&plan);
         } else {
             ctx.printer.out(&r::plan_text(&plan));
         }
-        return Ok(());
+        return access.enforce(ctx);
     }
+    access.enforce(ctx)?;
     let launch_id = uuid::Uuid::new_v4().to_string();
     if !args.json {
         ctx.printer.status(&r::starting(&plan, &launch_id));

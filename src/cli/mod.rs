@@ -1,6 +1,7 @@
 //! Command-line types (clap derive) and one handler per command. Handlers turn arguments
 //! into settings and requests, call core, and hand results to `render`; nothing else.
 
+mod access;
 mod check;
 mod create;
 mod defs;
@@ -93,6 +94,9 @@ enum Command {
     /// image per location, Postgres) for Docker Compose or the Helm chart
     #[command(subcommand)]
     Deploy(deploy::DeployCommand),
+    /// Access control per code location: who holds which role where, and CODEOWNERS
+    #[command(subcommand)]
+    Access(access::AccessCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +180,7 @@ where
         Command::Scaffold(cmd) => scaffold::run(&ctx, cmd),
         Command::Launch(args) => launch::run(&ctx, args),
         Command::Deploy(cmd) => deploy::run(&ctx, cmd),
+        Command::Access(cmd) => access::run(&ctx, cmd),
     };
     finish(&ctx.printer, result)
 }

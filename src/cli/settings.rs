@@ -83,6 +83,10 @@ fn base(verbose: bool) -> Result<Settings> {
             .map(PathBuf::from)
             .or_else(|| home.as_ref().map(|h| h.join(".cache")))
             .map(|d| d.join("dg-rs")),
+        dg_rs_user: var("DG_RS_USER").and_then(|v| v.into_string().ok()),
+        os_user: var("USER")
+            .or_else(|| var("LOGNAME"))
+            .and_then(|v| v.into_string().ok()),
         cwd,
     })
 }

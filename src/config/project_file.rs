@@ -247,7 +247,8 @@ fn read_pyproject_metadata(dir: &Path, problems: &mut Vec<Problem>) -> Pyproject
         && let Some(ours) = tool.get("dg-rs")
         && let Some(t) = c.table(ours, "tool.dg-rs")
     {
-        c.unknown_keys(t, "tool.dg-rs", &["python", "extra_inputs"]);
+        // `access` is read and validated by the access module.
+        c.unknown_keys(t, "tool.dg-rs", &["python", "extra_inputs", "access"]);
         meta.extra_inputs = c.string_list(t, "tool.dg-rs.extra_inputs", "extra_inputs");
         meta.python_request = c
             .string(t, None, "tool.dg-rs.python", "python", false)

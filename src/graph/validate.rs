@@ -33,6 +33,8 @@ pub(crate) enum Code {
     Cycle,
     PythonVersion,
     DagsterVersion,
+    /// A dependency on an asset its location does not make visible (`[tool.dg-rs.access]`).
+    AccessViolation,
 }
 
 impl Code {
@@ -44,6 +46,7 @@ impl Code {
             Code::Cycle => "cycle",
             Code::PythonVersion => "python-version",
             Code::DagsterVersion => "dagster-version",
+            Code::AccessViolation => "access-violation",
         }
     }
 }

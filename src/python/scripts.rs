@@ -7,6 +7,11 @@ use crate::fs::{self, FsError};
 use std::path::{Path, PathBuf};
 
 const FILES: &[(&str, &str)] = &[
+    // dagster-webserver behind `dg access proxy`: greys out what a person may not do.
+    (
+        "access_webserver.py",
+        include_str!("../../python/access_webserver.py"),
+    ),
     (
         "dg_rs_loader.py",
         include_str!("../../python/dg_rs_loader.py"),

@@ -14,6 +14,8 @@ pub(crate) struct AssetRow<'a> {
     kinds: &'a [String],
     is_executable: bool,
     external: bool,
+    /// `public`, `private` or `visible to LOCATIONS` (`[tool.dg-rs.access]`); null when external.
+    visibility: Option<String>,
     upstream: Vec<Upstream<'a>>,
 }
 
@@ -24,10 +26,11 @@ struct Upstream<'a> {
     cross_location: bool,
 }
 
-/// Every declared asset (or those in `selected`), in key order.
+/// Every declared asset (or those in `selected`), in key order; `visibility` by node index.
 pub(crate) fn rows<'a>(
     graph: &'a AssetGraph,
     selected: Option<&BTreeSet<NodeId>>,
+    visibility: &[Option<String>],
 ) -> Vec<AssetRow<'a>> {
     let mut rows = Vec::new();
     for id in graph.node_ids() {
@@ -56,6 +59,7 @@ pub(crate) fn rows<'a>(
             kinds: def.map(|d| d.kinds.as_slice()).unwrap_or(&[]),
             is_executable: node.owner.is_some(),
             external: node.is_external(),
+            visibility: visibility.get(id.index()).cloned().flatten(),
             upstream,
         });
     }
@@ -64,12 +68,18 @@ pub(crate) fn rows<'a>(
     rows
 }
 
-/// The human table, written to `w`.
-pub(crate) fn write_table(w: &mut dyn std::io::Write, rows: &[AssetRow]) -> std::io::Result<()> {
+/// The human table, written to `w`. The VISIBILITY column is there when `with_visibility`
+/// (some location publishes selectively); otherwise every asset is public and the column
+/// says nothing.
+pub(crate) fn write_table(
+    w: &mut dyn std::io::Write,
+    rows: &[AssetRow],
+    with_visibility: bool,
+) -> std::io::Result<()> {
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
-            vec![
+            let mut cells = vec![
                 row.key.clone(),
                 row.location
                     .map(str::to_string)
@@ -89,18 +99,22 @@ pub(crate) fn write_table(w: &mut dyn std::io::Write, rows: &[AssetRow]) -> std:
                     })
                     .collect::<Vec<_>>()
                     .join("\n"),
-            ]
+            ];
+            if with_visibility {
+                cells.push(row.visibility.clone().unwrap_or_else(|| "-".into()));
+            }
+            cells
         })
         .collect();
-    super::table::write(
-        w,
-        &[
-            "KEY",
-            "LOCATION",
-            "GROUP",
-            "KINDS",
-            "UPSTREAM (⇠ other location)",
-        ],
-        &table,
-    )
+    let mut header = vec![
+        "KEY",
+        "LOCATION",
+        "GROUP",
+        "KINDS",
+        "UPSTREAM (⇠ other location)",
+    ];
+    if with_visibility {
+        header.push("VISIBILITY");
+    }
+    super::table::write(w, &header, &table)
 }

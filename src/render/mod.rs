@@ -2,6 +2,7 @@
 //! values and never print. The [`Printer`] owns stdout and stderr: data goes to stdout,
 //! diagnostics and progress to stderr, and `--json` output is never mixed with human text.
 
+pub(crate) mod access;
 pub(crate) mod assets;
 pub(crate) mod check;
 pub(crate) mod defs;
@@ -26,6 +27,7 @@ pub enum ColorMode {
     Never,
 }
 
+#[derive(Clone)]
 pub struct Printer {
     color: ColorChoice,
     pub verbose: bool,

@@ -73,7 +73,6 @@ pub struct Selection {
 }
 
 /// Parses one selection string, as Dagster's `AssetSelection.from_string` does.
-#[cfg(test)]
 pub fn parse(input: &str) -> Result<Selection, SelectionError> {
     parser::parse_expr(input, 0).map(|expr| Selection { expr })
 }

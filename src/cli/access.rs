@@ -1,0 +1,231 @@
+//! `dg access explain|codeowners` (and the hidden `dg access proxy`), plus the small hooks
+//! `dg check`, `dg launch` and `dg list assets` call: each loads the workspace's policy and
+//! hands one verdict back.
+
+use super::Ctx;
+use crate::access::identity::{self, Person, PersonSource, TokenFile};
+use crate::access::proxy::{self, ProxyConfig};
+use crate::access::roles::{self, LaunchVerdict};
+use crate::access::visibility::{self, Visibility};
+use crate::access::{AccessError, AccessPolicy, codeowners};
+use crate::config::Workspace;
+use crate::error::Result;
+use crate::graph::Diagnostic;
+use crate::launch::plan::LaunchPlan;
+use crate::render::access as r;
+use crate::settings::Settings;
+use crate::workspace::Loaded;
+use clap::{Args, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// Show a person's role in every code location and the rules that give it
+    /// [default person: DG_RS_USER, else git user.email, else the OS user]
+    Explain(ExplainArgs),
+    /// Write a CODEOWNERS file giving each location's editors its project folder
+    Codeowners(CodeownersArgs),
+    /// Run the authorizing proxy in front of a Dagster webserver (used by `dg dev --access`)
+    #[command(hide = true)]
+    Proxy(ProxyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The person (an email address)
+    pub person: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CodeownersArgs {
+    /// Write the file here (e.g. .github/CODEOWNERS) instead of printing it
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Address to listen on (port 0 picks a free port, printed on stderr)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// The Dagster webserver's address (it must listen on loopback only)
+    #[arg(long, value_name = "ADDR")]
+    pub upstream: SocketAddr,
+    /// The webserver's --path-prefix, if it has one
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    pub path_prefix: String,
+}
+
+pub(super) fn run(ctx: &Ctx, cmd: &AccessCommand) -> Result<()> {
+    let ws = crate::workspace::discover(&ctx.settings)?;
+    let policy = crate::access::load(&ws)?;
+    match cmd {
+        AccessCommand::Explain(args) => explain(ctx, &ws, &policy, args),
+        AccessCommand::Codeowners(args) => codeowners_file(ctx, &ws, &policy, args),
+        AccessCommand::Proxy(args) => serve(ctx, &ws, policy, args),
+    }
+}
+
+/// The person running this command: DG_RS_USER, else git's user.email, else the OS user.
+fn current_person(settings: &Settings, ws: &Workspace) -> Person {
+    identity::launching_person(
+        settings.dg_rs_user.as_deref(),
+        settings.os_user.as_deref(),
+        &ws.root,
+    )
+}
+
+fn explain(ctx: &Ctx, ws: &Workspace, policy: &AccessPolicy, args: &ExplainArgs) -> Result<()> {
+    let person = match &args.person {
+        Some(p) => Person::new(p, PersonSource::Argument),
+        None => current_person(&ctx.settings, ws),
+    };
+    let roles = policy.roles.as_ref();
+    let effective: Vec<_> = roles
+        .map(|r| {
+            policy
+                .locations
+                .iter()
+                .map(|l| r.effective(&person.id, l))
+                .collect()
+        })
+        .unwrap_or_default();
+    let teams = roles.map(|r| r.teams_of(&person.id)).unwrap_or_default();
+    let file = roles.map(|r| r.file.as_path());
+    let json = r::explain_json(&person, teams, &effective, file);
+    if args.json {
+        ctx.printer.json(&json);
+    } else {
+        ctx.printer.out(&r::explain_text(&json, file));
+    }
+    Ok(())
+}
+
+fn codeowners_file(
+    ctx: &Ctx,
+    ws: &Workspace,
+    policy: &AccessPolicy,
+    args: &CodeownersArgs,
+) -> Result<()> {
+    let Some(roles) = &policy.roles else {
+        return Err(AccessError::NoPolicy {
+            file: ws.root.join("dg-rs.toml"),
+        }
+        .into());
+    };
+    let repo = codeowners::repository_root(&ws.root);
+    let projects: Vec<(String, PathBuf)> = ws
+        .projects
+        .iter()
+        .map(|p| (p.code_location_name.clone(), p.root.clone()))
+        .collect();
+    let files = [ws.config_file.clone(), roles.file.clone()];
+    let text = codeowners::render(roles, &repo, &projects, &files);
+    match &args.output {
+        None => ctx.printer.out(&text),
+        Some(path) => {
+            let path = if path.is_absolute() {
+                path.clone()
+            } else {
+                ctx.settings.cwd.join(path)
+            };
+            crate::fs::write_atomic(&path, text.as_bytes())?;
+            ctx.printer.status(&format!(
+                "Wrote {} ({} locations)",
+                ctx.settings.display(&path),
+                projects.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn serve(ctx: &Ctx, ws: &Workspace, policy: AccessPolicy, args: &ProxyArgs) -> Result<()> {
+    let Some(roles) = policy.roles else {
+        return Err(AccessError::NoPolicy {
+            file: ws.root.join("dg-rs.toml"),
+        }
+        .into());
+    };
+    let tokens = match &roles.proxy.tokens_file {
+        Some(path) => TokenFile::read(path)?,
+        None => TokenFile::default(),
+    };
+    let listener = proxy::bind(args.listen)?;
+    let config = ProxyConfig {
+        policy: roles,
+        locations: policy.locations,
+        tokens,
+        upstream: args.upstream,
+        path_prefix: args.path_prefix.trim_end_matches('/').to_string(),
+    };
+    let log = Arc::new(r::ProxyLog {
+        printer: ctx.printer.clone(),
+    });
+    Ok(proxy::serve(config, listener, log)?)
+}
+
+/// `dg check`'s hook: every dependency across locations the upstream location does not
+/// make visible (`access-violation`).
+pub(super) fn violations(loaded: &Loaded) -> Result<Vec<Diagnostic>> {
+    let policy = crate::access::load(&loaded.ws)?;
+    if policy.publications.is_empty() {
+        return Ok(Vec::new());
+    }
+    let map = visibility::evaluate(&policy, &loaded.graph)?;
+    Ok(visibility::violations(&policy, &loaded.graph, &map))
+}
+
+/// `dg list assets`' hook: each node's visibility label (`None` for external assets), and
+/// whether any location publishes selectively (else everything is public).
+pub(super) fn visibility_labels(loaded: &Loaded) -> Result<(Vec<Option<String>>, bool)> {
+    let policy = crate::access::load(&loaded.ws)?;
+    let map = visibility::evaluate(&policy, &loaded.graph)?;
+    let labels = loaded
+        .graph
+        .node_ids()
+        .map(|id| map.of(id).map(Visibility::label))
+        .collect();
+    Ok((labels, !policy.publications.is_empty()))
+}
+
+/// `dg launch`'s hook: the person and their verdict for every location the plan touches.
+pub(super) struct LaunchGuard {
+    verdict: LaunchVerdict,
+}
+
+pub(super) fn launch_guard(ctx: &Ctx, loaded: &Loaded, plan: &LaunchPlan) -> Result<LaunchGuard> {
+    let policy = crate::access::load(&loaded.ws)?;
+    let graph = &loaded.graph;
+    let mut locations: Vec<&str> = plan
+        .steps
+        .iter()
+        .map(|s| graph.location_name(s.location))
+        .collect();
+    locations.sort_by_key(|l| graph.location_id(l));
+    locations.dedup();
+    let person = current_person(&ctx.settings, &loaded.ws);
+    Ok(LaunchGuard {
+        verdict: roles::launch_verdict(&policy, &person, &locations),
+    })
+}
+
+impl LaunchGuard {
+    /// Prints the verdict (when a policy is enforced) and refuses the launch (exit 3) when
+    /// the person may not launch in every location.
+    pub(super) fn enforce(self, ctx: &Ctx) -> Result<()> {
+        if let Some(line) = r::launch_verdict_line(&self.verdict) {
+            ctx.printer.status(&line);
+        }
+        if self.verdict.allowed() {
+            Ok(())
+        } else {
+            Err(AccessError::LaunchRefused(Box::new(self.verdict)).into())
+        }
+    }
+}
