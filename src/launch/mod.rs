@@ -112,20 +112,15 @@ pub(crate) fn prepare(
     request: &LaunchRequest,
 ) -> Result<Prepared> {
     let run_config = run_config::read(request.config_json.as_deref(), &request.config_files)?;
-    if !loaded.failures.is_empty() {
-        let mut err = crate::error::location_failures(&loaded.failures, settings.verbose);
-        err.problems.push(
-            Problem::new("cannot plan a launch while a location fails to load")
-                .hint("fix the location (see `dg check`), then launch again"),
-        );
-        return Err(err);
-    }
     let graph = &loaded.graph;
     let mut warnings = Vec::new();
     let plan = match &request.target {
         Target::Assets(text) => plan_selection(graph, text, &mut warnings)?,
         Target::Job { name, location } => plan::resolve_job(graph, name, location.as_deref())?,
     };
+    if !loaded.failures.is_empty() {
+        warnings.push(launch_despite_failures(settings, loaded, &plan)?);
+    }
     check_partitions(graph, &plan, request)?;
     for step in &plan.steps {
         let name = graph.location_name(step.location);
@@ -262,6 +257,61 @@ fn prepare_instance(
         script_dir,
     )?;
     Ok(())
+}
+
+/// A location that failed to load does not block a launch that cannot involve it: nothing
+/// the plan runs may depend (directly, or through unselected assets) on an asset that no
+/// loaded location defines, since the broken location might define it. Otherwise the launch
+/// is refused, naming those assets.
+fn launch_despite_failures(
+    settings: &Settings,
+    loaded: &Loaded,
+    plan: &LaunchPlan,
+) -> Result<Problem> {
+    let graph = &loaded.graph;
+    let broken: Vec<&str> = loaded
+        .failures
+        .iter()
+        .map(|f| f.location.as_str())
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo: Vec<NodeId> = plan
+        .steps
+        .iter()
+        .flat_map(|s| s.assets.iter().copied())
+        .collect();
+    let mut unknown = Vec::new();
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        if graph.node(id).owner.is_none() {
+            unknown.push(id);
+            continue;
+        }
+        todo.extend(graph.upstream(id));
+    }
+    unknown.sort();
+    if !unknown.is_empty() {
+        let mut err = crate::error::location_failures(&loaded.failures, settings.verbose);
+        err.problems.push(
+            Problem::new(format!(
+                "cannot launch: the plan depends on {} that no loaded location defines, and {} failed to load",
+                keys(graph, &unknown),
+                broken.join(", ")
+            ))
+            .hint("fix the location (see `dg check`), then launch again; or select assets that do not depend on it"),
+        );
+        return Err(err);
+    }
+    Ok(Problem::new(format!(
+        "{} failed to load; launching anyway: nothing in this launch depends on an asset it could define (its own assets are not part of this launch, even where the selection reaches downstream)",
+        broken
+            .iter()
+            .map(|b| format!("location `{b}`"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    )))
 }
 
 fn plan_selection(

@@ -129,6 +129,10 @@ pub(crate) fn load_in(
         path: settings.path.clone(),
     };
     let results = load_manifests(&cache, &projects, &opts, progress);
+    // Ctrl-C while locations loaded: the command stops here (exit 130), nothing runs.
+    if crate::process::interrupt::requested() {
+        return Err(crate::error::Error::interrupted());
+    }
     let mut manifests = Vec::new();
     let mut failures = Vec::new();
     let mut loads = Vec::new();
