@@ -13,6 +13,7 @@ mod check;
 mod cli;
 mod config;
 mod deploy;
+mod dev;
 mod error;
 mod fs;
 mod graph;
