@@ -10,8 +10,9 @@
 //! right away instead of waiting for Dagster's own 10-second recovery.
 //!
 //! While running: service output goes to the observer line by line; a changed location gets
-//! a replacement code server on a second socket, which takes over the location's socket once
-//! it listens (the old one serves until then); a service that exits is started again after
+//! a replacement code server on a socket of its own; once it listens, the old one stops and
+//! the location's socket (a symlink, the path in workspace.yaml) points at the new one (each
+//! server has its own path because a gRPC server removes its socket file when it stops); a service that exits is started again after
 //! a back-off. Ctrl-C or SIGTERM (the `interrupts` counter) stops every process group:
 //! SIGTERM, then SIGKILL after a grace period (at once on a second interrupt).
 
@@ -62,8 +63,15 @@ enum ServerState {
 /// One location and its code server(s).
 struct Location {
     project: Project,
+    /// The path in workspace.yaml: a symlink to the socket of the current server.
     socket: PathBuf,
-    next_socket: PathBuf,
+    /// The runtime folder, where every server gets `<index>.<generation>.sock`.
+    dir: PathBuf,
+    index: usize,
+    generation: u32,
+    /// The socket the current server listens on.
+    server_socket: PathBuf,
+    replacement_socket: PathBuf,
     server: Option<Service>,
     state: ServerState,
     listened_after: f64,
@@ -150,7 +158,11 @@ pub fn run(
         .map(|(i, p)| Location {
             project: p.clone(),
             socket: runtime.path().join(format!("{i}.sock")),
-            next_socket: runtime.path().join(format!("{i}.next.sock")),
+            dir: runtime.path().to_path_buf(),
+            index: i,
+            generation: 0,
+            server_socket: PathBuf::new(),
+            replacement_socket: PathBuf::new(),
             server: None,
             state: ServerState::Starting,
             listened_after: 0.0,
@@ -209,8 +221,7 @@ pub fn run(
         rx,
     };
     for (i, loc) in locations.iter_mut().enumerate() {
-        let socket = loc.socket.clone();
-        platform.spawn_code_server(i, loc, &socket);
+        platform.spawn_code_server(i, loc);
     }
     platform.locations = locations;
     let web_spawned = Instant::now();
@@ -284,9 +295,13 @@ impl Platform<'_> {
         }
     }
 
-    fn spawn_code_server(&self, index: usize, loc: &mut Location, socket: &Path) {
+    /// Starts the location's code server on a fresh socket the location's path points at.
+    fn spawn_code_server(&self, index: usize, loc: &mut Location) {
         loc.state = ServerState::Starting;
-        match code_server_cmd(&loc.project, socket, self.opts)
+        let socket = loc.fresh_socket();
+        loc.point_at(&socket);
+        loc.server_socket = socket.clone();
+        match code_server_cmd(&loc.project, &socket, self.opts)
             .and_then(|cmd| spawn(&cmd, ServiceId::CodeServer(index), &self.tx))
         {
             Ok(s) => loc.server = Some(s),
@@ -343,7 +358,7 @@ impl Platform<'_> {
                                 loc.project.name
                             )),
                         };
-                    } else if UnixStream::connect(&loc.socket).is_ok() {
+                    } else if UnixStream::connect(&loc.server_socket).is_ok() {
                         loc.state = ServerState::Listening;
                         loc.listened_after = s.started.elapsed().as_secs_f64();
                         self.observer.location_listening(
@@ -537,8 +552,8 @@ impl Platform<'_> {
         }
         if loc.server.is_some() && matches!(loc.state, ServerState::Listening) {
             // The running server keeps serving until the new one listens.
-            let next = loc.next_socket.clone();
-            let _ = std::fs::remove_file(&next);
+            let next = loc.fresh_socket();
+            loc.replacement_socket = next.clone();
             match code_server_cmd(&loc.project, &next, self.opts)
                 .and_then(|cmd| spawn(&cmd, ServiceId::CodeServer(i), &self.tx))
             {
@@ -552,8 +567,7 @@ impl Platform<'_> {
             if let Some(old) = loc.server.take() {
                 old.stop(REPLACE_GRACE);
             }
-            let socket = loc.socket.clone();
-            self.spawn_code_server(i, &mut loc, &socket);
+            self.spawn_code_server(i, &mut loc);
             loc.restart_at = None;
             loc.reload_when_listening = true;
         }
@@ -576,7 +590,7 @@ impl Platform<'_> {
                     location: name.clone(),
                     message,
                 });
-            } else if UnixStream::connect(&self.locations[i].next_socket).is_ok() {
+            } else if UnixStream::connect(&self.locations[i].replacement_socket).is_ok() {
                 took_over = true;
             }
         }
@@ -585,7 +599,9 @@ impl Platform<'_> {
             if let Some(old) = loc.server.take() {
                 old.stop(REPLACE_GRACE);
             }
-            let _ = std::fs::rename(&loc.next_socket, &loc.socket);
+            let next = loc.replacement_socket.clone();
+            loc.point_at(&next);
+            loc.server_socket = next;
             loc.server = loc.replacement.take();
             loc.state = ServerState::Listening;
             self.reload_and_report(i);
@@ -608,7 +624,7 @@ impl Platform<'_> {
                 return;
             }
             if matches!(loc.state, ServerState::Starting)
-                && UnixStream::connect(&loc.socket).is_ok()
+                && UnixStream::connect(&loc.server_socket).is_ok()
             {
                 loc.state = ServerState::Listening;
                 if loc.reload_when_listening {
@@ -622,8 +638,7 @@ impl Platform<'_> {
             loc.restart_started = Some(Instant::now());
             let ph = placeholder(&self.locations[i]);
             let mut loc = std::mem::replace(&mut self.locations[i], ph);
-            let socket = loc.socket.clone();
-            self.spawn_code_server(i, &mut loc, &socket);
+            self.spawn_code_server(i, &mut loc);
             if let ServerState::Failed { message, .. } = &loc.state {
                 self.observer.event(&DevEvent::ReplacementFailed {
                     location: loc.project.code_location_name.clone(),
@@ -773,12 +788,33 @@ fn stop_all_interruptible(all: &mut [Service], grace: Duration, interrupts: &Ato
     stop_all(all, Duration::ZERO);
 }
 
+impl Location {
+    fn fresh_socket(&mut self) -> PathBuf {
+        self.generation += 1;
+        self.dir
+            .join(format!("{}.{}.sock", self.index, self.generation))
+    }
+
+    /// Points the location's path (a symlink) at `socket`, atomically.
+    fn point_at(&self, socket: &Path) {
+        let tmp = self.dir.join(format!("{}.link", self.index));
+        let _ = std::fs::remove_file(&tmp);
+        if std::os::unix::fs::symlink(socket, &tmp).is_ok() {
+            let _ = std::fs::rename(&tmp, &self.socket);
+        }
+    }
+}
+
 /// A stand-in while a location is taken out of the list to be worked on.
 fn placeholder(l: &Location) -> Location {
     Location {
         project: l.project.clone(),
         socket: l.socket.clone(),
-        next_socket: l.next_socket.clone(),
+        dir: l.dir.clone(),
+        index: l.index,
+        generation: l.generation,
+        server_socket: l.server_socket.clone(),
+        replacement_socket: l.replacement_socket.clone(),
         server: None,
         state: ServerState::Starting,
         listened_after: 0.0,

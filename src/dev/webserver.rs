@@ -21,7 +21,7 @@ pub enum UiStatus {
     Unreachable,
 }
 
-const ENTRY_FIELDS: &str = "name loadStatus locationOrLoadError { __typename ... on PythonError { message className } ... on RepositoryLocation { repositories { assetNodes { id } } } }";
+const ENTRY_FIELDS: &str = "name loadStatus locationOrLoadError { __typename ... on PythonError { message className errorChain { error { message } } } ... on RepositoryLocation { repositories { assetNodes { id } } } }";
 
 pub struct Client {
     agent: ureq::Agent,
@@ -107,7 +107,15 @@ fn status_of(entry: &Value) -> UiStatus {
                 .unwrap_or(0),
         },
         Some("PythonError") => {
-            let message = loc["message"].as_str().unwrap_or_default().to_string();
+            // Dagster wraps the user's error (`DagsterUserCodeLoadError: Error occurred during
+            // the loading...`); the innermost cause is what the user needs to see first.
+            let message = loc["errorChain"]
+                .as_array()
+                .and_then(|chain| chain.last())
+                .and_then(|link| link["error"]["message"].as_str())
+                .or(loc["message"].as_str())
+                .unwrap_or_default()
+                .to_string();
             if loc["className"] == "DagsterUserCodeUnreachableError"
                 || message.contains("DagsterUserCodeUnreachableError")
                 || message.contains("Could not reach user code server")
@@ -129,7 +137,7 @@ mod tests {
     fn entries_are_told_apart() {
         let loaded = json!({"name": "a", "loadStatus": "LOADED", "locationOrLoadError": {"__typename": "RepositoryLocation", "repositories": [{"assetNodes": [{"id": 1}, {"id": 2}]}]}});
         assert_eq!(status_of(&loaded), UiStatus::Loaded { assets: 2 });
-        let broken = json!({"name": "a", "loadStatus": "LOADED", "locationOrLoadError": {"__typename": "PythonError", "className": "ModuleNotFoundError", "message": "ModuleNotFoundError: No module named 'x'"}});
+        let broken = json!({"name": "a", "loadStatus": "LOADED", "locationOrLoadError": {"__typename": "PythonError", "className": "DagsterUserCodeLoadError", "message": "DagsterUserCodeLoadError: Error occurred during the loading", "errorChain": [{"error": {"message": "ModuleNotFoundError: No module named 'x'\n"}}]}});
         assert!(
             matches!(status_of(&broken), UiStatus::LoadError { message } if message.contains("No module named"))
         );

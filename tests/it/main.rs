@@ -6,6 +6,7 @@ mod common;
 mod check;
 mod check_toml;
 mod deploy;
+mod dev;
 mod launch;
 mod list_defs;
 mod list_projects;
