@@ -5,6 +5,7 @@ mod check;
 mod create;
 mod defs;
 mod deploy;
+mod dev;
 mod graph;
 mod launch;
 mod list;
@@ -93,6 +94,9 @@ enum Command {
     /// image per location, Postgres) for Docker Compose or the Helm chart
     #[command(subcommand)]
     Deploy(deploy::DeployCommand),
+    /// Run the Dagster platform over every code location: the webserver, the daemon and one
+    /// code server per location in its own interpreter, all on one instance
+    Dev(dev::DevArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,6 +179,7 @@ where
         Command::Scaffold(cmd) => scaffold::run(&ctx, cmd),
         Command::Launch(args) => launch::run(&ctx, args),
         Command::Deploy(cmd) => deploy::run(&ctx, cmd),
+        Command::Dev(args) => dev::run(&ctx, args),
     };
     finish(&ctx.printer, result)
 }

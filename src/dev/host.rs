@@ -9,7 +9,7 @@
 use crate::config::{Project, Workspace};
 use crate::error::{Error, Result};
 use crate::python::host::{HOST_DIR, find_host_project, installed_version};
-use crate::render::display_path;
+use crate::settings::Settings;
 use pep440_rs::Version;
 use std::path::PathBuf;
 
@@ -29,7 +29,8 @@ pub struct HostEnv {
 }
 
 /// The host environment for serving `projects` of `ws`, checked against their versions.
-pub fn resolve_host(ws: &Workspace, projects: &[&Project]) -> Result<HostEnv> {
+pub fn resolve_host(settings: &Settings, ws: &Workspace, projects: &[&Project]) -> Result<HostEnv> {
+    let display_path = |p: &std::path::Path| settings.display(p);
     let deployment = find_host_project(ws)?;
     let host = match (&deployment, projects) {
         (Some(d), _) => {
@@ -41,12 +42,12 @@ pub fn resolve_host(ws: &Workspace, projects: &[&Project]) -> Result<HostEnv> {
                 ))
                 .with_hint("run `dg sync` at the workspace root: it builds every project's environment and deployments/local"));
             }
-            env_of(python, HostSource::Deployment)?
+            env_of(settings, python, HostSource::Deployment)?
         }
         (None, [only])
             if installed_version(&only.interpreter.path, "dagster-webserver").is_some() =>
         {
-            env_of(only.interpreter.path.clone(), HostSource::Project)?
+            env_of(settings, only.interpreter.path.clone(), HostSource::Project)?
         }
         (None, _) => {
             return Err(Error::usage(format!(
@@ -58,12 +59,12 @@ pub fn resolve_host(ws: &Workspace, projects: &[&Project]) -> Result<HostEnv> {
             )));
         }
     };
-    check_skew(&host, projects)?;
+    check_skew(settings, &host, projects)?;
     Ok(host)
 }
 
-fn env_of(python: PathBuf, source: HostSource) -> Result<HostEnv> {
-    let shown = display_path(python.parent().and_then(|b| b.parent()).unwrap_or(&python));
+fn env_of(settings: &Settings, python: PathBuf, source: HostSource) -> Result<HostEnv> {
+    let shown = settings.display(python.parent().and_then(|b| b.parent()).unwrap_or(&python));
     if installed_version(&python, "dagster-webserver").is_none() {
         return Err(Error::usage(format!(
             "the host environment {shown} has no dagster-webserver installed"
@@ -84,7 +85,7 @@ fn env_of(python: PathBuf, source: HostSource) -> Result<HostEnv> {
 }
 
 /// The host must be at least as new as every location (Dagster's guidance for host processes).
-pub fn check_skew(host: &HostEnv, projects: &[&Project]) -> Result<()> {
+pub fn check_skew(settings: &Settings, host: &HostEnv, projects: &[&Project]) -> Result<()> {
     let newest = projects
         .iter()
         .filter_map(|p| {
@@ -94,7 +95,7 @@ pub fn check_skew(host: &HostEnv, projects: &[&Project]) -> Result<()> {
         .max_by(|a, b| a.1.cmp(&b.1));
     match newest {
         Some((location, v)) if v > host.dagster => {
-            let shown = display_path(
+            let shown = settings.display(
                 host.python
                     .parent()
                     .and_then(|b| b.parent())

@@ -13,22 +13,21 @@
 //! webserver reloads that location. A code server that dies is restarted and reported.
 //!
 //! Stages: [`host`] (which environment runs the webserver and daemon, and its version skew
-//! check) → [`instance`] (the one instance, prepared once) → [`workspace_yaml`] → [`supervisor`]
+//! check) → the one instance (`crate::instance`, prepared once) → [`workspace_yaml`] → [`supervisor`]
 //! (spawning through [`service`], readiness and reloads through [`webserver`], changes from
 //! [`watch`]). Nothing here prints: a [`DevObserver`] (implemented in `render`) is told.
 
-pub mod host;
-pub mod instance;
-pub mod service;
-pub mod supervisor;
-pub mod watch;
-pub mod webserver;
-pub mod workspace_yaml;
+pub(crate) mod host;
+pub(crate) mod service;
+pub(crate) mod supervisor;
+pub(crate) mod watch;
+pub(crate) mod webserver;
+pub(crate) mod workspace_yaml;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use supervisor::run;
+pub(crate) use supervisor::run;
 
 /// Dagster's log levels, as its processes take them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -63,10 +62,6 @@ pub struct DevOptions {
     pub log_level: LogLevel,
     /// Level of the code servers' logs.
     pub code_server_log_level: LogLevel,
-    /// The Dagster instance (`$DAGSTER_HOME`, else `<workspace>/.dg/dagster_home`).
-    pub dagster_home: crate::launch::home::DagsterHome,
-    /// How long a code server may take to start listening before it is reported failed.
-    pub load_timeout: Duration,
 }
 
 /// A process the supervisor runs.
@@ -120,8 +115,9 @@ pub struct ReadyReport {
     pub seconds: f64,
     /// From spawning the webserver until its GraphQL API answered.
     pub webserver_seconds: f64,
-    /// Whether the instance had to be created or migrated first, and how long that took.
-    pub instance_seconds: Option<f64>,
+    /// How long making sure the instance exists and is migrated took (no Python when a
+    /// stamp says it is).
+    pub instance_seconds: f64,
 }
 
 /// Why a code server is replaced.
@@ -170,7 +166,7 @@ pub enum DevEvent {
 /// Told about progress, logs and events; `render` implements it.
 pub trait DevObserver {
     /// Before anything starts: the locations that will be served.
-    fn starting(&self, locations: &[String], instance_migration: bool);
+    fn starting(&self, locations: &[String]);
     fn location_listening(&self, location: &str, seconds: f64);
     fn ready(&self, report: &ReadyReport);
     /// One line a service wrote.

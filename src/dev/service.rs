@@ -1,21 +1,15 @@
-//! One supervised process: started in its own process group with default signal
-//! dispositions, its output read line by line into the supervisor's channel, stopped with its
-//! whole group.
-//!
-//! Default dispositions matter: Dagster sets SIGTERM to its SIGINT handler, so a child that
-//! inherited an ignored SIGINT (a background job of a script) would ignore SIGTERM too. The
-//! child also gets SIGTERM when the supervisor dies (Linux `PR_SET_PDEATHSIG`), so a killed
-//! `dg dev` leaves no code server or webserver behind. That signal follows the *thread* that
-//! forked, so every service is spawned from the supervisor's own (main) thread.
-//!
-//! The core's shared process supervisor is not there yet; this is dev's own.
+//! One supervised process: started through the core's process layer (its own process group,
+//! default signal dispositions: dg-rs handles SIGINT/SIGTERM/SIGHUP itself from the start,
+//! so nothing is inherited as ignored; Dagster would then ignore SIGTERM too), its output
+//! read line by line into the supervisor's channel, stopped with its whole group.
 
 use super::ServiceId;
-use crate::python::process::Cmd;
+use crate::process::{Cmd, GroupChild, OnInterrupt, ProcessError, Sig, for_each_line};
+use nix::sys::signal::killpg;
+use nix::unistd::Pid;
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, ExitStatus, Stdio};
+use std::io::Read;
+use std::process::{ExitStatus, Stdio};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,57 +28,30 @@ pub enum Message {
 }
 
 pub struct Service {
-    child: Child,
+    child: GroupChild,
     pub started: Instant,
     tail: Arc<Mutex<VecDeque<String>>>,
     exited: Option<ExitStatus>,
 }
 
 impl Service {
-    pub fn spawn(cmd: &Cmd, id: ServiceId, tx: &Sender<Message>) -> std::io::Result<Service> {
-        let mut command = cmd.to_command();
-        command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        let parent = std::process::id();
-        // SAFETY: between fork and exec only async-signal-safe calls are made (signal,
-        // sigemptyset, sigprocmask, prctl, getppid, raise); no allocation, no locks.
-        unsafe {
-            command.pre_exec(move || {
-                for sig in [
-                    libc::SIGINT,
-                    libc::SIGTERM,
-                    libc::SIGHUP,
-                    libc::SIGQUIT,
-                    libc::SIGPIPE,
-                ] {
-                    libc::signal(sig, libc::SIG_DFL);
-                }
-                let mut set: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut set);
-                libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-                #[cfg(target_os = "linux")]
-                {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                    // The supervisor died before the prctl: nobody would stop us.
-                    if libc::getppid() as u32 != parent {
-                        libc::raise(libc::SIGTERM);
-                    }
-                }
-                #[cfg(not(target_os = "linux"))]
-                let _ = parent;
-                Ok(())
-            });
-        }
-        let mut child = command.spawn()?;
+    /// Starts `cmd`; dg-rs's interrupt does not kill it (the supervisor stops it).
+    pub fn spawn(cmd: &Cmd, id: ServiceId, tx: &Sender<Message>) -> Result<Service, ProcessError> {
+        let mut child = cmd.spawn(
+            Stdio::null(),
+            Stdio::piped(),
+            Stdio::piped(),
+            OnInterrupt::Caller,
+        )?;
         let tail = Arc::new(Mutex::new(VecDeque::new()));
         for pipe in [
             child
+                .child
                 .stdout
                 .take()
                 .map(|p| Box::new(p) as Box<dyn Read + Send>),
             child
+                .child
                 .stderr
                 .take()
                 .map(|p| Box::new(p) as Box<dyn Read + Send>),
@@ -104,7 +71,7 @@ impl Service {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.child.id()
     }
 
     /// The exit status once the process has exited (reaped here).
@@ -116,8 +83,8 @@ impl Service {
     }
 
     /// Signals the whole process group (the child leads it).
-    pub fn signal(&self, signal: libc::c_int) {
-        signal_group(self.child.id(), signal);
+    pub fn signal(&self, signal: Sig) {
+        self.child.signal(signal);
     }
 
     /// The last lines the process wrote (for error messages).
@@ -138,7 +105,7 @@ impl Service {
 /// after `grace`. Returns how many groups needed SIGKILL.
 pub fn stop_all(services: &mut [Service], grace: Duration) -> usize {
     for s in services.iter() {
-        s.signal(libc::SIGTERM);
+        s.signal(Sig::SIGTERM);
     }
     let deadline = Instant::now() + grace;
     loop {
@@ -157,7 +124,7 @@ pub fn stop_all(services: &mut [Service], grace: Duration) -> usize {
     for s in services.iter_mut() {
         if s.exit_status().is_none() || group_alive(s.pid()) {
             killed += 1;
-            s.signal(libc::SIGKILL);
+            s.signal(Sig::SIGKILL);
             let _ = s.child.wait();
             s.exited = s.child.try_wait().ok().flatten();
         }
@@ -167,20 +134,7 @@ pub fn stop_all(services: &mut [Service], grace: Duration) -> usize {
 
 /// Whether any process of the group led by `pid` is still alive.
 pub fn group_alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill(2) with signal 0 only checks for existence; a negative pid names the group.
-    unsafe { libc::kill(-pid, 0) == 0 }
-}
-
-fn signal_group(pid: u32, signal: libc::c_int) {
-    if let Ok(pid) = libc::pid_t::try_from(pid) {
-        // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
-        unsafe {
-            libc::kill(-pid, signal);
-        }
-    }
+    i32::try_from(pid).is_ok_and(|p| killpg(Pid::from_raw(p), None).is_ok())
 }
 
 fn read_lines(
@@ -189,24 +143,16 @@ fn read_lines(
     tx: &Sender<Message>,
     tail: &Mutex<VecDeque<String>>,
 ) {
-    let mut reader = BufReader::new(pipe);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buf)
-                    .trim_end_matches(['\n', '\r'])
-                    .to_string();
-                if let Ok(mut t) = tail.lock() {
-                    if t.len() == TAIL_LINES {
-                        t.pop_front();
-                    }
-                    t.push_back(line.clone());
-                }
-                let _ = tx.send(Message::Line { service: id, line });
+    for_each_line(pipe, |line| {
+        if let Ok(mut t) = tail.lock() {
+            if t.len() == TAIL_LINES {
+                t.pop_front();
             }
+            t.push_back(line.to_string());
         }
-    }
+        let _ = tx.send(Message::Line {
+            service: id,
+            line: line.to_string(),
+        });
+    });
 }

@@ -17,7 +17,6 @@
 //! SIGTERM, then SIGKILL after a grace period (at once on a second interrupt).
 
 use super::host::{HostEnv, resolve_host};
-use super::instance::{needs_preparation, prepare_instance};
 use super::service::{Message, Service, group_alive, stop_all};
 use super::webserver::{Client, UiStatus};
 use super::workspace_yaml::{GrpcEntry, render};
@@ -27,11 +26,13 @@ use super::{
 };
 use crate::config::{Project, Workspace};
 use crate::error::{Error, Result};
+use crate::instance::{Instance, InstancePython};
 use crate::manifest::extract::location_env;
-use crate::python::process::Cmd;
+use crate::process::{Cmd, Sig, interrupt};
+use crate::settings::Settings;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -113,8 +114,9 @@ impl HostService {
 
 struct Platform<'a> {
     opts: &'a DevOptions,
+    settings: &'a Settings,
+    instance: &'a Instance,
     observer: &'a dyn DevObserver,
-    interrupts: &'a AtomicUsize,
     ws_root: PathBuf,
     locations: Vec<Location>,
     webserver: HostService,
@@ -127,24 +129,39 @@ struct Platform<'a> {
 }
 
 /// Runs `dg dev` for `projects` of `ws` until interrupted.
-pub fn run(
+pub(crate) fn run(
+    settings: &Settings,
     ws: &Workspace,
     projects: Vec<Project>,
     opts: &DevOptions,
     observer: &dyn DevObserver,
-    interrupts: &AtomicUsize,
 ) -> Result<()> {
     let t0 = Instant::now();
     let refs: Vec<&Project> = projects.iter().collect();
-    let host = resolve_host(ws, &refs)?;
+    let host = resolve_host(settings, ws, &refs)?;
     let (port, port_note) = choose_port(&opts.host, opts.port)?;
     let url = format!("http://{}:{port}", shown_host(&opts.host));
     let names: Vec<String> = projects
         .iter()
         .map(|p| p.code_location_name.clone())
         .collect();
-    observer.starting(&names, needs_preparation(&opts.dagster_home, &host.dagster));
-    let instance_seconds = prepare_instance(&opts.dagster_home, &host.python, &host.dagster)?;
+    observer.starting(&names);
+    // The one instance, created or migrated by the host's Dagster (the newest of all) before
+    // any service opens it; a stamp makes this free once done.
+    let instance = Instance::resolve(settings, ws);
+    let prepared = Instant::now();
+    let mut notes = Vec::new();
+    let script_dir = crate::python::scripts::materialize(&crate::workspace::cache_root(
+        settings, ws, &mut notes,
+    ))?;
+    instance.prepare(
+        &InstancePython {
+            cmd: Cmd::new(&host.python).cwd(&ws.root),
+            dagster_version: host.dagster.to_string(),
+        },
+        &script_dir,
+    )?;
+    let instance_seconds = prepared.elapsed().as_secs_f64();
 
     // Sockets and the workspace file live in a private temporary folder (short paths: a Unix
     // socket path has at most 107 bytes), removed at exit.
@@ -186,7 +203,7 @@ pub fn run(
             working_directory: l.project.working_directory.clone(),
         })
         .collect();
-    crate::manifest::cache::write_atomic(&yaml_path, render(&entries).as_bytes())?;
+    crate::fs::write_atomic(&yaml_path, render(&entries).as_bytes())?;
 
     let (tx, rx) = mpsc::channel();
     let watched: watch::Watched = Arc::new(Mutex::new(projects.clone()));
@@ -194,13 +211,14 @@ pub fn run(
 
     let mut platform = Platform {
         opts,
+        settings,
+        instance: &instance,
         observer,
-        interrupts,
         ws_root: ws.root.clone(),
         webserver: HostService {
             id: ServiceId::Webserver,
             name: "webserver",
-            cmd: webserver_cmd(ws, &host, opts, port, &yaml_path),
+            cmd: webserver_cmd(ws, &host, opts, &instance, port, &yaml_path),
             service: None,
             restart_at: None,
             crashes: 0,
@@ -208,7 +226,7 @@ pub fn run(
         daemon: HostService {
             id: ServiceId::Daemon,
             name: "daemon",
-            cmd: daemon_cmd(ws, &host, opts, &yaml_path),
+            cmd: daemon_cmd(ws, &host, opts, &instance, &yaml_path),
             service: None,
             restart_at: None,
             crashes: 0,
@@ -250,7 +268,7 @@ pub fn run(
                 url: url.clone(),
                 port_note: port_note.clone(),
                 locations: platform.location_lines(),
-                dagster_home: opts.dagster_home.path.clone(),
+                dagster_home: instance.home.clone(),
                 host_env: host
                     .python
                     .parent()
@@ -280,7 +298,7 @@ pub fn run(
 
 impl Platform<'_> {
     fn interrupted(&self) -> bool {
-        self.interrupts.load(Ordering::SeqCst) > 0
+        interrupt::requested()
     }
 
     fn service_name(&self, id: ServiceId) -> String {
@@ -301,7 +319,8 @@ impl Platform<'_> {
         let socket = loc.fresh_socket();
         loc.point_at(&socket);
         loc.server_socket = socket.clone();
-        match code_server_cmd(&loc.project, &socket, self.opts)
+        match self
+            .code_server_cmd(&loc.project, &socket)
             .and_then(|cmd| spawn(&cmd, ServiceId::CodeServer(index), &self.tx))
         {
             Ok(s) => loc.server = Some(s),
@@ -339,7 +358,7 @@ impl Platform<'_> {
             if self.interrupted() {
                 return Ok((held, 0.0));
             }
-            let timed_out = started.elapsed() > self.opts.load_timeout;
+            let timed_out = started.elapsed() > self.settings.load_timeout;
             for loc in &mut self.locations {
                 if !matches!(loc.state, ServerState::Starting) {
                     continue;
@@ -369,7 +388,7 @@ impl Platform<'_> {
                         loc.state = ServerState::Failed {
                             message: format!(
                                 "its code server did not listen within {} s",
-                                self.opts.load_timeout.as_secs()
+                                self.settings.load_timeout.as_secs()
                             ),
                             hint: Some(
                                 "raise DG_RS_LOAD_TIMEOUT (seconds) for slow locations".into(),
@@ -418,7 +437,7 @@ impl Platform<'_> {
             if timed_out && webserver_seconds.is_none() {
                 return Err(Error::failed(format!(
                     "the webserver did not answer within {} s",
-                    self.opts.load_timeout.as_secs()
+                    self.settings.load_timeout.as_secs()
                 )));
             }
             if timed_out && all_settled {
@@ -520,7 +539,7 @@ impl Platform<'_> {
 
     /// A location's files changed: re-read its configuration and start a replacement.
     fn changed(&mut self, i: usize) {
-        match crate::config::discover(&self.ws_root) {
+        match crate::config::discover(&self.ws_root, crate::python::interpreter::resolve_project) {
             Ok(ws) => {
                 let name = self.locations[i].project.code_location_name.clone();
                 if let Some(p) = ws
@@ -554,7 +573,8 @@ impl Platform<'_> {
             // The running server keeps serving until the new one listens.
             let next = loc.fresh_socket();
             loc.replacement_socket = next.clone();
-            match code_server_cmd(&loc.project, &next, self.opts)
+            match self
+                .code_server_cmd(&loc.project, &next)
                 .and_then(|cmd| spawn(&cmd, ServiceId::CodeServer(i), &self.tx))
             {
                 Ok(s) => loc.replacement = Some(s),
@@ -693,6 +713,39 @@ impl Platform<'_> {
         }
     }
 
+    /// `<location python> -m dagster api grpc` on `socket`, as `dg list defs` runs the location:
+    /// cwd = the project, its `.env` applied, its venv's `bin/` first on PATH.
+    fn code_server_cmd(&self, project: &Project, socket: &Path) -> Result<Cmd> {
+        if !project.interpreter.exists() {
+            return Err(Error::usage(format!(
+                "the interpreter {} does not exist",
+                project.interpreter.path.display()
+            ))
+            .with_hint(format!(
+                "run `dg sync {}` to create the project's environment",
+                project.name
+            )));
+        }
+        let mut cmd = Cmd::new(&project.interpreter.path)
+            .args(["-m", "dagster", "api", "grpc", "--socket"])
+            .arg(socket)
+            // A location whose code does not import still serves, with its error: the UI shows it.
+            .arg("--lazy-load-user-code")
+            // Runs the daemon launches through this server start with this interpreter's dagster.
+            .arg("--use-python-environment-entry-point")
+            .arg("--location-name")
+            .arg(&project.code_location_name)
+            .arg("-m")
+            .arg(&project.code_location_target_module)
+            .arg("-d")
+            .arg(&project.working_directory)
+            .arg("--log-level")
+            .arg(self.opts.code_server_log_level.as_str())
+            .cwd(&project.root);
+        cmd = cmd.envs(location_env(project, self.settings.path.as_deref())?);
+        Ok(with_platform_env(cmd, self.instance))
+    }
+
     fn tend_host_service(&mut self, id: ServiceId) -> Result<()> {
         let svc = match id {
             ServiceId::Webserver => &mut self.webserver,
@@ -738,7 +791,7 @@ impl Platform<'_> {
 
     /// Stops every process group; reports how long it took and what was left.
     fn shutdown(&mut self) {
-        if self.interrupts.load(Ordering::SeqCst) > 0 || self.webserver.service.is_some() {
+        if interrupt::requested() || self.webserver.service.is_some() {
             self.observer.event(&DevEvent::Stopping);
         }
         let start = Instant::now();
@@ -753,12 +806,12 @@ impl Platform<'_> {
             return;
         }
         let pids: Vec<u32> = all.iter().map(Service::pid).collect();
-        let grace = if self.interrupts.load(Ordering::SeqCst) > 1 {
+        let grace = if interrupt::count() > 1 {
             Duration::ZERO
         } else {
             STOP_GRACE
         };
-        stop_all_interruptible(&mut all, grace, self.interrupts);
+        stop_all_interruptible(&mut all, grace);
         // Drain what the services said while stopping.
         while let Ok(Message::Line { service, line }) = self.rx.try_recv() {
             self.observer.log(&self.service_name(service), &line);
@@ -770,13 +823,13 @@ impl Platform<'_> {
 }
 
 /// `stop_all`, but a second interrupt while waiting kills at once.
-fn stop_all_interruptible(all: &mut [Service], grace: Duration, interrupts: &AtomicUsize) {
-    let before = interrupts.load(Ordering::SeqCst);
+fn stop_all_interruptible(all: &mut [Service], grace: Duration) {
+    let before = interrupt::count();
     let deadline = Instant::now() + grace;
     for s in all.iter() {
-        s.signal(libc::SIGTERM);
+        s.signal(Sig::SIGTERM);
     }
-    while Instant::now() < deadline && interrupts.load(Ordering::SeqCst) == before {
+    while Instant::now() < deadline && interrupt::count() == before {
         if all
             .iter_mut()
             .all(|s| s.exit_status().is_some() && !group_alive(s.pid()))
@@ -845,42 +898,14 @@ fn spawn(cmd: &Cmd, id: ServiceId, tx: &mpsc::Sender<Message>) -> Result<Service
         .map_err(|e| Error::failed(format!("could not start {}: {e}", cmd.program.display())))
 }
 
-/// `<location python> -m dagster api grpc` on `socket`, as `dg list defs` runs the location:
-/// cwd = the project, its `.env` applied, its venv's `bin/` first on PATH.
-fn code_server_cmd(project: &Project, socket: &Path, opts: &DevOptions) -> Result<Cmd> {
-    if !project.interpreter.exists() {
-        return Err(Error::usage(format!(
-            "the interpreter {} does not exist",
-            project.interpreter.path.display()
-        ))
-        .with_hint(format!(
-            "run `dg sync {}` to create the project's environment",
-            project.name
-        )));
-    }
-    let mut cmd = Cmd::new(&project.interpreter.path)
-        .args(["-m", "dagster", "api", "grpc", "--socket"])
-        .arg(socket)
-        // A location whose code does not import still serves, with its error: the UI shows it.
-        .arg("--lazy-load-user-code")
-        // Runs the daemon launches through this server start with this interpreter's dagster.
-        .arg("--use-python-environment-entry-point")
-        .arg("--location-name")
-        .arg(&project.code_location_name)
-        .arg("-m")
-        .arg(&project.code_location_target_module)
-        .arg("-d")
-        .arg(&project.working_directory)
-        .arg("--log-level")
-        .arg(opts.code_server_log_level.as_str())
-        .cwd(&project.root);
-    for (k, v) in location_env(project)? {
-        cmd = cmd.env(k, v);
-    }
-    Ok(with_platform_env(cmd, opts))
-}
-
-fn webserver_cmd(ws: &Workspace, host: &HostEnv, opts: &DevOptions, port: u16, yaml: &Path) -> Cmd {
+fn webserver_cmd(
+    ws: &Workspace,
+    host: &HostEnv,
+    opts: &DevOptions,
+    instance: &Instance,
+    port: u16,
+    yaml: &Path,
+) -> Cmd {
     let cmd = Cmd::new(&host.python)
         .args(["-m", "dagster_webserver", "--host"])
         .arg(&opts.host)
@@ -891,21 +916,27 @@ fn webserver_cmd(ws: &Workspace, host: &HostEnv, opts: &DevOptions, port: u16, y
         .arg("-w")
         .arg(yaml)
         .cwd(&ws.root);
-    with_platform_env(cmd, opts)
+    with_platform_env(cmd, instance)
 }
 
-fn daemon_cmd(ws: &Workspace, host: &HostEnv, opts: &DevOptions, yaml: &Path) -> Cmd {
+fn daemon_cmd(
+    ws: &Workspace,
+    host: &HostEnv,
+    opts: &DevOptions,
+    instance: &Instance,
+    yaml: &Path,
+) -> Cmd {
     let cmd = Cmd::new(&host.python)
         .args(["-m", "dagster._daemon", "run", "--log-level"])
         .arg(opts.log_level.as_str())
         .arg("-w")
         .arg(yaml)
         .cwd(&ws.root);
-    with_platform_env(cmd, opts)
+    with_platform_env(cmd, instance)
 }
 
-fn with_platform_env(cmd: Cmd, opts: &DevOptions) -> Cmd {
-    cmd.env("DAGSTER_HOME", opts.dagster_home.path.as_os_str())
+fn with_platform_env(cmd: Cmd, instance: &Instance) -> Cmd {
+    cmd.env("DAGSTER_HOME", instance.home.as_os_str())
         // What real `dg dev` sets for every Dagster process it starts.
         .env("DAGSTER_IS_DEV_CLI", "1")
         .env("PYTHONUNBUFFERED", "1")

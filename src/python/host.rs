@@ -8,11 +8,16 @@
 //! released in lockstep with dagster pinned to it, and `dg dev` refuses an older host. Versions
 //! are read from the environments' `*.dist-info` folders, so no Python is started to know them.
 
-use super::env::{SyncAction, SyncOptions, SyncReport, installer, lock_dir, run_step};
+use super::env::{
+    SyncAction, SyncOptions, SyncProgress, SyncReport, create_venv_cmd, install_cmd, installer,
+    run_step, sync_all,
+};
 use super::interpreter::{self, PythonRequest};
-use super::process::Cmd;
-use crate::config::Workspace;
+use crate::config::{Project, Workspace};
 use crate::error::{Error, Problem, Result, SourcePos};
+use crate::fs::LockedFile;
+use crate::process::Cmd;
+use crate::settings::Settings;
 use pep440_rs::Version;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -176,7 +181,11 @@ fn specifiers(req: &str) -> Option<pep440_rs::VersionSpecifiers> {
 /// The dagster the host must get: the newest location's version, unless the host's pyproject
 /// pins an exact version that is newer (kept: the user's choice). A pyproject whose dagster
 /// requirement excludes the newest location's version is an error naming both.
-pub fn choose_host_dagster(host: &HostProject, newest: &(String, Version)) -> Result<Version> {
+pub fn choose_host_dagster(
+    settings: &Settings,
+    host: &HostProject,
+    newest: &(String, Version),
+) -> Result<Version> {
     let (location, want) = newest;
     let Some(req) = host.dagster_requirement() else {
         return Ok(want.clone());
@@ -190,7 +199,7 @@ pub fn choose_host_dagster(host: &HostProject, newest: &(String, Version)) -> Re
         Some(spec) if !spec.contains(want) => Err(Error::config(vec![
             Problem::new(format!(
                 "{} requires `{req}`, but location `{location}` uses dagster {want}: Dagster's webserver and daemon must be at least as new as every code location",
-                crate::render::display_path(&host.pyproject)
+                settings.display(&host.pyproject)
             ))
             .hint(format!("change it to \"dagster=={want}\" (or a range that allows it) and run `dg sync` again")),
         ])),
@@ -243,12 +252,17 @@ pub fn newest_location_dagster(ws: &Workspace) -> Option<(String, Version)> {
 
 /// `dg sync` at the workspace root: the host environment too, when the workspace has one.
 /// None when it has none.
-pub fn sync_workspace_host(ws: &Workspace, opts: &SyncOptions) -> Result<Option<SyncReport>> {
+pub fn sync_workspace_host(
+    settings: &Settings,
+    ws: &Workspace,
+    opts: &SyncOptions,
+    progress: &dyn SyncProgress,
+) -> Result<Option<SyncReport>> {
     let Some(host) = find_host_project(ws)? else {
         return Ok(None);
     };
     let dagster = match newest_location_dagster(ws) {
-        Some(newest) => choose_host_dagster(&host, &newest)?,
+        Some(newest) => choose_host_dagster(settings, &host, &newest)?,
         None => host.dagster_requirement().and_then(exact_pin).ok_or_else(|| {
             Error::usage(format!(
                 "cannot tell which dagster {} needs: no location has an environment or an exact dagster pin",
@@ -256,7 +270,7 @@ pub fn sync_workspace_host(ws: &Workspace, opts: &SyncOptions) -> Result<Option<
             ))
             .with_hint(format!(
                 "pin dagster in {} (\"dagster==1.13.27\")",
-                crate::render::display_path(&host.pyproject)
+                settings.display(&host.pyproject)
             ))
         })?,
     };
@@ -266,7 +280,48 @@ pub fn sync_workspace_host(ws: &Workspace, opts: &SyncOptions) -> Result<Option<
         python: None,
         ..opts.clone()
     };
-    sync_host(&host, &dagster, &host_opts).map(Some)
+    progress.step(HOST_DIR, "checking");
+    let r = sync_host(settings, &host, &dagster, &host_opts, progress).map(Some);
+    progress.done(HOST_DIR);
+    r
+}
+
+/// `dg sync`: the projects' environments, and with `with_host` (the whole workspace) the host
+/// environment beside them. The host's dagster follows the projects', so once they are built
+/// it is checked again (a no-op unless a project ended up with a newer dagster).
+pub(crate) fn sync_with_host(
+    settings: &Settings,
+    ws: &Workspace,
+    projects: &[&Project],
+    opts: &SyncOptions,
+    progress: &dyn SyncProgress,
+    with_host: bool,
+) -> Vec<Result<SyncReport>> {
+    let (mut results, first) = std::thread::scope(|s| {
+        let host = with_host.then(|| s.spawn(|| sync_workspace_host(settings, ws, opts, progress)));
+        let results = sync_all(settings, projects, opts, progress);
+        (
+            results,
+            host.map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::failed(format!(
+                        "building {HOST_DIR} stopped unexpectedly"
+                    )))
+                })
+            }),
+        )
+    });
+    let host = match first {
+        Some(Ok(Some(report))) => match sync_workspace_host(settings, ws, opts, progress) {
+            Ok(Some(again)) if again.action != SyncAction::UpToDate => Some(Ok(again)),
+            Err(e) => Some(Err(e)),
+            _ => Some(Ok(report)),
+        },
+        Some(Ok(None)) | None => None,
+        Some(Err(e)) => Some(Err(e)),
+    };
+    results.extend(host);
+    results
 }
 
 #[derive(Serialize, Deserialize, PartialEq)]
@@ -277,12 +332,18 @@ struct HostStamp {
 
 /// Builds or updates `deployments/local/.venv` with `dagster` = `dagster` (see
 /// [`choose_host_dagster`]). A second run with nothing changed starts no installer.
-pub fn sync_host(host: &HostProject, dagster: &Version, opts: &SyncOptions) -> Result<SyncReport> {
+pub fn sync_host(
+    settings: &Settings,
+    host: &HostProject,
+    dagster: &Version,
+    opts: &SyncOptions,
+    progress: &dyn SyncProgress,
+) -> Result<SyncReport> {
     let start = Instant::now();
     let name = HOST_DIR.to_string();
     let venv = host.venv();
     let python = host.python();
-    let _lock = lock_dir(&host.root)?;
+    let _lock = LockedFile::acquire_dir(&host.root)?;
     let requirements = host_requirements(host, dagster);
     let request =
         PythonRequest::from_project(opts.python.as_deref(), host.requires_python.as_deref());
@@ -319,7 +380,7 @@ pub fn sync_host(host: &HostProject, dagster: &Version, opts: &SyncOptions) -> R
     let existing = super::env::venv_python_version(&venv)
         .and_then(|v| Version::from_str(&v).ok())
         .filter(|v| python.exists() && request.matches(v).unwrap_or(false));
-    let (installer, uv) = installer();
+    let (installer, uv) = installer(settings);
     let (action, reason, version) = match existing {
         Some(v) if !opts.force => (
             SyncAction::Updated,
@@ -327,15 +388,23 @@ pub fn sync_host(host: &HostProject, dagster: &Version, opts: &SyncOptions) -> R
             v.to_string(),
         ),
         _ => {
-            let (base, why) = interpreter::choose(&request, host.requires_python.as_deref())?;
+            let (base, why) = interpreter::choose(
+                &settings.python_search,
+                &request,
+                host.requires_python.as_deref(),
+            )?;
             let action = if venv.exists() {
                 std::fs::remove_dir_all(&venv).map_err(|e| Error::io("remove", &venv, &e))?;
                 SyncAction::Recreated
             } else {
                 SyncAction::Created
             };
-            let create = super::env::create_venv_cmd(installer, uv.as_deref(), &base.path, &venv);
-            run_step(&name, "create the virtual environment", &create)?;
+            let create = create_venv_cmd(installer, uv.as_deref(), &base.path, &venv);
+            progress.step(
+                &name,
+                &format!("creating the virtual environment (Python {})", base.version),
+            );
+            run_step(&name, "create the virtual environment", &create, progress)?;
             (
                 action,
                 format!("Python {}: {why}", base.version),
@@ -343,7 +412,11 @@ pub fn sync_host(host: &HostProject, dagster: &Version, opts: &SyncOptions) -> R
             )
         }
     };
-    let install: Cmd = super::env::install_cmd(installer, uv.as_deref(), &python, &venv)
+    progress.step(
+        &name,
+        &format!("installing dagster {dagster} and its webserver"),
+    );
+    let install: Cmd = install_cmd(installer, uv.as_deref(), &python, &venv)
         .args(requirements.iter())
         .cwd(&host.root)
         .timeout(INSTALL_TIMEOUT);
@@ -351,8 +424,9 @@ pub fn sync_host(host: &HostProject, dagster: &Version, opts: &SyncOptions) -> R
         &name,
         &format!("install the host environment (dagster {dagster})"),
         &install,
+        progress,
     )?;
-    crate::manifest::cache::write_atomic(
+    crate::fs::write_atomic(
         &stamp_path,
         &serde_json::to_vec(&HostStamp {
             key,
@@ -385,6 +459,20 @@ mod tests {
         }
     }
 
+    fn settings() -> Settings {
+        Settings {
+            target: PathBuf::from("/ws"),
+            cwd: PathBuf::from("/ws"),
+            verbose: false,
+            load_timeout: std::time::Duration::from_secs(180),
+            installer: crate::settings::InstallerChoice::Auto,
+            dagster_home: None,
+            python_search: Default::default(),
+            path: None,
+            user_cache_dir: None,
+        }
+    }
+
     fn v(s: &str) -> Version {
         Version::from_str(s).unwrap()
     }
@@ -393,20 +481,33 @@ mod tests {
     fn the_host_gets_the_newest_locations_dagster_unless_it_pins_a_newer_one() {
         let newest = ("data-science".to_string(), v("1.13.27"));
         let h = host(&["dagster==1.13.27", "dagster-dg-cli", "dagster-webserver"]);
-        assert_eq!(choose_host_dagster(&h, &newest).unwrap(), v("1.13.27"));
+        assert_eq!(
+            choose_host_dagster(&settings(), &h, &newest).unwrap(),
+            v("1.13.27")
+        );
         let h = host(&["dagster>=1.12"]);
-        assert_eq!(choose_host_dagster(&h, &newest).unwrap(), v("1.13.27"));
+        assert_eq!(
+            choose_host_dagster(&settings(), &h, &newest).unwrap(),
+            v("1.13.27")
+        );
         let h = host(&["dagster==1.13.30"]);
-        assert_eq!(choose_host_dagster(&h, &newest).unwrap(), v("1.13.30"));
+        assert_eq!(
+            choose_host_dagster(&settings(), &h, &newest).unwrap(),
+            v("1.13.30")
+        );
         let older = ("data-engineering".to_string(), v("1.12.22"));
         let h = host(&["dagster==1.13.27"]);
-        assert_eq!(choose_host_dagster(&h, &older).unwrap(), v("1.13.27"));
+        assert_eq!(
+            choose_host_dagster(&settings(), &h, &older).unwrap(),
+            v("1.13.27")
+        );
     }
 
     #[test]
     fn a_host_pin_older_than_a_location_names_both_versions() {
         let newest = ("data-science".to_string(), v("1.13.27"));
-        let err = choose_host_dagster(&host(&["dagster==1.12.22"]), &newest).unwrap_err();
+        let err =
+            choose_host_dagster(&settings(), &host(&["dagster==1.12.22"]), &newest).unwrap_err();
         let msg = err.to_string();
         assert!(
             msg.contains("dagster==1.12.22") && msg.contains("1.13.27"),

@@ -43,7 +43,7 @@ fn first_line(message: &str) -> String {
 }
 
 impl DevObserver for DevOutput<'_> {
-    fn starting(&self, locations: &[String], instance_migration: bool) {
+    fn starting(&self, locations: &[String]) {
         let w = locations
             .iter()
             .map(|l| l.len())
@@ -53,14 +53,9 @@ impl DevObserver for DevOutput<'_> {
         self.width.store(w, Ordering::Relaxed);
         let n = locations.len();
         self.printer.status(&format!(
-            "Starting {n} code location{} ({}), the webserver and the daemon{}",
+            "Starting {n} code location{} ({}), the webserver and the daemon",
             if n == 1 { "" } else { "s" },
             locations.join(", "),
-            if instance_migration {
-                "; preparing the Dagster instance first"
-            } else {
-                ""
-            }
         ));
     }
 
@@ -108,9 +103,11 @@ impl DevObserver for DevOutput<'_> {
             };
             self.printer.status(&format!("  {:<w$}  {text}", l.name));
         }
-        let instance = match r.instance_seconds {
-            Some(s) => format!(" (prepared in {s:.1} s)"),
-            None => String::new(),
+        // Worth saying only when the instance was created or migrated (a Python start).
+        let instance = if r.instance_seconds >= 0.5 {
+            format!(" (created or migrated in {:.1} s)", r.instance_seconds)
+        } else {
+            String::new()
         };
         self.printer.status(&format!(
             "Ready in {:.1} s (webserver answering after {:.1} s). Instance: {}{instance} · host: {} (dagster {}) · {} · Ctrl-C to stop",
