@@ -2,9 +2,9 @@
 //!
 //! Start-up, in this order: the host environment and its version check, the port, the
 //! instance (prepared once), the workspace.yaml; then every code server and the webserver at
-//! once (they import Dagster in parallel: the seconds that count); the daemon once every code
-//! server listens or has failed, so it loads a complete workspace and does not compete for
-//! the CPU with the UI's start. Ready = the webserver's GraphQL API shows every location
+//! once (they import Dagster in parallel: the seconds that count); the daemon once the UI is
+//! ready, so it loads a complete workspace and does not compete for the CPU with the UI's
+//! start. Ready = the webserver's GraphQL API shows every location
 //! loaded or with its load error (or the code server could not start). A location whose code
 //! server began listening after the webserver looked for it is reloaded in the webserver
 //! right away instead of waiting for Dagster's own 10-second recovery.
@@ -121,7 +121,6 @@ struct Platform<'a> {
     locations: Vec<Location>,
     webserver: HostService,
     daemon: HostService,
-    daemon_started: bool,
     client: Client,
     watched: watch::Watched,
     tx: mpsc::Sender<Message>,
@@ -231,7 +230,6 @@ pub(crate) fn run(
             restart_at: None,
             crashes: 0,
         },
-        daemon_started: false,
         client: Client::new(&format!("http://{}:{port}", client_host(&opts.host))),
         locations: Vec::new(),
         watched: Arc::clone(&watched),
@@ -282,6 +280,10 @@ pub(crate) fn run(
                 instance_seconds,
             };
             observer.ready(&report);
+            // The daemon starts once the UI is up: it then loads a complete workspace (it
+            // would otherwise wait for its 60-second refresh to see a late location), and
+            // its import does not compete for the CPU with the UI's start.
+            platform.daemon.start(&platform.tx)?;
             for (service, line) in held {
                 observer.log(&platform.service_name(service), &line);
             }
@@ -411,10 +413,6 @@ impl Platform<'_> {
                 .locations
                 .iter()
                 .all(|l| !matches!(l.state, ServerState::Starting));
-            if all_settled && !self.daemon_started {
-                self.daemon.start(&self.tx)?;
-                self.daemon_started = true;
-            }
             if last_poll.is_none_or(|t| t.elapsed() >= POLL_EVERY) {
                 last_poll = Some(Instant::now());
                 if let Ok(entries) = self.client.locations() {
@@ -431,7 +429,7 @@ impl Platform<'_> {
                     }
                     ServerState::Starting => false,
                 });
-            if ready && self.daemon_started {
+            if ready {
                 return Ok((held, webserver_seconds.unwrap_or_default()));
             }
             if timed_out && webserver_seconds.is_none() {
