@@ -83,7 +83,7 @@ pub fn find_host_project(ws: &Workspace) -> Result<Option<HostProject>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io("read", &pyproject, &e)),
     };
-    let doc: toml::Table = toml::from_str(&text).map_err(|e| {
+    let doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         let mut p = Problem::new(format!("invalid TOML: {}", e.message()))
             .hint("fix the syntax of the host environment's pyproject.toml");
         if let Some(span) = e.span() {
@@ -91,7 +91,7 @@ pub fn find_host_project(ws: &Workspace) -> Result<Option<HostProject>> {
         }
         Error::config(vec![p])
     })?;
-    let project = doc.get("project").and_then(|p| p.as_table());
+    let project = doc.get("project").and_then(|p| p.as_table_like());
     let requires_python = project
         .and_then(|p| p.get("requires-python"))
         .and_then(|v| v.as_str())

@@ -7,7 +7,9 @@
 //! One platform start is shared by the assertions of the end-to-end test (a start costs
 //! seconds of Python imports); the refusals are checked without starting Python.
 
-use crate::common::{TestContext, fixture_envs, fixtures_dir, repo_root, run};
+use crate::common::{TestContext, clean_command, fixture_envs, fixtures_dir, repo_root, run};
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -31,14 +33,8 @@ fn dev_context() -> TestContext {
 
 /// `dg` as a child process (the TestContext's environment), for a long-running command.
 fn dg_process(ctx: &TestContext, rel_dir: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dg"));
-    cmd.current_dir(ctx.path(rel_dir)).env_clear();
-    for var in ["PATH", "HOME", "PYENV_ROOT", "TMPDIR"] {
-        if let Ok(v) = std::env::var(var) {
-            cmd.env(var, v);
-        }
-    }
-    cmd.env("NO_COLOR", "1").args(args);
+    let mut cmd = ctx.command(env!("CARGO_BIN_EXE_dg"));
+    cmd.current_dir(ctx.path(rel_dir)).args(args);
     cmd
 }
 
@@ -53,10 +49,7 @@ struct Platform {
 impl Drop for Platform {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            // SAFETY: kill(2) on the pid of our own child.
-            unsafe {
-                libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
-            }
+            let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
             let start = Instant::now();
             while start.elapsed() < Duration::from_secs(30) {
                 if let Ok(Some(_)) = self.child.try_wait() {
@@ -249,16 +242,13 @@ impl Platform {
     }
 
     /// Sends `signal` to dg; waits for it to exit. Returns (exit code, seconds, stderr).
-    fn stop(mut self, signal: libc::c_int) -> (Option<i32>, f64, String) {
+    fn stop(mut self, signal: Signal) -> (Option<i32>, f64, String) {
         self.stop_mut(signal)
     }
 
-    fn stop_mut(&mut self, signal: libc::c_int) -> (Option<i32>, f64, String) {
+    fn stop_mut(&mut self, signal: Signal) -> (Option<i32>, f64, String) {
         let start = Instant::now();
-        // SAFETY: kill(2) on the pid of our own child.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, signal);
-        }
+        let _ = kill(Pid::from_raw(self.child.id() as i32), signal);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 // Let the reader threads take the last lines.
@@ -349,7 +339,7 @@ fn chromium() -> PathBuf {
                 "chromium",
             ][..],
         ] {
-            let out = Command::new("apt-get")
+            let out = clean_command("apt-get")
                 .args(args)
                 .env("DEBIAN_FRONTEND", "noninteractive")
                 .output()
@@ -368,7 +358,7 @@ fn chromium() -> PathBuf {
 
 /// Headless Chromium, as root needs it, with everything that reaches the network off.
 fn chromium_cmd(profile: &Path) -> Command {
-    let mut c = Command::new(chromium());
+    let mut c = clean_command(chromium());
     c.args([
         "--headless",
         "--no-sandbox",
@@ -606,10 +596,8 @@ fn dev_serves_every_location_in_its_own_env_reloads_and_stops_leaving_nothing() 
 
     // A code server that dies is restarted and reported.
     let victim = code_server_pid(&p, "data-science").expect("data-science's code server");
-    // SAFETY: kill(2) on a process group this test's dg dev started.
-    unsafe {
-        libc::kill(-(victim as libc::pid_t), libc::SIGKILL);
-    }
+    // The code server leads its own process group, which this test's dg dev started.
+    let _ = killpg(Pid::from_raw(victim as i32), Signal::SIGKILL);
     p.wait_for(
         "the dead code server to be restarted",
         Duration::from_secs(120),
@@ -626,7 +614,7 @@ fn dev_serves_every_location_in_its_own_env_reloads_and_stops_leaving_nothing() 
     let single = start_dev(&ctx, "projects/data-engineering", &["--no-watch"]);
     let only: Vec<String> = single.locations().into_iter().map(|l| l.0).collect();
     assert_eq!(only, ["data-engineering"]);
-    let (code, _, err) = single.stop(libc::SIGINT);
+    let (code, _, err) = single.stop(Signal::SIGINT);
     assert_eq!(code, Some(0), "{err}");
 
     browser_shows_both_locations(&p);
@@ -637,7 +625,7 @@ fn dev_serves_every_location_in_its_own_env_reloads_and_stops_leaving_nothing() 
         tree.len() >= 4,
         "expected webserver, daemon and two code servers: {tree:?}"
     );
-    let (code, seconds, err) = p.stop(libc::SIGTERM);
+    let (code, seconds, err) = p.stop(Signal::SIGTERM);
     assert_eq!(code, Some(0), "{err}");
     assert!(seconds < 15.0, "took {seconds:.1} s to stop:\n{err}");
     assert!(err.contains("stopped in"), "{err}");
