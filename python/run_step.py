@@ -327,7 +327,29 @@ def _asset_for_event(event, step_assets, selected):
     return keys
 
 
-def execute(recon_job, job_def, asset_keys, run_config, tags, instance, repo_def, writer, state):
+def remote_job_origin(location_name, repository_name, job_name):
+    """The origin a run needs for the webserver to re-execute it: the location *by name*
+    (`RegisteredCodeLocationOrigin`), resolved by whichever webserver serves that location,
+    such as `dg dev`'s. None when this Dagster has no such class (the run still executes)."""
+    try:
+        from dagster._core.remote_origin import (
+            RegisteredCodeLocationOrigin,
+            RemoteJobOrigin,
+            RemoteRepositoryOrigin,
+        )
+    except ImportError:  # pragma: no cover - other Dagster layouts
+        return None
+    return RemoteJobOrigin(
+        repository_origin=RemoteRepositoryOrigin(
+            code_location_origin=RegisteredCodeLocationOrigin(location_name=location_name),
+            repository_name=repository_name,
+        ),
+        job_name=job_name,
+    )
+
+
+def execute(recon_job, job_def, asset_keys, run_config, tags, instance, repo_def, writer, state,
+            location_name=None):
     from dagster._core.execution.api import execute_run_iterator
     from dagster._utils.interrupts import capture_interrupts, setup_interrupt_handlers
 
@@ -344,6 +366,11 @@ def execute(recon_job, job_def, asset_keys, run_config, tags, instance, repo_def
             run_config=run_config,
             tags=tags,
             job_code_origin=recon_job.get_python_origin(),
+            remote_job_origin=(
+                remote_job_origin(location_name, repo_def.name, job_def.name)
+                if location_name
+                else None
+            ),
             repository_load_data=repo_def.repository_load_data,
             asset_selection=frozenset(asset_keys) if asset_keys else None,
         )
@@ -580,7 +607,8 @@ def main(argv=None):
             for note in notes:
                 print(f"run_step.py: {note}", file=sys.stderr)
             run = execute(
-                recon_job, job_def, asset_keys, run_config, tags, instance, repo_def, writer, state
+                recon_job, job_def, asset_keys, run_config, tags, instance, repo_def, writer, state,
+                location_name=args.location_name,
             )
         except RequestError as e:
             write_json_atomic(

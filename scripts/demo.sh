@@ -25,3 +25,5 @@ echo "== dg graph"
 "$DG" --target-path "$WS" graph
 echo "== dg launch --assets '+key:data_science_asset' (from the workspace root)"
 (cd "$WS" && "$DG" launch --assets '+key:data_science_asset')
+echo "== next: the Dagster UI over both locations (Ctrl-C to stop)"
+echo "   cd fixtures/workspace && ../../target/release/dg dev"

@@ -14,6 +14,7 @@ mod check;
 mod cli;
 mod config;
 mod deploy;
+mod dev;
 mod error;
 mod fs;
 mod graph;

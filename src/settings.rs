@@ -55,6 +55,25 @@ pub(crate) struct PythonSearch {
 }
 
 impl Settings {
+    /// A process with nothing set, in `dir` (unit tests).
+    #[cfg(test)]
+    pub(crate) fn for_tests(dir: &Path) -> Settings {
+        Settings {
+            target: dir.to_path_buf(),
+            cwd: dir.to_path_buf(),
+            verbose: false,
+            load_timeout: Duration::from_secs(180),
+            installer: InstallerChoice::Auto,
+            dagster_home: None,
+            python_search: PythonSearch::default(),
+            path: None,
+            columns: None,
+            user_cache_dir: None,
+            dg_rs_user: None,
+            os_user: None,
+        }
+    }
+
     /// A path relative to the current directory when below it, for messages.
     pub(crate) fn display(&self, path: &Path) -> String {
         crate::fs::display_path(path, &self.cwd)

@@ -6,6 +6,7 @@ mod check;
 mod create;
 mod defs;
 mod deploy;
+mod dev;
 mod graph;
 mod launch;
 mod list;
@@ -97,6 +98,9 @@ enum Command {
     /// Access control per code location: who holds which role where, and CODEOWNERS
     #[command(subcommand)]
     Access(access::AccessCommand),
+    /// Run the Dagster platform over every code location: the webserver, the daemon and one
+    /// code server per location in its own interpreter, all on one instance
+    Dev(dev::DevArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +185,7 @@ where
         Command::Launch(args) => launch::run(&ctx, args),
         Command::Deploy(cmd) => deploy::run(&ctx, cmd),
         Command::Access(cmd) => access::run(&ctx, cmd),
+        Command::Dev(args) => dev::run(&ctx, args),
     };
     finish(&ctx.printer, result)
 }

@@ -2,7 +2,8 @@
 
 use super::Ctx;
 use crate::error::{Error, ErrorKind, Result};
-use crate::python::env::{SyncOptions, sync_all};
+use crate::python::env::SyncOptions;
+use crate::python::host::sync_with_host;
 use crate::render::progress::BuildProgress;
 use clap::Args;
 
@@ -35,7 +36,16 @@ pub(super) fn run(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         no_dev: args.no_dev,
     };
     let progress = BuildProgress::new(&ctx.printer, !args.json);
-    let results = sync_all(&ctx.settings, &projects, &opts, &progress);
+    // At the workspace root, the host environment (deployments/local) too.
+    let whole_workspace = args.projects.is_empty() && ws.current.is_none();
+    let results = sync_with_host(
+        &ctx.settings,
+        &ws,
+        &projects,
+        &opts,
+        &progress,
+        whole_workspace,
+    );
     drop(progress);
     let interrupted = results
         .iter()

@@ -223,14 +223,7 @@ pub(crate) fn sync_project(
         } else {
             SyncAction::Created
         };
-        let create = match (&installer, &uv) {
-            (Installer::Uv, Some(uv)) => Cmd::new(uv)
-                .arg("venv")
-                .arg("--python")
-                .arg(&base.path)
-                .arg(&venv),
-            _ => Cmd::new(&base.path).args(["-m", "venv"]).arg(&venv),
-        };
+        let create = create_venv_cmd(installer, uv.as_deref(), &base.path, &venv);
         progress.step(
             &project.name,
             &format!("creating the virtual environment (Python {})", base.version),
@@ -248,27 +241,10 @@ pub(crate) fn sync_project(
         )
     };
 
-    let mut install = match (&installer, &uv) {
-        (Installer::Uv, Some(uv)) => Cmd::new(uv)
-            .args(["pip", "install", "--compile-bytecode", "--python"])
-            .arg(&python),
-        _ => Cmd::new(&python).args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--progress-bar",
-            "off",
-        ]),
-    };
-    install = install
+    let mut install = install_cmd(installer, uv.as_deref(), &python, &venv)
         .arg("-e")
         .arg(&project.root)
         .cwd(&project.root)
-        .env("VIRTUAL_ENV", &venv)
-        // This machine's PYTHONDONTWRITEBYTECODE would leave every import uncompiled.
-        .env("PYTHONDONTWRITEBYTECODE", "")
         .timeout(INSTALL_TIMEOUT);
     if !opts.no_dev {
         install = install.args(project.dev_dependencies.iter());
@@ -301,6 +277,46 @@ pub(crate) fn sync_project(
     })
 }
 
+/// The command that creates a venv at `venv` from the interpreter `base`.
+pub(crate) fn create_venv_cmd(
+    installer: Installer,
+    uv: Option<&Path>,
+    base: &Path,
+    venv: &Path,
+) -> Cmd {
+    match (installer, uv) {
+        (Installer::Uv, Some(uv)) => Cmd::new(uv).arg("venv").arg("--python").arg(base).arg(venv),
+        _ => Cmd::new(base).args(["-m", "venv"]).arg(venv),
+    }
+}
+
+/// `pip install` into the venv of `python` (uv's when installed), bytecode compiled; the
+/// packages to install are appended by the caller.
+pub(crate) fn install_cmd(
+    installer: Installer,
+    uv: Option<&Path>,
+    python: &Path,
+    venv: &Path,
+) -> Cmd {
+    let cmd = match (installer, uv) {
+        (Installer::Uv, Some(uv)) => Cmd::new(uv)
+            .args(["pip", "install", "--compile-bytecode", "--python"])
+            .arg(python),
+        _ => Cmd::new(python).args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--progress-bar",
+            "off",
+        ]),
+    };
+    cmd.env("VIRTUAL_ENV", venv)
+        // This machine's PYTHONDONTWRITEBYTECODE would leave every import uncompiled.
+        .env("PYTHONDONTWRITEBYTECODE", "")
+}
+
 /// `uv sync ARGS` in `dir` (what real create-dagster runs after scaffolding).
 pub(crate) fn uv_sync(
     uv: Option<&Path>,
@@ -325,7 +341,12 @@ fn prefix(mut e: Error, project: &str) -> Error {
     e
 }
 
-fn run_step(project: &str, what: &str, cmd: &Cmd, progress: &dyn SyncProgress) -> Result<()> {
+pub(crate) fn run_step(
+    project: &str,
+    what: &str,
+    cmd: &Cmd,
+    progress: &dyn SyncProgress,
+) -> Result<()> {
     let out = cmd.output_lines(&|line| progress.output(project, line))?;
     if out.interrupted {
         return Err(Error::interrupted());

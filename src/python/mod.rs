@@ -3,5 +3,6 @@
 //! embedded in the binary.
 
 pub(crate) mod env;
+pub(crate) mod host;
 pub(crate) mod interpreter;
 pub(crate) mod scripts;

@@ -7,6 +7,7 @@ pub(crate) mod assets;
 pub(crate) mod check;
 pub(crate) mod defs;
 pub(crate) mod deploy;
+pub(crate) mod dev;
 pub(crate) mod graph;
 pub(crate) mod launch;
 pub(crate) mod progress;

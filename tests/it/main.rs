@@ -7,6 +7,7 @@ mod access;
 mod check;
 mod check_toml;
 mod deploy;
+mod dev;
 mod hardening;
 mod launch;
 mod list_defs;
