@@ -27,3 +27,29 @@ pub(crate) mod visibility;
 pub(crate) use error::AccessError;
 pub(crate) use parse::load;
 pub(crate) use policy::{AccessPolicy, Role};
+
+/// What the proxy needs for this workspace: its role policy (an `[access]` table is
+/// required) and the tokens file the policy names.
+pub(crate) fn proxy_config(
+    ws: &crate::config::Workspace,
+    upstream: std::net::SocketAddr,
+    path_prefix: &str,
+) -> Result<proxy::ProxyConfig, AccessError> {
+    let policy = load(ws)?;
+    let Some(roles) = policy.roles else {
+        return Err(AccessError::NoPolicy {
+            file: ws.root.join("dg-rs.toml"),
+        });
+    };
+    let tokens = match &roles.proxy.tokens_file {
+        Some(path) => identity::TokenFile::read(path)?,
+        None => identity::TokenFile::default(),
+    };
+    Ok(proxy::ProxyConfig {
+        policy: roles,
+        locations: policy.locations,
+        tokens,
+        upstream,
+        path_prefix: path_prefix.trim_end_matches('/').to_string(),
+    })
+}

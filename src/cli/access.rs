@@ -3,8 +3,8 @@
 //! hands one verdict back.
 
 use super::Ctx;
-use crate::access::identity::{self, Person, PersonSource, TokenFile};
-use crate::access::proxy::{self, ProxyConfig};
+use crate::access::identity::{self, Person, PersonSource};
+use crate::access::proxy;
 use crate::access::roles::{self, LaunchVerdict};
 use crate::access::visibility::{self, Visibility};
 use crate::access::{AccessError, AccessPolicy, codeowners};
@@ -67,7 +67,7 @@ pub(super) fn run(ctx: &Ctx, cmd: &AccessCommand) -> Result<()> {
     match cmd {
         AccessCommand::Explain(args) => explain(ctx, &ws, &policy, args),
         AccessCommand::Codeowners(args) => codeowners_file(ctx, &ws, &policy, args),
-        AccessCommand::Proxy(args) => serve(ctx, &ws, policy, args),
+        AccessCommand::Proxy(args) => serve(ctx, &ws, args),
     }
 }
 
@@ -145,29 +145,18 @@ fn codeowners_file(
     Ok(())
 }
 
-fn serve(ctx: &Ctx, ws: &Workspace, policy: AccessPolicy, args: &ProxyArgs) -> Result<()> {
-    let Some(roles) = policy.roles else {
-        return Err(AccessError::NoPolicy {
-            file: ws.root.join("dg-rs.toml"),
-        }
-        .into());
-    };
-    let tokens = match &roles.proxy.tokens_file {
-        Some(path) => TokenFile::read(path)?,
-        None => TokenFile::default(),
-    };
+fn serve(ctx: &Ctx, ws: &Workspace, args: &ProxyArgs) -> Result<()> {
+    let config = crate::access::proxy_config(ws, args.upstream, &args.path_prefix)?;
     let listener = proxy::bind(args.listen)?;
-    let config = ProxyConfig {
-        policy: roles,
-        locations: policy.locations,
-        tokens,
-        upstream: args.upstream,
-        path_prefix: args.path_prefix.trim_end_matches('/').to_string(),
-    };
     let log = Arc::new(r::ProxyLog {
         printer: ctx.printer.clone(),
     });
-    Ok(proxy::serve(config, listener, log)?)
+    Ok(proxy::serve(
+        config,
+        listener,
+        log,
+        Arc::new(crate::process::interrupt::requested),
+    )?)
 }
 
 /// `dg check`'s hook: every dependency across locations the upstream location does not

@@ -25,6 +25,10 @@ pub(super) struct DevArgs {
     /// Log level of the code servers
     #[arg(long, value_enum, default_value_t = LogLevelArg::Warning, value_name = "LEVEL")]
     code_server_log_level: LogLevelArg,
+    /// Put the authorizing proxy of the workspace's access policy (dg-rs.toml [access]) in
+    /// front of the webserver: the URL is the proxy's, the webserver listens on loopback only
+    #[arg(long)]
+    access: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -57,6 +61,7 @@ pub(super) fn run(ctx: &Ctx, args: &DevArgs) -> Result<()> {
         watch: !args.no_watch,
         log_level: args.log_level.into(),
         code_server_log_level: args.code_server_log_level.into(),
+        access: args.access,
     };
     dev::run(
         &ctx.settings,

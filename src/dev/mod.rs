@@ -62,6 +62,9 @@ pub struct DevOptions {
     pub log_level: LogLevel,
     /// Level of the code servers' logs.
     pub code_server_log_level: LogLevel,
+    /// `--access`: the authorizing proxy of the workspace's access policy listens on
+    /// `host:port`, in front of the webserver, which then listens on loopback only.
+    pub access: bool,
 }
 
 /// A process the supervisor runs.
@@ -69,6 +72,8 @@ pub struct DevOptions {
 pub enum ServiceId {
     Webserver,
     Daemon,
+    /// The authorizing proxy (`--access`), in-process.
+    Proxy,
     /// The code server of the location with this index.
     CodeServer(usize),
 }

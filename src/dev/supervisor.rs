@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::instance::{Instance, InstancePython};
 use crate::manifest::extract::location_env;
 use crate::process::{Cmd, Sig, interrupt};
+use crate::python::scripts::Script;
 use crate::settings::Settings;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -140,6 +141,27 @@ pub(crate) fn run(
     let host = resolve_host(settings, ws, &refs)?;
     let (port, port_note) = choose_port(&opts.host, opts.port)?;
     let url = format!("http://{}:{port}", shown_host(&opts.host));
+    // With --access the person-facing address is the proxy's; the webserver listens where
+    // only the proxy reaches it (loopback, a free port).
+    let (web_host, web_port) = if opts.access {
+        (
+            "127.0.0.1".to_string(),
+            choose_port("127.0.0.1", Some(0))?.0,
+        )
+    } else {
+        (opts.host.clone(), port)
+    };
+    let front = if opts.access {
+        let upstream: std::net::SocketAddr = ([127, 0, 0, 1], web_port).into();
+        let config = crate::access::proxy_config(ws, upstream, "")?;
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(&(opts.host.as_str(), port))
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| Error::usage(format!("cannot listen on {}:{port}", opts.host)))?;
+        Some((config, crate::access::proxy::bind(addr)?))
+    } else {
+        None
+    };
     let names: Vec<String> = projects
         .iter()
         .map(|p| p.code_location_name.clone())
@@ -217,7 +239,16 @@ pub(crate) fn run(
         webserver: HostService {
             id: ServiceId::Webserver,
             name: "webserver",
-            cmd: webserver_cmd(ws, &host, opts, &instance, port, &yaml_path),
+            cmd: webserver_cmd(
+                ws,
+                &host,
+                opts,
+                &instance,
+                (&web_host, web_port),
+                &yaml_path,
+                opts.access
+                    .then(|| script_dir.join(Script::AccessWebserver.file_name())),
+            ),
             service: None,
             restart_at: None,
             crashes: 0,
@@ -230,7 +261,7 @@ pub(crate) fn run(
             restart_at: None,
             crashes: 0,
         },
-        client: Client::new(&format!("http://{}:{port}", client_host(&opts.host))),
+        client: Client::new(&format!("http://{}:{web_port}", client_host(&web_host))),
         locations: Vec::new(),
         watched: Arc::clone(&watched),
         tx,
@@ -240,6 +271,19 @@ pub(crate) fn run(
         platform.spawn_code_server(i, loc);
     }
     platform.locations = locations;
+    let stop_proxy = Arc::new(AtomicBool::new(false));
+    let proxy = front.map(|(config, listener)| {
+        let events = Arc::new(ProxyLines(Mutex::new(platform.tx.clone())));
+        let stop = Arc::clone(&stop_proxy);
+        std::thread::spawn(move || {
+            crate::access::proxy::serve(
+                config,
+                listener,
+                events,
+                Arc::new(move || stop.load(Ordering::SeqCst) || interrupt::requested()),
+            )
+        })
+    });
     let web_spawned = Instant::now();
     if let Err(e) = platform.webserver.start(&platform.tx) {
         platform.shutdown();
@@ -291,6 +335,10 @@ pub(crate) fn run(
         });
     stop_watch.store(true, Ordering::SeqCst);
     platform.shutdown();
+    stop_proxy.store(true, Ordering::SeqCst);
+    if let Some(p) = proxy {
+        let _ = p.join();
+    }
     if let Some(w) = watcher {
         let _ = w.join();
     }
@@ -307,6 +355,7 @@ impl Platform<'_> {
         match id {
             ServiceId::Webserver => "webserver".into(),
             ServiceId::Daemon => "daemon".into(),
+            ServiceId::Proxy => "access".into(),
             ServiceId::CodeServer(i) => self
                 .locations
                 .get(i)
@@ -896,17 +945,58 @@ fn spawn(cmd: &Cmd, id: ServiceId, tx: &mpsc::Sender<Message>) -> Result<Service
         .map_err(|e| Error::failed(format!("could not start {}: {e}", cmd.program.display())))
 }
 
+/// The proxy's decisions, as log lines of the `access` service.
+struct ProxyLines(Mutex<mpsc::Sender<Message>>);
+
+impl crate::access::proxy::ProxyEvents for ProxyLines {
+    fn listening(&self, addr: std::net::SocketAddr, upstream: std::net::SocketAddr) {
+        self.line(format!(
+            "authorizing proxy on http://{addr} in front of the webserver at http://{upstream}"
+        ));
+    }
+    fn decision(&self, d: &crate::access::proxy::Decision) {
+        let who = d.person.as_deref().unwrap_or("(nobody)");
+        let what = if d.mutations.is_empty() {
+            format!("{} {}", d.method, d.path)
+        } else {
+            format!("{} {} [{}]", d.method, d.path, d.mutations.join(", "))
+        };
+        self.line(match (&d.reason, d.allowed) {
+            (Some(reason), false) => format!("refused {} {who} {what}: {reason}", d.status),
+            _ => format!("allowed {} {who} {what}", d.status),
+        });
+    }
+}
+
+impl ProxyLines {
+    fn line(&self, line: String) {
+        if let Ok(tx) = self.0.lock() {
+            let _ = tx.send(Message::Line {
+                service: ServiceId::Proxy,
+                line,
+            });
+        }
+    }
+}
+
+/// The webserver: `python -m dagster_webserver`, or with `--access` the same arguments to
+/// dg-rs's entry point that shows each person what the policy lets them do.
 fn webserver_cmd(
     ws: &Workspace,
     host: &HostEnv,
     opts: &DevOptions,
     instance: &Instance,
-    port: u16,
+    (listen_host, port): (&str, u16),
     yaml: &Path,
+    access_entry: Option<PathBuf>,
 ) -> Cmd {
-    let cmd = Cmd::new(&host.python)
-        .args(["-m", "dagster_webserver", "--host"])
-        .arg(&opts.host)
+    let cmd = match access_entry {
+        Some(script) => Cmd::new(&host.python).arg(script),
+        None => Cmd::new(&host.python).args(["-m", "dagster_webserver"]),
+    };
+    let cmd = cmd
+        .arg("--host")
+        .arg(listen_host)
         .arg("--port")
         .arg(port.to_string())
         .arg("--dagster-log-level")

@@ -27,6 +27,8 @@ pub(crate) enum Script {
     Introspect,
     RunStep,
     Instance,
+    /// The webserver entry point behind the authorizing proxy (`dg dev --access`).
+    AccessWebserver,
 }
 
 impl Script {
@@ -35,6 +37,7 @@ impl Script {
             Script::Introspect => "introspect.py",
             Script::RunStep => "run_step.py",
             Script::Instance => "instance.py",
+            Script::AccessWebserver => "access_webserver.py",
         }
     }
 }

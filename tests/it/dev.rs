@@ -731,3 +731,64 @@ fn dg_sync_builds_the_host_with_the_newest_locations_dagster() {
         .unwrap_or_else(|| panic!("no host in {report}"));
     assert_eq!(host_report["action"], "up_to_date", "{report}");
 }
+
+/// `dg dev --access`: the URL is the authorizing proxy's; the webserver behind it listens on
+/// another, loopback-only port; requests are judged by the workspace's policy.
+#[test]
+fn dev_access_puts_the_authorizing_proxy_in_front_of_the_webserver() {
+    let ctx = dev_context();
+    std::fs::copy(
+        fixtures_dir().join("access/dg-rs.toml"),
+        ctx.path("dg-rs.toml"),
+    )
+    .unwrap();
+    let p = start_dev(&ctx, ".", &["--access"]);
+    assert!(
+        p.stderr().contains("authorizing proxy on"),
+        "{}",
+        p.stderr()
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let post = |who: Option<&str>, query: &str| -> (u16, Value) {
+        let mut req = agent.post(&format!("{}/graphql", p.url));
+        if let Some(who) = who {
+            req = req.header("X-Forwarded-Email", who);
+        }
+        let mut resp = req
+            .send_json(json!({ "query": query }))
+            .unwrap_or_else(|e| panic!("{e}\n{}", p.stderr()));
+        let status = resp.status().as_u16();
+        (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+    };
+    let launch = r#"mutation { launchRun(executionParams: {selector: {repositoryLocationName: "data-engineering", repositoryName: "__repository__", jobName: "__ASSET_JOB", assetSelection: [{path: ["raw_orders"]}]}}) { __typename } }"#;
+    // Nobody: not even a query.
+    let (status, _) = post(None, "{ version }");
+    assert_eq!(status, 401);
+    // carol may view everything, and may not launch in data-engineering.
+    let (status, v) = post(Some("carol@example.com"), "{ version }");
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = post(Some("carol@example.com"), launch);
+    assert_eq!(status, 403, "{v}");
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "DG_RS_ACCESS_DENIED",
+        "{v}"
+    );
+    // alice is editor there: the launch reaches the webserver.
+    let (status, v) = post(Some("alice@example.com"), launch);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["data"]["launchRun"]["__typename"], "LaunchRunSuccess",
+        "{v}"
+    );
+    assert!(
+        p.stderr().contains("refused 403 carol@example.com"),
+        "{}",
+        p.stderr()
+    );
+    let (code, _, stderr) = p.stop(Signal::SIGTERM);
+    assert_eq!(code, Some(0), "{stderr}");
+}

@@ -154,11 +154,13 @@ struct State {
     events: Arc<dyn ProxyEvents>,
 }
 
-/// Serves until SIGINT or SIGTERM. Blocks; runs its own small runtime.
+/// Serves until `stop` says so (polled ten times a second: an interrupt of dg-rs, or the
+/// end of `dg dev`). Blocks; runs its own small runtime.
 pub(crate) fn serve(
     config: ProxyConfig,
     listener: TcpListener,
     events: Arc<dyn ProxyEvents>,
+    stop: Arc<dyn Fn() -> bool + Send + Sync>,
 ) -> Result<(), AccessError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -178,12 +180,11 @@ pub(crate) fn serve(
             config,
         });
         state.events.listening(local, state.config.upstream);
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(AccessError::Runtime)?;
+        // dg-rs's own handler owns SIGINT/SIGTERM (see `process::interrupt`).
         let stop = async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            while !stop() {
+                tick.tick().await;
             }
         };
         tokio::pin!(stop);
