@@ -17,6 +17,7 @@
 pub(crate) mod codeowners;
 mod error;
 pub(crate) mod graphql;
+pub(crate) mod hooks;
 pub(crate) mod identity;
 mod parse;
 pub(crate) mod policy;

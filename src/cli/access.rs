@@ -3,18 +3,12 @@
 //! hands one verdict back.
 
 use super::Ctx;
-use crate::access::identity::{self, Person, PersonSource};
+use crate::access::identity::{Person, PersonSource};
 use crate::access::proxy;
-use crate::access::roles::{self, LaunchVerdict};
-use crate::access::visibility::{self, Visibility};
 use crate::access::{AccessError, AccessPolicy, codeowners};
 use crate::config::Workspace;
 use crate::error::Result;
-use crate::graph::Diagnostic;
-use crate::launch::plan::LaunchPlan;
 use crate::render::access as r;
-use crate::settings::Settings;
-use crate::workspace::Loaded;
 use clap::{Args, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,19 +65,10 @@ pub(super) fn run(ctx: &Ctx, cmd: &AccessCommand) -> Result<()> {
     }
 }
 
-/// The person running this command: DG_RS_USER, else git's user.email, else the OS user.
-fn current_person(settings: &Settings, ws: &Workspace) -> Person {
-    identity::launching_person(
-        settings.dg_rs_user.as_deref(),
-        settings.os_user.as_deref(),
-        &ws.root,
-    )
-}
-
 fn explain(ctx: &Ctx, ws: &Workspace, policy: &AccessPolicy, args: &ExplainArgs) -> Result<()> {
     let person = match &args.person {
         Some(p) => Person::new(p, PersonSource::Argument),
-        None => current_person(&ctx.settings, ws),
+        None => crate::access::hooks::current_person(&ctx.settings, ws),
     };
     let roles = policy.roles.as_ref();
     let effective: Vec<_> = roles
@@ -157,64 +142,4 @@ fn serve(ctx: &Ctx, ws: &Workspace, args: &ProxyArgs) -> Result<()> {
         log,
         Arc::new(crate::process::interrupt::requested),
     )?)
-}
-
-/// `dg check`'s hook: every dependency across locations the upstream location does not
-/// make visible (`access-violation`).
-pub(super) fn violations(loaded: &Loaded) -> Result<Vec<Diagnostic>> {
-    let policy = crate::access::load(&loaded.ws)?;
-    if policy.publications.is_empty() {
-        return Ok(Vec::new());
-    }
-    let map = visibility::evaluate(&policy, &loaded.graph)?;
-    Ok(visibility::violations(&policy, &loaded.graph, &map))
-}
-
-/// `dg list assets`' hook: each node's visibility label (`None` for external assets), and
-/// whether any location publishes selectively (else everything is public).
-pub(super) fn visibility_labels(loaded: &Loaded) -> Result<(Vec<Option<String>>, bool)> {
-    let policy = crate::access::load(&loaded.ws)?;
-    let map = visibility::evaluate(&policy, &loaded.graph)?;
-    let labels = loaded
-        .graph
-        .node_ids()
-        .map(|id| map.of(id).map(Visibility::label))
-        .collect();
-    Ok((labels, !policy.publications.is_empty()))
-}
-
-/// `dg launch`'s hook: the person and their verdict for every location the plan touches.
-pub(super) struct LaunchGuard {
-    verdict: LaunchVerdict,
-}
-
-pub(super) fn launch_guard(ctx: &Ctx, loaded: &Loaded, plan: &LaunchPlan) -> Result<LaunchGuard> {
-    let policy = crate::access::load(&loaded.ws)?;
-    let graph = &loaded.graph;
-    let mut locations: Vec<&str> = plan
-        .steps
-        .iter()
-        .map(|s| graph.location_name(s.location))
-        .collect();
-    locations.sort_by_key(|l| graph.location_id(l));
-    locations.dedup();
-    let person = current_person(&ctx.settings, &loaded.ws);
-    Ok(LaunchGuard {
-        verdict: roles::launch_verdict(&policy, &person, &locations),
-    })
-}
-
-impl LaunchGuard {
-    /// Prints the verdict (when a policy is enforced) and refuses the launch (exit 3) when
-    /// the person may not launch in every location.
-    pub(super) fn enforce(self, ctx: &Ctx) -> Result<()> {
-        if let Some(line) = r::launch_verdict_line(&self.verdict) {
-            ctx.printer.status(&line);
-        }
-        if self.verdict.allowed() {
-            Ok(())
-        } else {
-            Err(AccessError::LaunchRefused(Box::new(self.verdict)).into())
-        }
-    }
 }

@@ -47,7 +47,7 @@ fn check_defs(ctx: &Ctx, args: &DefsCheckArgs) -> Result<()> {
     // The graph needs every location, even when run inside one project: a dependency on
     // another location can only be judged with that location loaded.
     let loaded = super::load(ctx, Which::All, args.refresh, args.json)?;
-    let access = super::access::violations(&loaded)?;
+    let access = crate::access::hooks::violations(&loaded)?;
     let checked = crate::check::check(&loaded, args.strict, access);
     if args.json {
         ctx.printer.json(&checked);

@@ -4,8 +4,9 @@
 use super::{ColorArg, Ctx};
 use crate::error::{Error, Result};
 use crate::python::env::{self, SyncOptions, sync_project};
+use crate::render::create as r;
 use crate::render::{Printer, display_path};
-use crate::scaffold::{self, Created, DEFAULT_DAGSTER_VERSION, ProjectRequest, WorkspaceRequest};
+use crate::scaffold::{self, ProjectRequest, WorkspaceRequest};
 use crate::settings::Settings;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::io::IsTerminal;
@@ -113,7 +114,7 @@ fn project(ctx: &Ctx, args: &ProjectArgs) -> Result<()> {
     let root = display_path(&created.root);
     printer.status(&format!(
         "Scaffolded files for Dagster project {}.",
-        place(&root)
+        r::place(&root)
     ));
     if let Some((file, listed)) = &created.registered {
         printer.status(&format!(
@@ -121,7 +122,7 @@ fn project(ctx: &Ctx, args: &ProjectArgs) -> Result<()> {
             display_path(file)
         ));
     }
-    printer.status(&describe_pins(&created, args.dagster_version.is_some()));
+    printer.status(&r::describe_pins(&created, args.dagster_version.is_some()));
 
     if args.sync {
         let ws =
@@ -162,7 +163,7 @@ fn workspace(ctx: &Ctx, args: &WorkspaceArgs) -> Result<()> {
     let local = created.root.join("deployments").join("local");
     printer.status(&format!(
         "Scaffolded files for Dagster workspace {}.\nIts local deployment project (the environment for running the Dagster UI over the workspace) is at {}; --uv-sync builds it.",
-        place(&root),
+        r::place(&root),
         display_path(&local)
     ));
     if should_uv_sync(settings, printer, args.uv.choice(), &local)? {
@@ -231,32 +232,4 @@ fn should_uv_sync(
                 .with_hint("pass --uv-sync or --no-uv-sync to skip the question"),
         ),
     }
-}
-
-/// "at PATH", or "in the current directory" for `.`.
-fn place(root: &str) -> String {
-    if root == "." {
-        "in the current directory".into()
-    } else {
-        format!("at {root}")
-    }
-}
-
-fn describe_pins(created: &Created, pinned: bool) -> String {
-    let python = match &created.python {
-        Some(p) => format!("Python {p}"),
-        None => "Python >=3.10,<3.15".to_string(),
-    };
-    let tools = if pinned {
-        format!(
-            "dagster, dagster-dg-cli and dagster-webserver pinned to {}",
-            created.dagster_version
-        )
-    } else {
-        format!(
-            "dagster=={} (the default; dev tools unpinned, as real create-dagster writes)",
-            DEFAULT_DAGSTER_VERSION
-        )
-    };
-    format!("It asks for {python}; {tools}.")
 }

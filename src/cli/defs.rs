@@ -88,7 +88,7 @@ pub(super) fn run_assets(ctx: &Ctx, args: &AssetsArgs) -> Result<()> {
         .as_deref()
         .map(|s| crate::graph::select(&loaded.graph, s))
         .transpose()?;
-    let (visibility, selective) = super::access::visibility_labels(&loaded)?;
+    let (visibility, selective) = crate::access::hooks::visibility_labels(&loaded)?;
     let rows = crate::render::assets::rows(&loaded.graph, selected.as_ref(), &visibility);
     if args.json {
         ctx.printer.json(&rows);

@@ -101,16 +101,16 @@ pub(super) fn run(ctx: &Ctx, args: &LaunchArgs) -> Result<()> {
     if let Some(url) = &args.remote {
         plan.dagster_home = format!("{url} (remote)");
     }
-    let access = super::access::launch_guard(ctx, &loaded, &prepared.plan)?;
+    let verdict = crate::access::hooks::launch_verdict(&ctx.settings, &loaded, &prepared.plan)?;
     if args.dry_run {
         if args.json {
             ctx.printer.json(&plan);
         } else {
             ctx.printer.out(&r::plan_text(&plan));
         }
-        return access.enforce(ctx);
+        return enforce(ctx, verdict);
     }
-    access.enforce(ctx)?;
+    enforce(ctx, verdict)?;
     let launch_id = uuid::Uuid::new_v4().to_string();
     if !args.json {
         ctx.printer.status(&r::starting(&plan, &launch_id));
@@ -136,4 +136,17 @@ pub(super) fn run(ctx: &Ctx, args: &LaunchArgs) -> Result<()> {
         ));
     }
     report.verdict()
+}
+
+/// The access verdict (when a policy is enforced), and the refusal (exit 3) when the person
+/// may not launch in every location the plan touches.
+fn enforce(ctx: &Ctx, verdict: crate::access::roles::LaunchVerdict) -> Result<()> {
+    if let Some(line) = crate::render::access::launch_verdict_line(&verdict) {
+        ctx.printer.status(&line);
+    }
+    if verdict.allowed() {
+        Ok(())
+    } else {
+        Err(crate::access::AccessError::LaunchRefused(Box::new(verdict)).into())
+    }
 }

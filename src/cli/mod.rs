@@ -10,6 +10,8 @@ mod dev;
 mod graph;
 mod launch;
 mod list;
+mod loading;
+use loading::{failures, load};
 mod scaffold;
 mod settings;
 mod sync;
@@ -230,35 +232,4 @@ where
     };
     let result = create::run(&ctx, &args);
     finish(&ctx.printer, result)
-}
-
-/// Loads the workspace through the core load layer, with live progress on a terminal unless
-/// `quiet` (JSON on stdout), then tells the user how the load went.
-fn load(
-    ctx: &Ctx,
-    which: crate::workspace::Which,
-    refresh: RefreshFlag,
-    quiet: bool,
-) -> Result<crate::workspace::Loaded> {
-    let request = crate::workspace::LoadRequest {
-        refresh: refresh.refresh,
-        which,
-    };
-    let progress = crate::render::progress::LoadProgress::new(&ctx.printer, !quiet);
-    let loaded = crate::workspace::load(&ctx.settings, request, &progress)?;
-    drop(progress);
-    crate::render::progress::report_load(&ctx.printer, &loaded);
-    Ok(loaded)
-}
-
-/// The locations that failed to load, as the command's error (the others were listed).
-fn failures(ctx: &Ctx, loaded: &crate::workspace::Loaded) -> Result<()> {
-    if loaded.failures.is_empty() {
-        Ok(())
-    } else {
-        Err(crate::error::location_failures(
-            &loaded.failures,
-            ctx.settings.verbose,
-        ))
-    }
 }

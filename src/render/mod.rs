@@ -5,6 +5,7 @@
 pub(crate) mod access;
 pub(crate) mod assets;
 pub(crate) mod check;
+pub(crate) mod create;
 pub(crate) mod defs;
 pub(crate) mod deploy;
 pub(crate) mod dev;
