@@ -460,6 +460,48 @@ fn launch_refusal(verdict: &crate::access::roles::LaunchVerdict) -> Vec<Problem>
     out
 }
 
+impl From<crate::launch::LaunchError> for Error {
+    fn from(e: crate::launch::LaunchError) -> Self {
+        use crate::launch::LaunchError as E;
+        let hint: Option<String> = match &e {
+            E::MissingInterpreter { project, .. } => Some(format!(
+                "run `dg sync {project}` to create the project's environment"
+            )),
+            E::NothingSelected(_) => Some("see the workspace's assets with `dg list assets`".into()),
+            E::OnlyExternal { .. } => Some(
+                "external assets are produced outside Dagster: select the assets that read them"
+                    .into(),
+            ),
+            E::Cycle(_) => Some("`dg check` shows the whole cycle".into()),
+            E::PartitionMissing(_) => Some(
+                "pass --partition KEY, or leave the partitioned assets out of the selection".into(),
+            ),
+            E::NoSuchLocation { locations, .. } => Some(format!("locations: {locations}")),
+            E::JobNotInLocation { jobs, .. } | E::NoSuchJob { jobs, .. } => {
+                Some(format!("jobs: {jobs}"))
+            }
+            E::AmbiguousJob { .. } => Some("choose one with --location NAME".into()),
+            E::ConfigYaml { .. } => Some(
+                "a run config file is a YAML or JSON mapping, e.g. `ops: {my_asset: {config: {...}}}`"
+                    .into(),
+            ),
+            E::ConfigUnused(_) => Some(
+                "with several steps, `ops` entries go to the step of the asset with that op name and `resources` entries to the locations defining that resource"
+                    .into(),
+            ),
+            _ => None,
+        };
+        let err = match &e {
+            E::NoProject(_) | E::TempDir(_) => Error::failed(e.to_string()),
+            _ => Error::usage(e.to_string()),
+        };
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
+        }
+    }
+}
+
 /// A selection that did not parse or evaluate, shown with a caret under the bad part.
 impl From<crate::graph::InvalidSelection> for Error {
     fn from(e: crate::graph::InvalidSelection) -> Self {

@@ -4,6 +4,7 @@
 //! against ONE Dagster instance. Nothing here prints: progress goes to a
 //! [`execute::LaunchObserver`], results come back as values.
 
+mod error;
 pub(crate) mod execute;
 pub(crate) mod plan;
 pub(crate) mod remote;
@@ -18,6 +19,7 @@ use crate::manifest::extract::location_python;
 use crate::python::scripts;
 use crate::settings::Settings;
 use crate::workspace::Loaded;
+pub(crate) use error::LaunchError;
 use execute::{ExecuteOptions, StepOutcome, StepStatus};
 use plan::{LaunchPlan, PlanError};
 use serde_json::Value;
@@ -126,17 +128,14 @@ pub(crate) fn prepare(
         let name = graph.location_name(step.location);
         let project = loaded
             .project(name)
-            .ok_or_else(|| Error::failed(format!("no project for location `{name}`")))?;
+            .ok_or_else(|| LaunchError::NoProject(name.to_string()))?;
         if !project.interpreter.exists() {
-            return Err(Error::usage(format!(
-                "the interpreter of location `{}` does not exist: {}",
-                project.code_location_name,
-                project.interpreter.path.display()
-            ))
-            .with_hint(format!(
-                "run `dg sync {}` to create the project's environment",
-                project.name
-            )));
+            return Err(LaunchError::MissingInterpreter {
+                location: project.code_location_name.clone(),
+                path: project.interpreter.path.clone(),
+                project: project.name.clone(),
+            }
+            .into());
         }
     }
     let configs = run_config::route(graph, &plan, run_config)?;
@@ -166,7 +165,7 @@ pub(crate) fn run(
     let results = tempfile::Builder::new()
         .prefix("dg-rs-launch-")
         .tempdir()
-        .map_err(|e| Error::failed(format!("could not create a temporary folder: {e}")))?;
+        .map_err(LaunchError::TempDir)?;
     let processes = prepared
         .plan
         .steps
@@ -321,20 +320,12 @@ fn plan_selection(
 ) -> Result<LaunchPlan> {
     let selected = crate::graph::select(graph, text)?;
     let plan = plan::plan_assets(graph, &selected).map_err(|e| match e {
-        PlanError::NothingSelected => {
-            Error::usage(format!("the selection `{text}` matched no assets"))
-                .with_hint("see the workspace's assets with `dg list assets`")
-        }
-        PlanError::OnlyExternal(ids) => Error::usage(format!(
-            "the selection `{text}` matched only external assets ({}), which no location can materialize",
-            keys(graph, &ids)
-        ))
-        .with_hint("external assets are produced outside Dagster: select the assets that read them"),
-        PlanError::Cycle(id) => Error::usage(format!(
-            "the asset graph has a cycle through {}",
-            graph.describe(id)
-        ))
-        .with_hint("`dg check` shows the whole cycle"),
+        PlanError::NothingSelected => LaunchError::NothingSelected(text.to_string()),
+        PlanError::OnlyExternal(ids) => LaunchError::OnlyExternal {
+            text: text.to_string(),
+            keys: keys(graph, &ids),
+        },
+        PlanError::Cycle(id) => LaunchError::Cycle(graph.describe(id)),
     })?;
     if !plan.dropped_external.is_empty() {
         warnings.push(Problem::new(format!(
@@ -358,7 +349,11 @@ fn keys(graph: &AssetGraph, ids: &[NodeId]) -> String {
 }
 
 /// `--partition` goes to the steps with partitioned assets; partitioned assets need one.
-fn check_partitions(graph: &AssetGraph, plan: &LaunchPlan, request: &LaunchRequest) -> Result<()> {
+fn check_partitions(
+    graph: &AssetGraph,
+    plan: &LaunchPlan,
+    request: &LaunchRequest,
+) -> Result<(), LaunchError> {
     if matches!(request.target, Target::Job { .. }) {
         return Ok(());
     }
@@ -369,14 +364,8 @@ fn check_partitions(graph: &AssetGraph, plan: &LaunchPlan, request: &LaunchReque
         .flat_map(|s| s.assets.iter().copied())
         .collect();
     match (&request.partition, partitioned.is_empty()) {
-        (Some(_), true) => Err(Error::usage(
-            "--partition was given, but none of the selected assets is partitioned",
-        )),
-        (None, false) => Err(Error::usage(format!(
-            "the selection includes partitioned assets ({}), but no --partition was given",
-            keys(graph, &partitioned)
-        ))
-        .with_hint("pass --partition KEY, or leave the partitioned assets out of the selection")),
+        (Some(_), true) => Err(LaunchError::PartitionNotApplicable),
+        (None, false) => Err(LaunchError::PartitionMissing(keys(graph, &partitioned))),
         _ => Ok(()),
     }
 }

@@ -271,8 +271,8 @@ pub fn resolve_job(
     graph: &AssetGraph,
     job: &str,
     location: Option<&str>,
-) -> crate::error::Result<LaunchPlan> {
-    use crate::error::Error;
+) -> Result<LaunchPlan, super::error::LaunchError> {
+    use super::error::LaunchError;
     let owners: Vec<LocationId> = (0..graph.locations().len())
         .map(|i| LocationId(i as u32))
         .filter(|l| {
@@ -301,43 +301,42 @@ pub fn resolve_job(
     let loc = match location {
         Some(name) => {
             let Some(id) = graph.location_id(name) else {
-                return Err(
-                    Error::usage(format!("no location is named `{name}`")).with_hint(format!(
-                        "locations: {}",
-                        graph
-                            .locations()
-                            .iter()
-                            .map(|l| l.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
-                );
+                return Err(LaunchError::NoSuchLocation {
+                    name: name.to_string(),
+                    locations: graph
+                        .locations()
+                        .iter()
+                        .map(|l| l.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
             };
             if !owners.contains(&id) {
-                return Err(Error::usage(format!(
-                    "location `{name}` defines no job named `{job}`"
-                ))
-                .with_hint(format!("jobs: {}", all_jobs())));
+                return Err(LaunchError::JobNotInLocation {
+                    location: name.to_string(),
+                    job: job.to_string(),
+                    jobs: all_jobs(),
+                });
             }
             id
         }
         None => match owners.as_slice() {
             [one] => *one,
             [] => {
-                return Err(
-                    Error::usage(format!("no location defines a job named `{job}`"))
-                        .with_hint(format!("jobs: {}", all_jobs())),
-                );
+                return Err(LaunchError::NoSuchJob {
+                    job: job.to_string(),
+                    jobs: all_jobs(),
+                });
             }
             many => {
-                return Err(Error::usage(format!(
-                    "several locations define a job named `{job}`: {}",
-                    many.iter()
+                return Err(LaunchError::AmbiguousJob {
+                    job: job.to_string(),
+                    locations: many
+                        .iter()
                         .map(|l| graph.location_name(*l))
                         .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-                .with_hint("choose one with --location NAME"));
+                        .join(", "),
+                });
             }
         },
     };

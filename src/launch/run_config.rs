@@ -1,36 +1,40 @@
 //! Run config for a launch: `--config-json`, or `--config` files (YAML or JSON) deep-merged,
 //! then routed to the steps that can use each part.
 
+use super::error::LaunchError;
 use super::plan::LaunchPlan;
-use crate::error::{Error, Result};
 use crate::graph::AssetGraph;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 
 /// `--config-json`, or the `--config` files deep-merged (later files win, as Dagster's
 /// `merge_yamls` does).
-pub fn read(config_json: Option<&str>, files: &[PathBuf]) -> Result<Option<Value>> {
+pub(crate) fn read(
+    config_json: Option<&str>,
+    files: &[PathBuf],
+) -> Result<Option<Value>, LaunchError> {
     if let Some(text) = config_json {
-        let v: Value = serde_json::from_str(text)
-            .map_err(|e| Error::usage(format!("--config-json is not valid JSON: {e}")))?;
+        let v: Value =
+            serde_json::from_str(text).map_err(|e| LaunchError::ConfigJson(e.to_string()))?;
         if !v.is_object() {
-            return Err(Error::usage("--config-json must be a JSON object"));
+            return Err(LaunchError::ConfigJsonNotObject);
         }
         return Ok(Some(v));
     }
     let mut merged: Option<Value> = None;
     for file in files {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::io("read", file, &e))?;
+        let text =
+            std::fs::read_to_string(file).map_err(|source| LaunchError::ConfigUnreadable {
+                path: file.clone(),
+                source,
+            })?;
         // YAML is a superset of JSON: one parser reads both.
-        let v: Value = serde_norway::from_str(&text).map_err(|e| {
-            Error::usage(format!("{} is not valid YAML: {e}", file.display()))
-                .with_hint("a run config file is a YAML or JSON mapping, e.g. `ops: {my_asset: {config: {...}}}`")
+        let v: Value = serde_norway::from_str(&text).map_err(|e| LaunchError::ConfigYaml {
+            path: file.clone(),
+            message: e.to_string(),
         })?;
         if !v.is_object() {
-            return Err(Error::usage(format!(
-                "{} must contain a mapping of run config",
-                file.display()
-            )));
+            return Err(LaunchError::ConfigNotMapping(file.clone()));
         }
         merged = Some(match merged {
             Some(m) => deep_merge(m, v),
@@ -69,7 +73,7 @@ pub fn route(
     graph: &AssetGraph,
     plan: &LaunchPlan,
     config: Option<Value>,
-) -> Result<Vec<Option<Value>>> {
+) -> Result<Vec<Option<Value>>, LaunchError> {
     let Some(config) = config else {
         return Ok(vec![None; plan.steps.len()]);
     };
@@ -145,13 +149,7 @@ pub fn route(
         if !res.is_empty() {
             what.push(format!("resources {}", res.join(", ")));
         }
-        return Err(Error::usage(format!(
-            "run config for {} matches no step of this launch",
-            what.join(" and ")
-        ))
-        .with_hint(
-            "with several steps, `ops` entries go to the step of the asset with that op name and `resources` entries to the locations defining that resource",
-        ));
+        return Err(LaunchError::ConfigUnused(what.join(" and ")));
     }
     Ok(out)
 }
