@@ -5,6 +5,7 @@
 //! any walk over node ids in index order is already sorted by key, which keeps every output
 //! deterministic without sorting again.
 
+pub mod changes;
 pub mod key;
 mod merge;
 pub mod selection;

@@ -10,12 +10,17 @@
 
 use super::SelectionError;
 use super::parser::{Depth, Expr, IsValue, Value};
+use crate::graph::changes::BranchChanges;
 use crate::graph::{AssetGraph, AssetKey, LocationId, NodeId};
 use crate::manifest::schema::AssetDef;
 use fixedbitset::FixedBitSet;
 use petgraph::Direction;
 
-pub(super) fn evaluate(expr: &Expr, graph: &AssetGraph) -> Result<Vec<NodeId>, SelectionError> {
+pub(super) fn evaluate(
+    expr: &Expr,
+    graph: &AssetGraph,
+    changes: Option<&BranchChanges>,
+) -> Result<Vec<NodeId>, SelectionError> {
     let n = graph.node_count();
     let mut materializable = FixedBitSet::with_capacity(n);
     for id in graph.node_ids() {
@@ -26,6 +31,7 @@ pub(super) fn evaluate(expr: &Expr, graph: &AssetGraph) -> Result<Vec<NodeId>, S
     let ctx = Ctx {
         graph,
         materializable,
+        changes,
     };
     let set = ctx.eval(expr)?;
     Ok(set.ones().map(NodeId::new).collect())
@@ -34,6 +40,7 @@ pub(super) fn evaluate(expr: &Expr, graph: &AssetGraph) -> Result<Vec<NodeId>, S
 struct Ctx<'g> {
     graph: &'g AssetGraph,
     materializable: FixedBitSet,
+    changes: Option<&'g BranchChanges>,
 }
 
 impl Ctx<'_> {
@@ -177,6 +184,25 @@ impl Ctx<'_> {
             }
             Expr::Job(Value::Null) | Expr::Schedule(Value::Null) | Expr::Sensor(Value::Null) => {
                 self.empty()
+            }
+            Expr::ChangedInBranch { kind, column, len } => {
+                let Some(changes) = self.changes else {
+                    return Err(SelectionError {
+                        message: "changed_in_branch: needs something to compare with: pass \
+                                  --base REF (a git branch or commit) or --state DIR (a saved \
+                                  state, `dg state export`)"
+                            .into(),
+                        column: *column,
+                        len: *len,
+                    });
+                };
+                self.filter(None, |id, _| {
+                    let kinds = changes.kinds(self.graph.key(id));
+                    match kind {
+                        None => !kinds.is_empty(),
+                        Some(k) => kinds.contains(*k),
+                    }
+                })
             }
         })
     }
