@@ -84,7 +84,9 @@ impl ChangeKinds {
     }
 
     pub fn iter(self) -> impl Iterator<Item = ChangeKind> {
-        ChangeKind::ALL.into_iter().filter(move |k| self.contains(*k))
+        ChangeKind::ALL
+            .into_iter()
+            .filter(move |k| self.contains(*k))
     }
 }
 

@@ -3,10 +3,12 @@
 //! The shape imitates real projects: chains of assets with some fan-in inside a location,
 //! a few dependencies on assets of lower-numbered locations (so the whole workspace is a
 //! DAG), each such dependency listed as the non-executable stub real Dagster emits, plus
-//! groups, kinds, tags, owners, one job and one schedule per location.
+//! groups, kinds, tags, owners, a source file per group of a hundred assets, one job and one
+//! schedule per location.
 
 use crate::manifest::schema::{
     AssetDef, JobDef, KeyParts, LocationInfo, MANIFEST_VERSION, Manifest, ScheduleDef,
+    SourceLocation,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,7 +95,11 @@ pub fn synthetic_workspace(
                 partitions: None,
                 automation_condition: None,
                 code_version: None,
-                source: None,
+                // One module per group of a hundred assets, as a project splits its defs.
+                source: Some(SourceLocation {
+                    file: format!("src/loc_{i:03}/defs/group_{}.py", j / 100),
+                    line: Some((j % 100) as u32 * 10 + 1),
+                }),
                 dg_source: None,
             });
         }

@@ -78,14 +78,34 @@ impl Ctx<'_> {
                 out.difference_with(&self.eval(inner)?);
                 out
             }
-            Expr::And(a, b) => {
-                let mut out = self.eval(a)?;
-                out.intersect_with(&self.eval(b)?);
-                out
-            }
-            Expr::Or(a, b) => {
-                let mut out = self.eval(a)?;
-                out.union_with(&self.eval(b)?);
+            // Long chains (a generated `key:"a" or key:"b" or …` of thousands of keys) nest
+            // to the left: walk the spine in a loop so depth never grows with the length.
+            Expr::And(..) | Expr::Or(..) => {
+                let is_or = matches!(expr, Expr::Or(..));
+                let mut rights = Vec::new();
+                let mut left = expr;
+                loop {
+                    match left {
+                        Expr::Or(a, b) if is_or => {
+                            rights.push(b);
+                            left = a;
+                        }
+                        Expr::And(a, b) if !is_or => {
+                            rights.push(b);
+                            left = a;
+                        }
+                        _ => break,
+                    }
+                }
+                let mut out = self.eval(left)?;
+                for right in rights.into_iter().rev() {
+                    let r = self.eval(right)?;
+                    if is_or {
+                        out.union_with(&r);
+                    } else {
+                        out.intersect_with(&r);
+                    }
+                }
                 out
             }
             Expr::Traverse { inner, up, down } => {

@@ -126,7 +126,8 @@ impl Selection {
     /// Whether the selection uses `changed_in_branch:` (so the caller knows to work out what
     /// changed before evaluating).
     pub fn uses_changes(&self) -> bool {
-        self.expr.any(&|e| matches!(e, Expr::ChangedInBranch { .. }))
+        self.expr
+            .any(&|e| matches!(e, Expr::ChangedInBranch { .. }))
     }
 
     /// The selected keys, sorted.

@@ -67,15 +67,23 @@ pub(super) enum Expr {
 impl Expr {
     /// Whether `pred` holds for this expression or any inside it.
     pub(super) fn any(&self, pred: &dyn Fn(&Expr) -> bool) -> bool {
-        if pred(self) {
-            return true;
+        // A work list, not recursion: generated selections chain thousands of `or`s.
+        let mut todo = vec![self];
+        while let Some(e) = todo.pop() {
+            if pred(e) {
+                return true;
+            }
+            match e {
+                Expr::Not(e) | Expr::Sinks(e) | Expr::Roots(e) => todo.push(e),
+                Expr::Traverse { inner, .. } => todo.push(inner),
+                Expr::And(a, b) | Expr::Or(a, b) => {
+                    todo.push(a);
+                    todo.push(b);
+                }
+                _ => {}
+            }
         }
-        match self {
-            Expr::Not(e) | Expr::Sinks(e) | Expr::Roots(e) => e.any(pred),
-            Expr::Traverse { inner, .. } => inner.any(pred),
-            Expr::And(a, b) | Expr::Or(a, b) => a.any(pred) || b.any(pred),
-            _ => false,
-        }
+        false
     }
 }
 

@@ -247,8 +247,7 @@ fn changed_in_branch_selects_by_kind_and_traverses_like_any_attribute() {
     let sel = |input: &str| -> Result<String, SelectionError> {
         let s = parse(input)?;
         assert!(s.uses_changes(), "{input}");
-        Ok(s
-            .evaluate_with_changes(&REFERENCE, Some(&changes))?
+        Ok(s.evaluate_with_changes(&REFERENCE, Some(&changes))?
             .into_iter()
             .map(|id| REFERENCE.key(id).to_string())
             .collect::<Vec<_>>()
@@ -286,6 +285,26 @@ fn changed_in_branch_without_a_comparison_or_with_a_bad_kind_is_a_clear_error() 
     assert_eq!((err.column, err.len), (18, 4));
     let err = parse("changed_in_branch:REMOVED").unwrap_err();
     assert!(err.message.contains("removed assets are not in the graph"));
+}
+
+#[test]
+fn a_generated_chain_of_many_keys_evaluates_without_deep_recursion() {
+    // What `dg affected --format selection` prints for a large change.
+    let graph = AssetGraph::build(crate::graph::synthetic::synthetic_workspace(2, 1000, 5, 1));
+    let keys: Vec<String> = graph
+        .node_ids()
+        .map(|id| format!("key:\"{}\"", graph.key(id)))
+        .collect();
+    let input = keys.join(" or ");
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let sel = parse(&input).unwrap();
+            assert!(!sel.uses_changes());
+            sel.evaluate(&graph).unwrap().len()
+        })
+        .unwrap();
+    assert_eq!(handle.join().unwrap(), 2000);
 }
 
 const ALPHABET: &[&str] = &[
