@@ -5,6 +5,7 @@
 //! `graph` (one asset graph, selection) → `launch` → `render` (the only module that prints).
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub(crate) mod affected;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -254,6 +254,8 @@ pub(crate) mod test_support {
             code_version: None,
             source: None,
             dg_source: None,
+            metadata: Default::default(),
+            partition_mappings: Default::default(),
         }
     }
 

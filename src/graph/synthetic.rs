@@ -101,6 +101,8 @@ pub fn synthetic_workspace(
                     line: Some((j % 100) as u32 * 10 + 1),
                 }),
                 dg_source: None,
+                metadata: Default::default(),
+                partition_mappings: Default::default(),
             });
         }
         // Dependencies on earlier locations, with the stubs Dagster lists for them.
@@ -132,6 +134,8 @@ pub fn synthetic_workspace(
                 code_version: None,
                 source: None,
                 dg_source: None,
+                metadata: Default::default(),
+                partition_mappings: Default::default(),
             });
         }
         assets.sort_by(|a, b| a.key.cmp(&b.key));

@@ -56,7 +56,24 @@ fn file(h: &mut blake3::Hasher, path: &Path) {
     }
 }
 
-fn hash_sources(h: &mut blake3::Hasher, root: &Path) {
+/// Whether a file at `rel` (relative to the project root) is one the fingerprint covers:
+/// what `dg affected` treats as able to change every asset of the location.
+pub fn covers(rel: &Path) -> bool {
+    if rel == Path::new(".env") {
+        return true;
+    }
+    let hidden = rel
+        .components()
+        .any(|c| c.as_os_str().to_str().is_some_and(|s| s.starts_with('.')));
+    !hidden
+        && rel
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| SOURCE_EXTENSIONS.contains(&e))
+}
+
+/// The source files the fingerprint hashes, sorted (absolute paths).
+pub fn source_files(root: &Path) -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
@@ -75,6 +92,11 @@ fn hash_sources(h: &mut blake3::Hasher, root: &Path) {
         })
         .collect();
     files.sort();
+    files
+}
+
+fn hash_sources(h: &mut blake3::Hasher, root: &Path) {
+    let files = source_files(root);
     for f in &files {
         let rel = f.strip_prefix(root).unwrap_or(f);
         field(h, "source", &rel.display().to_string());
