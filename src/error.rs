@@ -164,6 +164,24 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl From<crate::affected::AffectedError> for Error {
+    fn from(e: crate::affected::AffectedError) -> Self {
+        let kind = if e.is_usage() {
+            ErrorKind::Usage
+        } else {
+            ErrorKind::Failed
+        };
+        let mut problem = Problem::new(e.to_string());
+        if let Some(h) = e.hint() {
+            problem = problem.hint(h);
+        }
+        Error {
+            kind,
+            problems: vec![problem],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

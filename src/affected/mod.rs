@@ -121,3 +121,146 @@ impl AffectedError {
         !matches!(self, AffectedError::Git { .. })
     }
 }
+
+use crate::config::Workspace;
+use crate::graph::AssetGraph;
+use analyze::{Affected, Input};
+use git::Repo;
+use projects::ProjectChanges;
+use state::State;
+
+/// What to compare, as the command line gave it.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub base: Option<String>,
+    pub head: Option<String>,
+    pub uncommitted: bool,
+    /// Exactly these files (relative to the workspace root), instead of asking git.
+    pub files: Option<Vec<String>>,
+    /// Treat everything as affected when the comparison cannot be made, instead of failing.
+    pub fallback_all: bool,
+}
+
+impl Request {
+    /// Whether the request names anything to compare with (besides a state).
+    pub fn compares(&self) -> bool {
+        self.base.is_some() || self.uncommitted || self.files.is_some()
+    }
+}
+
+/// The changed files and projects of a comparison, and where they came from.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub range: Option<git::GitRange>,
+    pub uncommitted: bool,
+    /// Relative to the workspace root, sorted.
+    pub files: Vec<String>,
+    pub projects: ProjectChanges,
+    /// Why the comparison fell back to "everything" (only with `--fallback all`).
+    pub fallback: Option<String>,
+}
+
+/// Works out which files changed: exactly `--files`; or git (merge base of base and head,
+/// uncommitted edits); or, with only a saved state, the files whose hashes differ from it.
+pub fn changes(
+    ws: &Workspace,
+    req: &Request,
+    state: Option<&State>,
+) -> Result<Changes, AffectedError> {
+    let mut out = Changes::default();
+    if let Some(files) = &req.files {
+        out.files = files.clone();
+        out.files.sort();
+        out.files.dedup();
+    } else if req.base.is_some() || req.uncommitted {
+        let git_changes = Repo::open(&ws.root).and_then(|repo| {
+            let c = git::changes(
+                &repo,
+                req.base.as_deref(),
+                req.head.as_deref(),
+                req.uncommitted,
+            )?;
+            let base = match &c.range {
+                Some(r) => projects::from_git(&repo, &r.merge_base, ws)?,
+                None => None,
+            };
+            Ok((c, base))
+        });
+        match git_changes {
+            Ok((c, base)) => {
+                out.range = c.range;
+                out.uncommitted = c.uncommitted;
+                out.files = c.files;
+                if let Some(base) = base {
+                    out.projects = projects::compare(ws, &base);
+                }
+            }
+            Err(
+                e @ (AffectedError::NoMergeBase { .. } | AffectedError::UnknownRevision { .. }),
+            ) if req.fallback_all => {
+                out.fallback = Some(e.to_string());
+                return Ok(out);
+            }
+            Err(e) => return Err(e),
+        }
+    } else if let Some(state) = state {
+        out.files = state::changed_files(state, &state::current_file_hashes(ws));
+    }
+    // The state knows the base's projects whenever git did not say.
+    if let Some(state) = state
+        && req.base.is_none()
+    {
+        out.projects = projects::compare(ws, &state.base_projects());
+    }
+    Ok(out)
+}
+
+/// The affected locations and assets on the head graph.
+pub fn compute(
+    ws: &Workspace,
+    graph: &AssetGraph,
+    changes: &Changes,
+    state: Option<&State>,
+) -> Affected {
+    if let Some(why) = &changes.fallback {
+        return Affected::everything(ws, graph, why.clone());
+    }
+    let definitions = state.map(|s| diff::diff(&s.manifests(), graph));
+    analyze::analyze(&Input {
+        workspace: ws,
+        graph,
+        files: &changes.files,
+        projects: &changes.projects,
+        definitions: definitions.as_ref(),
+    })
+}
+
+/// A path the user gave (relative to `cwd`, or absolute) in the workspace-relative,
+/// `/`-separated form changed files use; a path outside the workspace keeps its given form
+/// (it then belongs to no project). Purely lexical: a deleted file no longer exists.
+pub fn workspace_relative(
+    root: &std::path::Path,
+    cwd: &std::path::Path,
+    given: &std::path::Path,
+) -> String {
+    use std::path::Component;
+    let joined = if given.is_absolute() {
+        given.to_path_buf()
+    } else {
+        cwd.join(given)
+    };
+    let mut clean = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                clean.pop();
+            }
+            other => clean.push(other),
+        }
+    }
+    match clean.strip_prefix(root) {
+        Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
+        Err(_) => given.to_string_lossy().replace('\\', "/"),
+    }
+}

@@ -1,6 +1,6 @@
 //! `dg check` (alias `dg check defs`) and `dg check toml`.
 
-use super::defs::load;
+use super::defs::load_with_state;
 use super::{JsonFlag, Settings};
 use crate::config;
 use crate::error::{Error, ErrorKind, Problem, Result};
@@ -29,15 +29,34 @@ pub enum CheckSub {
 
 #[derive(Debug, Args, Clone)]
 pub struct DefsCheckArgs {
-    /// Print a JSON report on stdout
-    #[arg(long)]
+    /// Print a JSON report on stdout (the same as --format json)
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Output format: the human report, JSON, or GitHub Actions annotations (on each
+    /// problem's file and line) followed by the human report
+    #[arg(long, value_enum)]
+    pub format: Option<CheckFormat>,
+    /// Also write a JUnit XML report to FILE (a test case per location and per problem)
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+    /// A saved state (`dg state export`): read locations whose environment is missing
+    /// from it instead of failing them (a location's CI checks its cross-location
+    /// dependencies without building the other locations' environments)
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<std::path::PathBuf>,
     /// Fail (exit 1) on warnings too
     #[arg(long)]
     pub strict: bool,
     /// Load every location again even when its cached manifest is fresh
     #[arg(long)]
     pub refresh: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Github,
 }
 
 pub fn run(settings: &Settings, args: &CheckArgs) -> Result<()> {
@@ -58,6 +77,8 @@ pub struct LocationReport {
     pub dagster_version: Option<String>,
     pub assets: usize,
     pub load_error: Option<String>,
+    /// Read from a saved state (`--state`) because its environment is missing.
+    pub from_state: bool,
 }
 
 #[derive(Serialize)]
@@ -69,7 +90,17 @@ pub struct DiagnosticJson {
     pub keys: Vec<String>,
     /// Where the keys involved are defined, `location: file:line`.
     pub defined_at: Vec<String>,
+    /// The same places as file and line (the file as displayed elsewhere).
+    pub at: Vec<SourceRef>,
     pub hint: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct SourceRef {
+    pub location: String,
+    pub key: String,
+    pub file: String,
+    pub line: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -82,6 +113,22 @@ pub struct CheckReport {
 }
 
 fn defined_at(graph: &AssetGraph, d: &Diagnostic) -> Vec<String> {
+    source_refs(graph, None, d)
+        .into_iter()
+        .map(|(r, raw)| {
+            let line = r.line.map(|l| format!(":{l}")).unwrap_or_default();
+            format!("{} in {}: {raw}{line}", r.key, r.location)
+        })
+        .collect()
+}
+
+/// Where each key of `d` is defined; with `ws`, the file is resolved against its project's
+/// root and shown as paths are everywhere else (else it is the manifest's, as recorded).
+fn source_refs(
+    graph: &AssetGraph,
+    ws: Option<&config::Workspace>,
+    d: &Diagnostic,
+) -> Vec<(SourceRef, String)> {
     let mut out = Vec::new();
     for key in &d.keys {
         let Some(id) = graph.find(key) else { continue };
@@ -96,11 +143,25 @@ fn defined_at(graph: &AssetGraph, d: &Diagnostic) -> Vec<String> {
         for def in defs {
             let asset = graph.asset_def(def);
             if let Some(src) = &asset.source {
-                let line = src.line.map(|l| format!(":{l}")).unwrap_or_default();
-                out.push(format!(
-                    "{key} in {}: {}{line}",
-                    graph.location_name(def.location),
-                    src.file
+                let location = graph.location_name(def.location);
+                let root = ws.and_then(|ws| {
+                    ws.projects
+                        .iter()
+                        .find(|p| p.code_location_name == location)
+                        .map(|p| p.root.clone())
+                });
+                let file = match root {
+                    Some(root) => crate::render::display_path(&root.join(&src.file)),
+                    None => src.file.clone(),
+                };
+                out.push((
+                    SourceRef {
+                        location: location.to_string(),
+                        key: key.to_string(),
+                        file,
+                        line: src.line.map(|l| l as usize),
+                    },
+                    src.file.clone(),
                 ));
             }
         }
@@ -109,7 +170,27 @@ fn defined_at(graph: &AssetGraph, d: &Diagnostic) -> Vec<String> {
 }
 
 fn check_defs(settings: &Settings, args: &DefsCheckArgs) -> Result<()> {
-    let ws = config::discover(&settings.target)?;
+    let format = match (args.format, args.json) {
+        (Some(f), _) => f,
+        (None, true) => CheckFormat::Json,
+        (None, false) => CheckFormat::Text,
+    };
+    let ws = match config::discover(&settings.target) {
+        Ok(ws) => ws,
+        Err(e) => {
+            if format == CheckFormat::Github {
+                settings.printer.out(&crate::render::ci::github_annotations(
+                    &problem_annotations(&e),
+                ));
+            }
+            return Err(e);
+        }
+    };
+    let state = args
+        .state
+        .as_deref()
+        .map(crate::affected::state::read)
+        .transpose()?;
     // The graph needs every location, even when run inside one project: a dependency on
     // another location can only be judged with that location loaded.
     let projects: Vec<_> = ws.projects.iter().collect();
@@ -117,7 +198,14 @@ fn check_defs(settings: &Settings, args: &DefsCheckArgs) -> Result<()> {
         .current
         .filter(|_| !ws.standalone)
         .map(|i| ws.projects[i].code_location_name.as_str());
-    let loaded = load(settings, &ws, &projects, args.refresh, args.json)?;
+    let (loaded, from_state) = load_with_state(
+        settings,
+        &ws,
+        &projects,
+        args.refresh,
+        format == CheckFormat::Json,
+        state.as_ref(),
+    )?;
     let graph = &loaded.graph;
     let mut diagnostics = validate(graph);
     for loc in graph.locations() {
@@ -164,6 +252,7 @@ fn check_defs(settings: &Settings, args: &DefsCheckArgs) -> Result<()> {
                 .map(|m| m.assets.iter().filter(|a| a.is_executable).count())
                 .unwrap_or(0),
             load_error: failure.map(|f| f.message.clone()),
+            from_state: from_state.contains(&p.code_location_name),
         });
     }
     let errors = diagnostics
@@ -197,11 +286,38 @@ fn check_defs(settings: &Settings, args: &DefsCheckArgs) -> Result<()> {
                 locations: d.locations.clone(),
                 keys: d.keys.iter().map(|k| k.to_string()).collect(),
                 defined_at: defined_at(graph, d),
+                at: source_refs(graph, Some(&ws), d)
+                    .into_iter()
+                    .map(|(r, _)| r)
+                    .collect(),
                 hint: d.hint.clone(),
             })
             .collect(),
     };
-    if args.json {
+    let failed_locations: Vec<crate::render::ci::FailedLocation> = loaded
+        .failures
+        .iter()
+        .filter(|f| scope.is_none_or(|s| s == f.location))
+        .map(|f| crate::render::ci::FailedLocation {
+            error: f,
+            config_file: ws
+                .projects
+                .iter()
+                .find(|p| p.code_location_name == f.location)
+                .map(|p| p.config_file.clone())
+                .unwrap_or_else(|| ws.config_file.clone()),
+        })
+        .collect();
+    if let Some(path) = &args.junit {
+        let xml = crate::render::ci::check_junit(&report, &failed_locations, args.strict);
+        crate::manifest::cache::write_atomic(path, xml.as_bytes())?;
+    }
+    if format == CheckFormat::Github {
+        settings.printer.out(&crate::render::ci::github_annotations(
+            &crate::render::ci::check_annotations(&report, &failed_locations),
+        ));
+    }
+    if format == CheckFormat::Json {
         settings.printer.json(&report);
     } else {
         settings.printer.out(&report::human(&report));
@@ -284,4 +400,22 @@ fn toml(settings: &Settings, flags: JsonFlag) -> Result<()> {
         }
         Err(e) => Err(e.with_kind(ErrorKind::Failed)),
     }
+}
+
+/// Annotations for configuration problems (`dg check --format github` before any location
+/// is loaded).
+fn problem_annotations(e: &Error) -> Vec<crate::render::ci::Annotation> {
+    e.problems
+        .iter()
+        .map(|p| crate::render::ci::Annotation {
+            level: crate::render::ci::Level::Error,
+            file: p.at.as_ref().map(|a| crate::render::display_path(&a.file)),
+            line: p.at.as_ref().map(|a| a.line),
+            title: "dg check: configuration".into(),
+            message: match &p.hint {
+                Some(h) => format!("{}\nhint: {h}", p.message),
+                None => p.message.clone(),
+            },
+        })
+        .collect()
 }

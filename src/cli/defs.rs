@@ -4,14 +4,12 @@
 use super::Settings;
 use crate::config::{self, Project, Workspace};
 use crate::error::{Error, ErrorKind, Problem, Result};
-use crate::graph::selection;
 use crate::graph::{AssetGraph, NodeId};
 use crate::manifest::extract::{LoadOptions, LocationError, NoProgress, load_manifests};
 use crate::render::defs::{self as r, DefsJson};
 use crate::render::progress::Spinners;
 use clap::Args;
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 #[derive(Debug, Args)]
 pub struct DefsArgs {
@@ -33,6 +31,8 @@ pub struct DefsArgs {
     /// Load every location again even when its cached manifest is fresh
     #[arg(long)]
     pub refresh: bool,
+    #[command(flatten)]
+    pub compare: super::affected::CompareArgs,
 }
 
 #[derive(Debug, Args)]
@@ -46,6 +46,8 @@ pub struct AssetsArgs {
     /// Load every location again even when its cached manifest is fresh
     #[arg(long)]
     pub refresh: bool,
+    #[command(flatten)]
+    pub compare: super::affected::CompareArgs,
 }
 
 /// The loaded workspace: the graph over every location that loaded, and the failures.
@@ -62,12 +64,39 @@ pub fn load(
     refresh: bool,
     quiet: bool,
 ) -> Result<Loaded> {
+    load_with_state(settings, ws, projects, refresh, quiet, None).map(|(l, _)| l)
+}
+
+/// Like [`load`]; a location whose environment is missing is read from `state` instead of
+/// failing (the names of those locations are returned, and said on stderr).
+pub fn load_with_state(
+    settings: &Settings,
+    ws: &Workspace,
+    projects: &[&Project],
+    refresh: bool,
+    quiet: bool,
+    state: Option<&crate::affected::state::State>,
+) -> Result<(Loaded, Vec<String>)> {
     let opts = LoadOptions { refresh };
-    let results = if settings.printer.interactive() && !quiet {
+    let mut results = if settings.printer.interactive() && !quiet {
         load_manifests(ws, projects, opts, &Spinners::new("loading"))?
     } else {
         load_manifests(ws, projects, opts, &NoProgress)?
     };
+    let from_state = match state {
+        Some(state) => crate::affected::state::fill_missing(&mut results, state),
+        None => Vec::new(),
+    };
+    if let Some(state) = state
+        && !from_state.is_empty()
+    {
+        settings
+            .printer
+            .status(&crate::render::affected::from_state_note(
+                &from_state,
+                &state.dir,
+            ));
+    }
     let mut manifests = Vec::new();
     let mut failures = Vec::new();
     for res in results {
@@ -89,10 +118,13 @@ pub fn load(
             Err(e) => failures.push(e),
         }
     }
-    Ok(Loaded {
-        graph: AssetGraph::build(manifests),
-        failures,
-    })
+    Ok((
+        Loaded {
+            graph: AssetGraph::build(manifests),
+            failures,
+        },
+        from_state,
+    ))
 }
 
 /// Every failed location as one problem each (exit 1: the others were still listed).
@@ -148,23 +180,6 @@ pub fn failures_error(failures: &[LocationError]) -> Error {
     }
 }
 
-/// The keys a selection picks, with caret errors on bad syntax.
-pub fn select(graph: &AssetGraph, text: &str) -> Result<BTreeSet<NodeId>> {
-    let sel = selection::parse_union(text).map_err(|e| {
-        Error::usage(format!(
-            "invalid asset selection\n{}",
-            e.caret_display(text)
-        ))
-    })?;
-    let nodes = sel.evaluate(graph).map_err(|e| {
-        Error::usage(format!(
-            "invalid asset selection\n{}",
-            e.caret_display(text)
-        ))
-    })?;
-    Ok(nodes.into_iter().collect())
-}
-
 /// Whether a location's asset definition is the one to list: every executable definition
 /// (so duplicate owners stay visible), and for an external key only its first declaration.
 fn listed(
@@ -201,12 +216,20 @@ pub fn run_defs(settings: &Settings, args: &DefsArgs) -> Result<()> {
             })
             .collect::<Result<_>>()?
     };
-    let loaded = load(settings, &ws, &projects, args.refresh, args.json)?;
+    let state = args.compare.read_state()?;
+    let (loaded, _) = load_with_state(
+        settings,
+        &ws,
+        &projects,
+        args.refresh,
+        args.json,
+        state.as_ref(),
+    )?;
     let graph = &loaded.graph;
     let selected = args
         .assets
         .as_deref()
-        .map(|s| select(graph, s))
+        .map(|s| super::affected::select(&ws, &loaded, s, &args.compare, state.as_ref()))
         .transpose()?;
     let mut out = DefsJson::default();
     for (li, loc) in graph.locations().iter().enumerate() {
@@ -291,12 +314,20 @@ pub fn run_assets(settings: &Settings, args: &AssetsArgs) -> Result<()> {
     let ws = config::discover(&settings.target)?;
     // Assets are a workspace-wide view: every location, wherever it is run from.
     let projects: Vec<&Project> = ws.projects.iter().collect();
-    let loaded = load(settings, &ws, &projects, args.refresh, args.json)?;
+    let state = args.compare.read_state()?;
+    let (loaded, _) = load_with_state(
+        settings,
+        &ws,
+        &projects,
+        args.refresh,
+        args.json,
+        state.as_ref(),
+    )?;
     let graph = &loaded.graph;
     let selected = args
         .select
         .as_deref()
-        .map(|s| select(graph, s))
+        .map(|s| super::affected::select(&ws, &loaded, s, &args.compare, state.as_ref()))
         .transpose()?;
     let mut rows = Vec::new();
     for id in graph.node_ids() {

@@ -2,7 +2,7 @@
 //! JSON, locations as subgraphs and cross-location edges visible.
 
 use super::Settings;
-use super::defs::{failures_error, load, select};
+use super::defs::{failures_error, load_with_state};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::render::graph::{GraphFormat, write_graph};
@@ -23,6 +23,8 @@ pub struct GraphArgs {
     /// Load every location again even when its cached manifest is fresh
     #[arg(long)]
     pub refresh: bool,
+    #[command(flatten)]
+    pub compare: super::affected::CompareArgs,
 }
 
 fn format_from_extension(path: &Path) -> Result<GraphFormat> {
@@ -50,17 +52,22 @@ pub fn run(settings: &Settings, args: &GraphArgs) -> Result<()> {
     };
     let ws = config::discover(&settings.target)?;
     let projects: Vec<_> = ws.projects.iter().collect();
-    let loaded = load(
+    let state = args.compare.read_state()?;
+    let (loaded, _) = load_with_state(
         settings,
         &ws,
         &projects,
         args.refresh,
         args.output.is_none(),
+        state.as_ref(),
     )?;
     let only: Option<Vec<_>> = args
         .select
         .as_deref()
-        .map(|s| select(&loaded.graph, s).map(|set| set.into_iter().collect()))
+        .map(|s| {
+            super::affected::select(&ws, &loaded, s, &args.compare, state.as_ref())
+                .map(|set| set.into_iter().collect())
+        })
         .transpose()?;
     let graph = &loaded.graph;
     match &args.output {

@@ -2,7 +2,7 @@
 //! Dagster run in its location's own interpreter, all against one Dagster instance.
 
 use super::Settings;
-use super::defs::{failures_error, load, select};
+use super::defs::{failures_error, load_with_state};
 use crate::config::{self, Project, Workspace};
 use crate::error::{Error, ErrorKind, Problem, Result};
 use crate::graph::{AssetGraph, LocationId, NodeId};
@@ -63,6 +63,8 @@ pub struct LaunchArgs {
     /// Load every location again even when its cached manifest is fresh
     #[arg(long)]
     pub refresh: bool,
+    #[command(flatten)]
+    pub compare: super::affected::CompareArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -91,7 +93,15 @@ pub fn run(settings: &Settings, args: &LaunchArgs) -> Result<()> {
     // A launch spans the workspace wherever it is started from.
     let projects: Vec<&Project> = ws.projects.iter().collect();
     let run_config = run_config::read(args.config_json.as_deref(), &args.config)?;
-    let loaded = load(settings, &ws, &projects, args.refresh, args.json)?;
+    let state = args.compare.read_state()?;
+    let (loaded, _) = load_with_state(
+        settings,
+        &ws,
+        &projects,
+        args.refresh,
+        args.json,
+        state.as_ref(),
+    )?;
     if !loaded.failures.is_empty() {
         let mut err = failures_error(&loaded.failures);
         err.problems.push(
@@ -102,7 +112,11 @@ pub fn run(settings: &Settings, args: &LaunchArgs) -> Result<()> {
     }
     let graph = &loaded.graph;
     let plan = match (&args.assets, &args.job) {
-        (Some(sel), _) => plan_selection(settings, graph, sel)?,
+        (Some(sel), _) => {
+            let selected =
+                super::affected::select(&ws, &loaded, sel, &args.compare, state.as_ref())?;
+            plan_selection(settings, graph, sel, &selected)?
+        }
         (None, Some(job)) => plan::resolve_job(graph, job, args.location.as_deref())?,
         (None, None) => return Err(Error::usage("pass --assets SELECTION or --job NAME")),
     };
@@ -235,9 +249,13 @@ pub fn run(settings: &Settings, args: &LaunchArgs) -> Result<()> {
     Ok(())
 }
 
-fn plan_selection(settings: &Settings, graph: &AssetGraph, text: &str) -> Result<LaunchPlan> {
-    let selected = select(graph, text)?;
-    let plan = plan::plan_assets(graph, &selected).map_err(|e| match e {
+fn plan_selection(
+    settings: &Settings,
+    graph: &AssetGraph,
+    text: &str,
+    selected: &std::collections::BTreeSet<NodeId>,
+) -> Result<LaunchPlan> {
+    let plan = plan::plan_assets(graph, selected).map_err(|e| match e {
         PlanError::NothingSelected => {
             Error::usage(format!("the selection `{text}` matched no assets"))
                 .with_hint("see the workspace's assets with `dg list assets`")

@@ -1,6 +1,7 @@
 //! Command-line types (clap derive) and one handler per command. Handlers only wire settings
 //! to core modules and hand results to `render`; no logic of their own beyond that.
 
+mod affected;
 pub mod check;
 mod create;
 mod defs;
@@ -8,6 +9,7 @@ mod graph;
 mod launch;
 mod list;
 mod scaffold;
+mod state;
 mod sync;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -69,6 +71,12 @@ pub enum Command {
     /// Materialize assets (or run a job) across code locations: one Dagster run per step, in
     /// each location's own interpreter, all in one Dagster instance
     Launch(launch::LaunchArgs),
+    /// Which locations and assets a change affects (git range, uncommitted edits, files or
+    /// a saved state), downstream across locations
+    Affected(affected::AffectedArgs),
+    /// Save the workspace's definitions for later comparisons (`--state DIR`)
+    #[command(subcommand)]
+    State(state::StateCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +148,8 @@ where
         Command::Sync(args) => sync::run(&settings, args),
         Command::Scaffold(cmd) => scaffold::run(&settings, cmd),
         Command::Launch(args) => launch::run(&settings, args),
+        Command::Affected(args) => affected::run(&settings, args),
+        Command::State(cmd) => state::run(&settings, cmd),
     };
     finish(&settings.printer, result)
 }

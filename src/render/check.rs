@@ -15,6 +15,10 @@ pub fn human(r: &CheckReport) -> String {
                     "ok" => "ok".to_string(),
                     "failed" => "failed to load".to_string(),
                     _ => "problems".to_string(),
+                } + if l.from_state {
+                    " (from saved state)"
+                } else {
+                    ""
                 },
                 l.assets.to_string(),
                 l.python_version.clone().unwrap_or_default(),

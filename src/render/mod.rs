@@ -2,7 +2,9 @@
 //! values and never print. The [`Printer`] owns stdout and stderr: data goes to stdout,
 //! diagnostics and progress to stderr, and `--json` output is never mixed with human text.
 
+pub mod affected;
 pub mod check;
+pub mod ci;
 pub mod defs;
 pub mod graph;
 pub mod launch;
