@@ -60,6 +60,9 @@ pub struct LaunchArgs {
     /// Print the plan (with --dry-run) or the final report as JSON on stdout
     #[arg(long)]
     pub json: bool,
+    /// Also write a JUnit XML report to FILE: a test case per step
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    pub junit: Option<PathBuf>,
     /// Load every location again even when its cached manifest is fresh
     #[arg(long)]
     pub refresh: bool,
@@ -213,6 +216,10 @@ pub fn run(settings: &Settings, args: &LaunchArgs) -> Result<()> {
     );
     drop(progress);
     let interrupted = INTERRUPTED.load(Ordering::SeqCst);
+    if let Some(path) = &args.junit {
+        let xml = crate::render::ci::launch_junit(&plan_json.steps, &outcomes);
+        crate::manifest::cache::write_atomic(path, xml.as_bytes())?;
+    }
     if args.json {
         settings.printer.json(&r::ReportJson {
             launch_id: &launch_id,

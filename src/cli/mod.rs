@@ -3,6 +3,7 @@
 
 mod affected;
 pub mod check;
+mod completions;
 mod create;
 mod defs;
 mod graph;
@@ -77,6 +78,8 @@ pub enum Command {
     /// Save the workspace's definitions for later comparisons (`--state DIR`)
     #[command(subcommand)]
     State(state::StateCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(completions::CompletionsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +153,7 @@ where
         Command::Launch(args) => launch::run(&settings, args),
         Command::Affected(args) => affected::run(&settings, args),
         Command::State(cmd) => state::run(&settings, cmd),
+        Command::Completions(args) => completions::run(&settings, args),
     };
     finish(&settings.printer, result)
 }

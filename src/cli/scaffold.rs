@@ -1,4 +1,5 @@
-//! `dg scaffold defs TYPE PATH`: a stub definition file in the current project's defs folder.
+//! `dg scaffold defs TYPE PATH`: a stub definition file in the current project's defs folder;
+//! `dg scaffold github-actions`: the CI workflow.
 
 use super::Settings;
 use crate::config;
@@ -11,6 +12,27 @@ pub enum ScaffoldCommand {
     /// Write a stub definition under the project's defs folder, like real
     /// `dg scaffold defs dagster.asset PATH` (never overwrites)
     Defs(DefsArgs),
+    /// Write a GitHub Actions workflow: what a pull request affects as a matrix, a check of
+    /// each affected location against main's saved state, a launch of the affected assets,
+    /// and the state saved on every push to the main branch (never overwrites)
+    GithubActions(GithubActionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GithubActionsArgs {
+    /// The branch pull requests target
+    #[arg(long, default_value = "main", value_name = "BRANCH")]
+    pub branch: String,
+    /// The command that installs dg-rs on the runner
+    #[arg(
+        long,
+        default_value = "cargo install --locked dg-rs",
+        value_name = "COMMAND"
+    )]
+    pub install: String,
+    /// Where to write it [default: .github/workflows/dagster.yml in the repository]
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -29,7 +51,10 @@ pub struct DefsArgs {
 }
 
 pub fn run(settings: &Settings, cmd: &ScaffoldCommand) -> Result<()> {
-    let ScaffoldCommand::Defs(args) = cmd;
+    let args = match cmd {
+        ScaffoldCommand::Defs(args) => args,
+        ScaffoldCommand::GithubActions(args) => return github_actions(settings, args),
+    };
     let kind: DefsKind = args.kind.parse()?;
     let asset_key = match &args.json_params {
         None => args.asset_key.clone(),
@@ -58,6 +83,23 @@ pub fn run(settings: &Settings, cmd: &ScaffoldCommand) -> Result<()> {
     let written = scaffold_defs(project, kind, &args.path, asset_key.as_deref())?;
     settings.printer.status(&format!(
         "Creating defs at {}.",
+        crate::render::display_path(&written)
+    ));
+    Ok(())
+}
+
+fn github_actions(settings: &Settings, args: &GithubActionsArgs) -> Result<()> {
+    let ws = config::discover(&settings.target)?;
+    let written = crate::scaffold::github_actions::write(
+        &ws,
+        &crate::scaffold::github_actions::WorkflowRequest {
+            branch: args.branch.clone(),
+            install: args.install.clone(),
+            output: args.output.clone(),
+        },
+    )?;
+    settings.printer.status(&format!(
+        "wrote {} (commit it; pull requests then run what they affect)",
         crate::render::display_path(&written)
     ));
     Ok(())
