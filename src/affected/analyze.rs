@@ -186,7 +186,16 @@ pub fn analyze(input: &Input) -> Affected {
     let mut out = Affected::default();
     let mut head_files: Vec<Vec<String>> = vec![Vec::new(); ws.projects.len()];
     let mut lost_files: Vec<Vec<String>> = vec![Vec::new(); input.projects.lost.len()];
+    let config_file = ws
+        .config_file
+        .strip_prefix(&ws.root)
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
     for f in input.files {
+        if input.projects.listing_only && *f == config_file {
+            // Only projects came or went: `projects` reports them, no location changed.
+            continue;
+        }
         if is_workspace_file(ws, f) {
             out.workspace_files.push(f.clone());
             continue;

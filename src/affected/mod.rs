@@ -182,7 +182,7 @@ pub fn changes(
             )?;
             let base = match &c.range {
                 Some(r) => projects::from_git(&repo, &r.merge_base, ws)?,
-                None => None,
+                None => projects::BaseWorkspace::default(),
             };
             Ok((c, base))
         });
@@ -191,9 +191,10 @@ pub fn changes(
                 out.range = c.range;
                 out.uncommitted = c.uncommitted;
                 out.files = c.files;
-                if let Some(base) = base {
-                    out.projects = projects::compare(ws, &base);
+                if let Some(list) = &base.projects {
+                    out.projects = projects::compare(ws, list);
                 }
+                out.projects.listing_only = listing_only(ws, base.settings.as_deref());
             }
             Err(
                 e @ (AffectedError::NoMergeBase { .. } | AffectedError::UnknownRevision { .. }),
@@ -211,8 +212,16 @@ pub fn changes(
         && req.base.is_none()
     {
         out.projects = projects::compare(ws, &state.base_projects());
+        out.projects.listing_only = listing_only(ws, state.workspace_settings.as_deref());
     }
     Ok(out)
+}
+
+/// Whether the workspace file differs from the base's only in its list of projects.
+fn listing_only(ws: &Workspace, base_settings: Option<&str>) -> bool {
+    let head = projects::workspace_file_text(ws)
+        .and_then(|(text, in_pyproject)| projects::settings_digest(&text, in_pyproject));
+    base_settings.is_some() && head.as_deref() == base_settings
 }
 
 /// The affected locations and assets on the head graph.

@@ -43,6 +43,9 @@ pub struct ProjectChanges {
     pub lost: Vec<LostProject>,
     /// Locations of the head whose project the base did not list (renamed ones excluded).
     pub new: Vec<String>,
+    /// The workspace file changed only in its list of projects: that is what `lost` and
+    /// `new` report, not a change every location depends on.
+    pub listing_only: bool,
 }
 
 impl ProjectChanges {
@@ -62,27 +65,36 @@ pub fn normalize(path: &str) -> String {
     p.to_string()
 }
 
-/// The base's projects from its workspace file at `rev`. `None` for a standalone project
-/// (no list to compare); an empty list when the base had no workspace file yet.
-pub fn from_git(
-    repo: &Repo,
-    rev: &str,
-    ws: &Workspace,
-) -> Result<Option<Vec<BaseProject>>, AffectedError> {
+/// The base's workspace, as git has it at a revision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BaseWorkspace {
+    /// `None` when there is no list to compare (a standalone project, an unreadable file);
+    /// empty when the base had no workspace file yet.
+    pub projects: Option<Vec<BaseProject>>,
+    /// [`settings_digest`] of the base's workspace file.
+    pub settings: Option<String>,
+}
+
+/// The base's projects from its workspace file at `rev`.
+pub fn from_git(repo: &Repo, rev: &str, ws: &Workspace) -> Result<BaseWorkspace, AffectedError> {
     if ws.standalone {
-        return Ok(None);
+        return Ok(BaseWorkspace::default());
     }
     let Ok(rel) = ws.config_file.strip_prefix(&ws.root) else {
-        return Ok(None);
+        return Ok(BaseWorkspace::default());
     };
     let rel = rel.to_string_lossy().replace('\\', "/");
     let Some(text) = repo.show(rev, &rel)? else {
-        return Ok(Some(Vec::new()));
+        return Ok(BaseWorkspace {
+            projects: Some(Vec::new()),
+            settings: None,
+        });
     };
     let in_pyproject = rel.ends_with("pyproject.toml");
+    let settings = settings_digest(&text, in_pyproject);
     let Some(paths) = listed_paths(&text, in_pyproject) else {
         // A base whose workspace file does not parse: nothing reliable to compare with.
-        return Ok(None);
+        return Ok(BaseWorkspace::default());
     };
     let head: BTreeSet<String> = ws
         .projects
@@ -112,7 +124,10 @@ pub fn from_git(
         }
         out.push(project);
     }
-    Ok(Some(out))
+    Ok(BaseWorkspace {
+        projects: Some(out),
+        settings,
+    })
 }
 
 fn dir_name(path: &str) -> String {
@@ -138,6 +153,35 @@ fn listed_paths(text: &str, in_pyproject: bool) -> Option<Vec<String>> {
             .filter_map(|p| p.get("path")?.as_str().map(normalize))
             .collect(),
     )
+}
+
+/// A digest of the workspace file without its project list: equal digests mean an edit only
+/// added, removed or moved projects.
+pub fn settings_digest(text: &str, in_pyproject: bool) -> Option<String> {
+    let mut doc: toml::Table = text.parse().ok()?;
+    let dg = if in_pyproject {
+        doc.get_mut("tool")?.get_mut("dg")?.as_table_mut()?
+    } else {
+        &mut doc
+    };
+    if let Some(ws) = dg.get_mut("workspace").and_then(|w| w.as_table_mut()) {
+        ws.remove("projects");
+    }
+    let canonical = toml::to_string(&doc).ok()?;
+    Some(blake3::hash(canonical.as_bytes()).to_hex()[..32].to_string())
+}
+
+/// The workspace file of `ws` as it is now: (text, whether it is a pyproject.toml).
+pub fn workspace_file_text(ws: &Workspace) -> Option<(String, bool)> {
+    if ws.standalone {
+        return None;
+    }
+    let text = std::fs::read_to_string(&ws.config_file).ok()?;
+    let in_pyproject = ws
+        .config_file
+        .file_name()
+        .is_some_and(|n| n == "pyproject.toml");
+    Some((text, in_pyproject))
 }
 
 /// (root module, code location name if set) from a project's config file.
@@ -198,6 +242,7 @@ pub fn compare(ws: &Workspace, base: &[BaseProject]) -> ProjectChanges {
             .iter()
             .map(|p| p.code_location_name.clone())
             .collect(),
+        listing_only: false,
     }
 }
 
@@ -232,5 +277,15 @@ mod tests {
         let dg = "directory_type = \"project\"\n[project]\nroot_module = \"m\"\n";
         assert_eq!(project_identity(dg, false), Some(("m".into(), None)));
         assert_eq!(project_identity("[project]\nname = \"x\"\n", true), None);
+    }
+
+    #[test]
+    fn the_settings_digest_ignores_the_project_list_only() {
+        let a =
+            "directory_type = \"workspace\"\n[workspace]\n[[workspace.projects]]\npath = \"a\"\n";
+        let b = "directory_type = \"workspace\"\n\n[workspace]\nprojects = [{ path = \"a\" }, { path = \"b\" }]\n";
+        let c = "directory_type = \"workspace\"\n[workspace]\n[workspace.scaffold_project_options]\nuse_editable_dagster = true\n";
+        assert_eq!(settings_digest(a, false), settings_digest(b, false));
+        assert_ne!(settings_digest(a, false), settings_digest(c, false));
     }
 }

@@ -78,6 +78,9 @@ struct StateFile {
     dg_rs_version: String,
     /// Relative to the workspace root → blake3.
     workspace_files: BTreeMap<String, String>,
+    /// The workspace file's digest without its project list (`projects::settings_digest`).
+    #[serde(default)]
+    workspace_settings: Option<String>,
     locations: Vec<StateLocationFile>,
 }
 
@@ -109,6 +112,7 @@ pub struct State {
     pub dir: PathBuf,
     pub dg_rs_version: String,
     pub workspace_files: BTreeMap<String, String>,
+    pub workspace_settings: Option<String>,
     pub locations: Vec<StateLocation>,
 }
 
@@ -340,6 +344,8 @@ pub fn export(
         state_version: STATE_VERSION,
         dg_rs_version: version.to_string(),
         workspace_files,
+        workspace_settings: super::projects::workspace_file_text(ws)
+            .and_then(|(text, py)| super::projects::settings_digest(&text, py)),
         locations,
     };
     write(&dir.join(STATE_FILE), &mut |w| {
@@ -409,6 +415,7 @@ pub fn read(dir: &Path) -> Result<State> {
         dir: dir.to_path_buf(),
         dg_rs_version: file.dg_rs_version,
         workspace_files: file.workspace_files,
+        workspace_settings: file.workspace_settings,
         locations,
     })
 }
@@ -420,10 +427,13 @@ pub fn is_missing_environment(kind: &str) -> bool {
 }
 
 /// Serves locations whose environment is missing from the saved state instead of failing
-/// them. Returns the names of the locations read from the state, in load order.
+/// them: the state's location of that name, or of the same root module (a project renamed
+/// since, whose location name followed its folder). Returns the names of the locations read
+/// from the state, in load order.
 pub fn fill_missing(
     results: &mut [crate::manifest::extract::LocationResult],
     state: &State,
+    ws: &Workspace,
 ) -> Vec<String> {
     let mut filled = Vec::new();
     for r in results.iter_mut() {
@@ -431,8 +441,21 @@ pub fn fill_missing(
         if !missing {
             continue;
         }
-        if let Some(saved) = state.location(&r.location) {
-            r.outcome = Ok(saved.manifest.clone());
+        let module = ws
+            .projects
+            .iter()
+            .find(|p| p.code_location_name == r.location)
+            .map(|p| p.root_module.as_str());
+        let saved = state.location(&r.location).or_else(|| {
+            state
+                .locations
+                .iter()
+                .find(|l| Some(l.root_module.as_str()) == module)
+        });
+        if let Some(saved) = saved {
+            let mut manifest = saved.manifest.clone();
+            manifest.location.name = r.location.clone();
+            r.outcome = Ok(manifest);
             r.from_cache = true;
             filled.push(r.location.clone());
         }

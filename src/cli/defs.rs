@@ -84,7 +84,7 @@ pub fn load_with_state(
         load_manifests(ws, projects, opts, &NoProgress)?
     };
     let from_state = match state {
-        Some(state) => crate::affected::state::fill_missing(&mut results, state),
+        Some(state) => crate::affected::state::fill_missing(&mut results, state, ws),
         None => Vec::new(),
     };
     if let Some(state) = state

@@ -263,6 +263,7 @@ fn deleted_and_renamed_projects_are_reported_as_such() {
             },
         ],
         new: vec![],
+        listing_only: false,
     };
     let a = run(
         &[
@@ -298,6 +299,7 @@ fn deleted_and_renamed_projects_are_reported_as_such() {
     let new = ProjectChanges {
         lost: vec![],
         new: vec!["data-science".into()],
+        listing_only: false,
     };
     let a = run(&["projects/data-science/pyproject.toml"], &new, None);
     assert_eq!(a.locations[1].status, LocationStatus::New);
@@ -365,4 +367,19 @@ fn fallback_declares_everything_and_says_why() {
     assert!(a.locations.iter().all(|l| l.status.rebuild()));
     assert_eq!(a.fallback.as_deref(), Some("no merge base"));
     assert_eq!(a.ci_locations().count(), 2);
+}
+
+#[test]
+fn a_workspace_file_that_only_lists_projects_differently_changes_no_location() {
+    let projects = ProjectChanges {
+        listing_only: true,
+        ..ProjectChanges::default()
+    };
+    let a = run(&["dg.toml"], &projects, None);
+    assert!(a.workspace_files.is_empty() && a.assets.is_empty());
+    assert!(
+        a.locations
+            .iter()
+            .all(|l| l.status == LocationStatus::Unchanged)
+    );
 }
