@@ -3,6 +3,7 @@
 
 mod common;
 
+mod affected;
 mod check;
 mod check_toml;
 mod launch;
