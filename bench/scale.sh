@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-cargo build --release --locked --bins --example gen_workspace -q
+cargo build --release --locked --bins --features bench --example gen_workspace -q
 DG=$ROOT/target/release/dg
 GEN=$ROOT/target/release/examples/gen_workspace
 OUT=$ROOT/bench/results

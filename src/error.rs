@@ -1,6 +1,7 @@
-//! One error type for the whole tool. Each error has a kind that decides the exit code
-//! (0 ok, 1 a check or run failed, 2 usage or configuration error, 130 interrupted), a
-//! message, optionally a position in a user file, and hints saying what to do.
+//! The error a command ends with, and the one place where every core module's typed error
+//! becomes what the user reads. An [`Error`] has a kind that decides the exit code (0 ok,
+//! 1 a check or run failed, 2 usage or configuration error, 130 interrupted) and problems,
+//! each a message, optionally a position in a user file, and a hint saying what to do.
 
 use std::fmt;
 use std::ops::Range;
@@ -20,14 +21,50 @@ pub struct SourcePos {
     pub len: usize,
 }
 
+/// Where each line of a text starts, so many positions in one file cost a binary search
+/// each instead of a scan from the top (thousands of problems in one file stay linear).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// Position of a byte range inside `text` (the text this index was made from).
+    pub fn pos(&self, file: &Path, text: &str, span: Range<usize>) -> SourcePos {
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        let end = floor_char_boundary(text, span.end.min(text.len())).max(start);
+        let line0 = self.starts.partition_point(|&s| s <= start) - 1;
+        let line_start = self.starts[line0];
+        let line_end = self
+            .starts
+            .get(line0 + 1)
+            .map_or(text.len(), |next| next - 1)
+            .max(start);
+        SourcePos::build(file, text, start, end, line0 + 1, line_start, line_end)
+    }
+}
+
 impl SourcePos {
     /// Position of a byte range inside `text`, which was read from `file`.
     pub fn from_span(file: &Path, text: &str, span: Range<usize>) -> Self {
-        let start = floor_char_boundary(text, span.start.min(text.len()));
-        let end = floor_char_boundary(text, span.end.min(text.len())).max(start);
-        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-        let line = text[..start].matches('\n').count() + 1;
+        LineIndex::new(text).pos(file, text, span)
+    }
+
+    fn build(
+        file: &Path,
+        text: &str,
+        start: usize,
+        end: usize,
+        line: usize,
+        line_start: usize,
+        line_end: usize,
+    ) -> Self {
         let column = text[line_start..start].chars().count() + 1;
         let len = text[start..end.min(line_end)].chars().count().max(1);
         SourcePos {
@@ -130,6 +167,20 @@ impl Error {
         }
     }
     /// An I/O failure on a user's file or directory: named, with exit 2.
+    /// Ctrl-C (exit 130); what was interrupted has been reported already.
+    pub fn interrupted() -> Self {
+        Error {
+            kind: ErrorKind::Interrupted,
+            problems: Vec::new(),
+        }
+    }
+    /// A failed check or run whose report was printed already (exit 1, nothing more said).
+    pub fn silent_failure() -> Self {
+        Error {
+            kind: ErrorKind::Failed,
+            problems: Vec::new(),
+        }
+    }
     pub fn io(action: &str, path: &Path, err: &std::io::Error) -> Self {
         Error::usage(format!("could not {action} {}: {err}", path.display()))
     }
@@ -164,6 +215,136 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+// ---- Core errors → what the user reads (message, hint, exit code), in one place. ----
+
+impl From<crate::fs::FsError> for Error {
+    fn from(e: crate::fs::FsError) -> Self {
+        use crate::fs::FsError;
+        let hint = match &e {
+            FsError::ReadOnly { path } => Some(format!(
+                "make it writable (`chmod u+w {}`) if it should change",
+                path.display()
+            )),
+            FsError::IsDirectory { .. } => Some("name a file, not a folder".to_string()),
+            FsError::SymlinkLoop { .. } => Some("fix or remove the symlink".to_string()),
+            FsError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::ReadOnlyFilesystem =>
+            {
+                Some("the file system is mounted read-only".to_string())
+            }
+            FsError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+                Some("check the folder's permissions".to_string())
+            }
+            _ => None,
+        };
+        let err = Error::usage(e.to_string());
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
+        }
+    }
+}
+
+impl From<crate::process::ProcessError> for Error {
+    fn from(e: crate::process::ProcessError) -> Self {
+        Error::failed(e.to_string())
+    }
+}
+
+impl From<crate::config::DotenvError> for Error {
+    fn from(e: crate::config::DotenvError) -> Self {
+        match e {
+            crate::config::DotenvError::InvalidLine { .. } => {
+                Error::usage(e.to_string()).with_hint("each line of a .env file is KEY=value")
+            }
+            other => Error::usage(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::instance::InstanceError> for Error {
+    fn from(e: crate::instance::InstanceError) -> Self {
+        use crate::instance::InstanceError as E;
+        match e {
+            E::Fs(e) => e.into(),
+            E::Interrupted => Error {
+                kind: ErrorKind::Interrupted,
+                problems: vec![Problem::new(E::Interrupted.to_string())],
+            },
+            E::Damaged {
+                home,
+                message,
+                tables,
+                head,
+            } => {
+                let mut what = format!("the Dagster instance at {} is damaged: ", home.display());
+                let hint = match (tables.as_slice(), head.as_deref()) {
+                    ([], _) | (_, None) => {
+                        what.push_str(&message);
+                        format!(
+                            "its alembic_version tables must hold one row each (the newest \
+                             revision); repair them, or move {} away to start a new instance",
+                            home.display()
+                        )
+                    }
+                    (tables, Some(head)) => {
+                        let listed: Vec<String> = tables
+                            .iter()
+                            .map(|t| {
+                                format!("{} holds {}", t.file.display(), t.revisions.join(", "))
+                            })
+                            .collect();
+                        what.push_str(&format!(
+                            "its schema version table has more than one row ({}), left by two \
+                             processes that created the instance at the same time",
+                            listed.join("; ")
+                        ));
+                        let commands: Vec<String> = tables
+                            .iter()
+                            .map(|t| {
+                                format!(
+                                    "sqlite3 {} \"DELETE FROM alembic_version WHERE version_num <> '{head}'\"",
+                                    t.file.display()
+                                )
+                            })
+                            .collect();
+                        format!(
+                            "back up {}, then keep only the newest revision: {}; then run the command again",
+                            home.display(),
+                            commands.join(" && ")
+                        )
+                    }
+                };
+                Error::usage(what).with_hint(hint)
+            }
+            E::Failed {
+                home,
+                message,
+                detail,
+            } => {
+                let mut msg = format!(
+                    "could not prepare the Dagster instance at {}: {message}",
+                    home.display()
+                );
+                if !detail.trim().is_empty() {
+                    for l in detail.trim_end().lines() {
+                        msg.push_str("\n    ");
+                        msg.push_str(l);
+                    }
+                }
+                let hint = if message.contains("Read-only") || message.contains("Permission denied")
+                {
+                    "DAGSTER_HOME must be a folder dg-rs may write: point DAGSTER_HOME elsewhere, or unset it to use <workspace>/.dg/dagster_home"
+                } else {
+                    "check the instance's dagster.yaml (storage settings) and that its database is reachable"
+                };
+                Error::usage(msg).with_hint(hint)
+            }
+        }
+    }
+}
+
+/// A selection that did not parse or evaluate, shown with a caret under the bad part.
 impl From<crate::affected::AffectedError> for Error {
     fn from(e: crate::affected::AffectedError) -> Self {
         let kind = if e.is_usage() {
@@ -179,6 +360,117 @@ impl From<crate::affected::AffectedError> for Error {
             kind,
             problems: vec![problem],
         }
+    }
+}
+
+impl From<crate::graph::InvalidSelection> for Error {
+    fn from(e: crate::graph::InvalidSelection) -> Self {
+        Error::usage(format!(
+            "invalid asset selection\n{}",
+            e.error.caret_display(&e.text)
+        ))
+    }
+}
+
+/// The hint for a location that failed to load.
+pub(crate) fn location_failure_hint(f: &crate::manifest::extract::LocationFailure) -> String {
+    use crate::manifest::extract::FailureKind as K;
+    match f.kind {
+        K::MissingInterpreter => format!(
+            "run `dg sync {}` to create the project's environment",
+            f.project
+        ),
+        K::DagsterMissing => format!(
+            "dagster is not installed in {}: run `dg sync {}`",
+            f.interpreter.display(),
+            f.project
+        ),
+        K::ImportError => format!(
+            "fix the import, or run `dg sync {}` if a dependency is missing",
+            f.project
+        ),
+        K::NoDefinitions => format!(
+            "{} must define a `Definitions` object or a @definitions function",
+            f.module
+        ),
+        K::Timeout => {
+            "set DG_RS_LOAD_TIMEOUT (seconds) to allow more time, or make imports lighter".into()
+        }
+        K::State => "check that the workspace folder is writable".into(),
+        K::Interrupted => "run the command again".into(),
+        K::Protocol => "this is a dg-rs bug: please report it".into(),
+        K::Crash => "run with --verbose to see the location's whole output".into(),
+        K::SyntaxError | K::DefinitionsError => {
+            "fix the error in the location's code shown above".into()
+        }
+    }
+}
+
+/// Every failed location as one problem each (exit 1: the others were still listed).
+/// Locations that merely have no environment yet are named together in one problem. With
+/// `verbose`, the whole output of each failed load is shown, not only its tail.
+pub(crate) fn location_failures(
+    failures: &[crate::manifest::extract::LocationFailure],
+    verbose: bool,
+) -> Error {
+    use crate::manifest::extract::FailureKind;
+    let (missing, other): (Vec<_>, Vec<_>) = failures
+        .iter()
+        .partition(|f| f.kind == FailureKind::MissingInterpreter && f.detail.trim().is_empty());
+    let mut problems = Vec::new();
+    match missing.as_slice() {
+        [] => {}
+        [one] => problems.push(
+            Problem::new(format!(
+                "location `{}` failed to load: {}",
+                one.location, one.message
+            ))
+            .hint(location_failure_hint(one)),
+        ),
+        many => {
+            let names: Vec<&str> = many.iter().map(|f| f.location.as_str()).collect();
+            let shown = if names.len() > 8 {
+                format!("{}, ... ({} in all)", names[..8].join(", "), names.len())
+            } else {
+                names.join(", ")
+            };
+            problems.push(
+                Problem::new(format!(
+                    "{} locations have no Python environment yet: {shown}",
+                    names.len()
+                ))
+                .hint("run `dg sync` to create them (or `dg sync NAME...` for some)"),
+            );
+        }
+    }
+    for f in other {
+        let mut msg = format!("location `{}` failed to load: {}", f.location, f.message);
+        let detail = if verbose && !f.output.trim().is_empty() {
+            &f.output
+        } else {
+            &f.detail
+        };
+        if !detail.trim().is_empty() {
+            msg.push('\n');
+            msg.push_str(
+                &detail
+                    .trim_end()
+                    .lines()
+                    .map(|l| format!("    {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        let hint = if verbose && f.kind == crate::manifest::extract::FailureKind::Crash {
+            "the location's whole output is shown above".to_string()
+        } else {
+            location_failure_hint(f)
+        };
+        problems.push(Problem::new(msg).hint(hint));
+    }
+    Error {
+        kind: ErrorKind::Failed,
+        problems,
     }
 }
 

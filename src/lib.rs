@@ -1,19 +1,33 @@
 //! dg-rs: one asset graph over a Dagster workspace of many code locations.
 //!
-//! Data flows one way: `cli` (argv → settings) → `config` (workspace + projects) →
+//! Data flows one way: `cli` (argv → [`settings`]) → `config` (workspace + projects) →
 //! `python` (interpreters, environments) → `manifest` (definitions per location, cached) →
-//! `graph` (one asset graph, selection) → `launch` → `render` (the only module that prints).
+//! `graph` (one asset graph, selection) → `workspace` (the load layer over those four) →
+//! `check`, `launch`, `scaffold`, `affected` (what a change affects, saved state) → `render` (the only module that prints). `fs` (every write)
+//! and `process` (every child) serve them all.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-pub(crate) mod affected;
-pub mod cli;
-pub mod config;
-pub mod error;
-pub mod graph;
-pub mod launch;
-pub mod manifest;
-pub mod python;
-pub mod render;
-pub mod scaffold;
+mod affected;
+#[cfg(any(test, feature = "bench"))]
+mod bench_support;
+mod check;
+mod cli;
+mod config;
+mod error;
+mod fs;
+mod graph;
+mod instance;
+mod launch;
+mod manifest;
+mod parallel;
+mod process;
+mod python;
+mod render;
+mod scaffold;
+mod settings;
+mod suggest;
+mod workspace;
 
+#[cfg(feature = "bench")]
+pub use bench_support::{generate_workspace, seed_workspace};
 pub use cli::{run_create_dagster, run_dg};

@@ -8,7 +8,7 @@
 //! back relative to the workspace even when it sits deep inside a larger repository.
 
 use super::AffectedError;
-use crate::python::process::Cmd;
+use crate::process::Cmd;
 use std::path::{Path, PathBuf};
 
 type Result<T> = std::result::Result<T, AffectedError>;
@@ -16,6 +16,7 @@ type Result<T> = std::result::Result<T, AffectedError>;
 /// A git working tree, addressed from the workspace root.
 pub struct Repo {
     dir: PathBuf,
+    git: PathBuf,
 }
 
 /// The commits a comparison ran between.
@@ -40,10 +41,11 @@ pub struct GitChanges {
 }
 
 impl Repo {
-    /// The repository `dir` is in.
-    pub fn open(dir: &Path) -> Result<Repo> {
+    /// The repository `dir` is in, worked on with the `git` program found by the caller.
+    pub fn open(dir: &Path, git: &Path) -> Result<Repo> {
         let repo = Repo {
             dir: dir.to_path_buf(),
+            git: git.to_path_buf(),
         };
         let out = repo.run(&["rev-parse", "--is-inside-work-tree"])?;
         if out.0 && out.1.trim() == "true" {
@@ -58,7 +60,7 @@ impl Repo {
     /// (success, stdout, stderr).
     fn run(&self, args: &[&str]) -> Result<(bool, String, String)> {
         // No pager, no external diff drivers, no prompts: plain output for a program.
-        let finished = Cmd::new("git")
+        let finished = Cmd::new(&self.git)
             .args(["--no-pager", "-c", "core.quotePath=false"])
             .args(args.iter().copied())
             .cwd(&self.dir)

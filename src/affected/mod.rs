@@ -139,6 +139,8 @@ pub struct Request {
     pub files: Option<Vec<String>>,
     /// Treat everything as affected when the comparison cannot be made, instead of failing.
     pub fallback_all: bool,
+    /// The git program (found on the settings' PATH); `None` when there is none.
+    pub git: Option<PathBuf>,
 }
 
 impl Request {
@@ -173,7 +175,13 @@ pub fn changes(
         out.files.sort();
         out.files.dedup();
     } else if req.base.is_some() || req.uncommitted {
-        let git_changes = Repo::open(&ws.root).and_then(|repo| {
+        let git = req
+            .git
+            .as_deref()
+            .ok_or_else(|| AffectedError::GitMissing {
+                message: "git is not on PATH".into(),
+            })?;
+        let git_changes = Repo::open(&ws.root, git).and_then(|repo| {
             let c = git::changes(
                 &repo,
                 req.base.as_deref(),

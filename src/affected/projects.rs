@@ -134,13 +134,18 @@ fn dir_name(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
+/// A TOML document as plain data (keys sorted: formatting and order do not matter).
+fn parse_toml(text: &str) -> Option<serde_json::Value> {
+    toml_edit::de::from_str(text).ok()
+}
+
 /// `[workspace] projects = [{ path = … }]` (or under `[tool.dg]` in a pyproject.toml).
 fn listed_paths(text: &str, in_pyproject: bool) -> Option<Vec<String>> {
-    let doc: toml::Table = text.parse().ok()?;
+    let doc = parse_toml(text)?;
     let dg = if in_pyproject {
         doc.get("tool")?.get("dg")?
     } else {
-        &toml::Value::Table(doc)
+        &doc
     };
     let projects = dg.get("workspace")?.get("projects");
     let Some(projects) = projects else {
@@ -158,16 +163,16 @@ fn listed_paths(text: &str, in_pyproject: bool) -> Option<Vec<String>> {
 /// A digest of the workspace file without its project list: equal digests mean an edit only
 /// added, removed or moved projects.
 pub fn settings_digest(text: &str, in_pyproject: bool) -> Option<String> {
-    let mut doc: toml::Table = text.parse().ok()?;
+    let mut doc = parse_toml(text)?;
     let dg = if in_pyproject {
-        doc.get_mut("tool")?.get_mut("dg")?.as_table_mut()?
+        doc.get_mut("tool")?.get_mut("dg")?
     } else {
         &mut doc
     };
-    if let Some(ws) = dg.get_mut("workspace").and_then(|w| w.as_table_mut()) {
+    if let Some(ws) = dg.get_mut("workspace").and_then(|w| w.as_object_mut()) {
         ws.remove("projects");
     }
-    let canonical = toml::to_string(&doc).ok()?;
+    let canonical = doc.to_string();
     Some(blake3::hash(canonical.as_bytes()).to_hex()[..32].to_string())
 }
 
@@ -186,7 +191,7 @@ pub fn workspace_file_text(ws: &Workspace) -> Option<(String, bool)> {
 
 /// (root module, code location name if set) from a project's config file.
 fn project_identity(text: &str, pyproject: bool) -> Option<(String, Option<String>)> {
-    let doc: toml::Table = text.parse().ok()?;
+    let doc = parse_toml(text)?;
     let project = if pyproject {
         doc.get("tool")?.get("dg")?.get("project")?
     } else {

@@ -18,7 +18,7 @@
 
 use super::AffectedError;
 use crate::config::Workspace;
-use crate::manifest::cache::write_atomic_with;
+use crate::fs::write_atomic_with;
 use crate::manifest::fingerprint;
 use crate::manifest::schema::Manifest;
 use serde::{Deserialize, Serialize};
@@ -420,45 +420,22 @@ pub fn read(dir: &Path) -> Result<State> {
     })
 }
 
-/// Whether a load failure only means the location's environment is not there (not built in
-/// this CI job), as opposed to broken code.
-pub fn is_missing_environment(kind: &str) -> bool {
-    matches!(kind, "missing_interpreter" | "dagster_missing")
-}
-
-/// Serves locations whose environment is missing from the saved state instead of failing
-/// them: the state's location of that name, or of the same root module (a project renamed
-/// since, whose location name followed its folder). Returns the names of the locations read
-/// from the state, in load order.
-pub fn fill_missing(
-    results: &mut [crate::manifest::extract::LocationResult],
-    state: &State,
-    ws: &Workspace,
-) -> Vec<String> {
-    let mut filled = Vec::new();
-    for r in results.iter_mut() {
-        let missing = matches!(&r.outcome, Err(e) if is_missing_environment(&e.kind));
-        if !missing {
-            continue;
-        }
-        let module = ws
-            .projects
-            .iter()
-            .find(|p| p.code_location_name == r.location)
-            .map(|p| p.root_module.as_str());
-        let saved = state.location(&r.location).or_else(|| {
-            state
-                .locations
+/// A location whose environment is missing is read from the state: the state's location of
+/// that name, or of the same root module (a project renamed since, whose location name
+/// followed its folder).
+impl crate::workspace::SavedManifests for State {
+    fn saved(&self, project: &crate::config::Project) -> Option<Manifest> {
+        let saved = self.location(&project.code_location_name).or_else(|| {
+            self.locations
                 .iter()
-                .find(|l| Some(l.root_module.as_str()) == module)
-        });
-        if let Some(saved) = saved {
-            let mut manifest = saved.manifest.clone();
-            manifest.location.name = r.location.clone();
-            r.outcome = Ok(manifest);
-            r.from_cache = true;
-            filled.push(r.location.clone());
-        }
+                .find(|l| l.root_module == project.root_module)
+        })?;
+        let mut manifest = saved.manifest.clone();
+        manifest.location.name = project.code_location_name.clone();
+        Some(manifest)
     }
-    filled
+
+    fn describe(&self) -> String {
+        format!("the saved state in {}", self.dir.display())
+    }
 }

@@ -2,50 +2,48 @@
 //! share so `changed_in_branch:` works in their selections and a saved state stands in for
 //! missing environments.
 
-use super::Settings;
-use super::defs::{Loaded, failures_error, load_with_state};
+use super::{Ctx, RefreshFlag};
 use crate::affected::{self, Request, state::State};
-use crate::config::{self, Workspace};
 use crate::error::{Error, Problem, Result};
 use crate::graph::changes::BranchChanges;
-use crate::graph::{AssetGraph, NodeId, selection};
+use crate::graph::{NodeId, selection};
 use crate::render::affected as r;
+use crate::workspace::{Loaded, SavedManifests, Which};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
-pub struct AffectedArgs {
+pub(super) struct AffectedArgs {
     /// Compare with this branch or commit (from its merge base with --head), e.g. origin/main
     #[arg(long, value_name = "REF")]
-    pub base: Option<String>,
+    base: Option<String>,
     /// The head of the comparison [default: HEAD]
     #[arg(long, value_name = "REF", requires = "base")]
-    pub head: Option<String>,
+    head: Option<String>,
     /// Also count uncommitted (staged or not) and untracked files
     #[arg(long, conflicts_with = "head")]
-    pub uncommitted: bool,
+    uncommitted: bool,
     /// Exactly these changed files (relative to the current directory) instead of asking git
     #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with_all = ["base", "head", "uncommitted"])]
-    pub files: Option<Vec<PathBuf>>,
+    files: Option<Vec<PathBuf>>,
     /// A saved state (`dg state export`): compare definitions with it, and read locations
     /// whose environment is missing from it
     #[arg(long, value_name = "DIR")]
-    pub state: Option<PathBuf>,
+    state: Option<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    format: Format,
     /// What to do when the comparison cannot be made (no merge base, a location that does
     /// not load): fail (the default), or treat everything as affected
     #[arg(long, value_enum, default_value_t = Fallback::None, value_name = "WHAT")]
-    pub fallback: Fallback,
-    /// Load every location again even when its cached manifest is fresh
-    #[arg(long)]
-    pub refresh: bool,
+    fallback: Fallback,
+    #[command(flatten)]
+    refresh: RefreshFlag,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(super) enum Format {
     Text,
     Json,
     /// A selection for `dg launch --assets`
@@ -55,7 +53,7 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Fallback {
+pub(super) enum Fallback {
     None,
     All,
 }
@@ -63,21 +61,21 @@ pub enum Fallback {
 /// The flags that make `changed_in_branch:` work in a command's selection, and let a saved
 /// state stand in for locations whose environment is missing.
 #[derive(Debug, Args, Clone, Default)]
-pub struct CompareArgs {
+pub(super) struct CompareArgs {
     /// For `changed_in_branch:`: compare with this branch or commit (from the merge base)
     #[arg(long, value_name = "REF")]
-    pub base: Option<String>,
+    pub(super) base: Option<String>,
     /// The head of the --base comparison [default: HEAD]
     #[arg(long, value_name = "REF", requires = "base")]
-    pub head: Option<String>,
+    pub(super) head: Option<String>,
     /// A saved state (`dg state export`): read locations whose environment is missing from
     /// it (and compare with it for `changed_in_branch:`)
     #[arg(long, value_name = "DIR")]
-    pub state: Option<PathBuf>,
+    pub(super) state: Option<PathBuf>,
 }
 
 impl CompareArgs {
-    pub fn read_state(&self) -> Result<Option<State>> {
+    fn read_state(&self) -> Result<Option<State>> {
         Ok(self
             .state
             .as_deref()
@@ -86,20 +84,80 @@ impl CompareArgs {
     }
 }
 
-pub fn run(settings: &Settings, args: &AffectedArgs) -> Result<()> {
-    let ws = config::discover(&settings.target)?;
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
+/// The git program on the settings' PATH.
+fn git(ctx: &Ctx) -> Option<PathBuf> {
+    which::which_in("git", ctx.settings.path.as_ref(), &ctx.settings.cwd).ok()
+}
+
+/// Loads the workspace, a location without environment read from `--state` when given.
+pub(super) fn load(
+    ctx: &Ctx,
+    which: Which,
+    refresh: RefreshFlag,
+    quiet: bool,
+    compare: &CompareArgs,
+) -> Result<(Loaded, Option<State>)> {
+    let state = compare.read_state()?;
+    let saved = state.as_ref().map(|s| s as &dyn SavedManifests);
+    let loaded = super::load_with(ctx, which, refresh, quiet, saved)?;
+    Ok((loaded, state))
+}
+
+/// What changed in the branch, for `changed_in_branch:` in `text`: worked out only when the
+/// selection uses it and there is something to compare with (else the selection says what
+/// is missing).
+pub(super) fn branch_changes(
+    ctx: &Ctx,
+    loaded: &Loaded,
+    text: &str,
+    compare: &CompareArgs,
+    state: Option<&State>,
+) -> Result<Option<BranchChanges>> {
+    let uses = selection::parse_union(text).is_ok_and(|s| s.uses_changes());
+    if !uses || (compare.base.is_none() && state.is_none()) {
+        return Ok(None);
+    }
+    let req = Request {
+        base: compare.base.clone(),
+        head: compare.head.clone(),
+        git: git(ctx),
+        ..Request::default()
+    };
+    let changes = affected::changes(&loaded.ws, &req, state)?;
+    Ok(Some(
+        affected::compute(&loaded.ws, &loaded.graph, &changes, state).changes,
+    ))
+}
+
+/// The selection `text`, with `changed_in_branch:` answered from the comparison flags.
+pub(super) fn select(
+    ctx: &Ctx,
+    loaded: &Loaded,
+    text: &str,
+    compare: &CompareArgs,
+    state: Option<&State>,
+) -> Result<BTreeSet<NodeId>> {
+    let changes = branch_changes(ctx, loaded, text, compare, state)?;
+    Ok(crate::graph::select_with_changes(
+        &loaded.graph,
+        text,
+        changes.as_ref(),
+    )?)
+}
+
+pub(super) fn run(ctx: &Ctx, args: &AffectedArgs) -> Result<()> {
+    let ws = crate::workspace::discover(&ctx.settings)?;
     let req = Request {
         base: args.base.clone(),
         head: args.head.clone(),
         uncommitted: args.uncommitted,
         files: args.files.as_ref().map(|fs| {
             fs.iter()
-                .map(|f| affected::workspace_relative(&ws.root, &cwd, f))
+                .map(|f| affected::workspace_relative(&ws.root, &ctx.settings.cwd, f))
                 .collect()
         }),
         fallback_all: args.fallback == Fallback::All,
+        git: git(ctx),
     };
     if !req.compares() && args.state.is_none() {
         return Err(Error::usage("nothing to compare with").with_hint(
@@ -113,28 +171,34 @@ pub fn run(settings: &Settings, args: &AffectedArgs) -> Result<()> {
         .transpose()?;
     // Git first: a shallow clone fails here, before any location is loaded.
     let changes = affected::changes(&ws, &req, state.as_ref())?;
-    let projects: Vec<_> = ws.projects.iter().collect();
-    let quiet = args.format != Format::Text;
-    let (loaded, from_state) = load_with_state(
-        settings,
-        &ws,
-        &projects,
-        args.refresh,
-        quiet,
-        state.as_ref(),
-    )?;
-    let affected = if loaded.failures.is_empty() {
-        affected::compute(&ws, &loaded.graph, &changes, state.as_ref())
+    let request = crate::workspace::LoadRequest {
+        refresh: args.refresh.refresh,
+        which: Which::All,
+        saved: state.as_ref().map(|s| s as &dyn SavedManifests),
+    };
+    let progress =
+        crate::render::progress::LoadProgress::new(&ctx.printer, args.format == Format::Text);
+    let loaded = crate::workspace::load_in(&ctx.settings, ws, request, &progress)?;
+    drop(progress);
+    crate::render::progress::report_load(&ctx.printer, &loaded);
+    let from_state: Vec<String> = loaded
+        .loads
+        .iter()
+        .filter(|l| l.from_saved)
+        .map(|l| l.location.clone())
+        .collect();
+    let failed: Vec<&str> = loaded
+        .failures
+        .iter()
+        .map(|f| f.location.as_str())
+        .collect();
+    let result = if failed.is_empty() {
+        affected::compute(&loaded.ws, &loaded.graph, &changes, state.as_ref())
     } else if req.fallback_all {
-        let names: Vec<&str> = loaded
-            .failures
-            .iter()
-            .map(|f| f.location.as_str())
-            .collect();
-        let why = format!("{} could not be loaded", names.join(", "));
-        crate::affected::analyze::Affected::everything(&ws, &loaded.graph, why)
+        let why = format!("{} could not be loaded", failed.join(", "));
+        affected::analyze::Affected::everything(&loaded.ws, &loaded.graph, why)
     } else {
-        let mut err = failures_error(&loaded.failures);
+        let mut err = crate::error::location_failures(&loaded.failures, ctx.settings.verbose);
         err.problems.push(
             Problem::new("cannot tell what is affected while a location fails to load").hint(
                 "pass --state DIR (a `dg state export` of the base) to read locations without \
@@ -145,67 +209,14 @@ pub fn run(settings: &Settings, args: &AffectedArgs) -> Result<()> {
     };
     let provenance = r::Provenance {
         changes: &changes,
-        state: args.state.as_deref().map(crate::render::display_path),
+        state: args.state.as_deref().map(|p| ctx.settings.display(p)),
         from_state: &from_state,
     };
     match args.format {
-        Format::Text => settings.printer.out(&r::text(&provenance, &affected)),
-        Format::Json => settings.printer.json(&r::json(&provenance, &affected)),
-        Format::Selection => settings
-            .printer
-            .out(&r::selection(&loaded.graph, &affected)),
-        Format::GithubMatrix => settings.printer.out(&r::github_matrix(&affected)),
+        Format::Text => ctx.printer.out(&r::text(&provenance, &result)),
+        Format::Json => ctx.printer.json(&r::json(&provenance, &result)),
+        Format::Selection => ctx.printer.out(&r::selection(&loaded.graph, &result)),
+        Format::GithubMatrix => ctx.printer.out(&r::github_matrix(&result)),
     }
     Ok(())
-}
-
-/// What changed in the branch, for `changed_in_branch:` in `text`; `None` without a
-/// comparison (the selection then reports what is missing).
-fn branch_changes(
-    ws: &Workspace,
-    loaded: &Loaded,
-    compare: &CompareArgs,
-    state: Option<&State>,
-) -> Result<Option<BranchChanges>> {
-    if compare.base.is_none() && state.is_none() {
-        return Ok(None);
-    }
-    let req = Request {
-        base: compare.base.clone(),
-        head: compare.head.clone(),
-        ..Request::default()
-    };
-    let changes = affected::changes(ws, &req, state)?;
-    Ok(Some(
-        affected::compute(ws, &loaded.graph, &changes, state).changes,
-    ))
-}
-
-/// The selection `text` on the loaded graph, with `changed_in_branch:` answered from the
-/// comparison flags.
-pub fn select(
-    ws: &Workspace,
-    loaded: &Loaded,
-    text: &str,
-    compare: &CompareArgs,
-    state: Option<&State>,
-) -> Result<BTreeSet<NodeId>> {
-    let graph: &AssetGraph = &loaded.graph;
-    let invalid = |e: selection::SelectionError| {
-        Error::usage(format!(
-            "invalid asset selection\n{}",
-            e.caret_display(text)
-        ))
-    };
-    let sel = selection::parse_union(text).map_err(invalid)?;
-    let changes = if sel.uses_changes() {
-        branch_changes(ws, loaded, compare, state)?
-    } else {
-        None
-    };
-    Ok(sel
-        .evaluate_with_changes(graph, changes.as_ref())
-        .map_err(invalid)?
-        .into_iter()
-        .collect())
 }

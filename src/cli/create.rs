@@ -1,11 +1,12 @@
 //! The `create-dagster` binary: `workspace PATH` and `project PATH`, with real
 //! create-dagster 1.13's flags plus `--python`, `--dagster-version` and `--sync`.
 
-use crate::config;
+use super::{ColorArg, Ctx};
 use crate::error::{Error, Result};
 use crate::python::env::{self, SyncOptions, sync_project};
-use crate::render::{ColorMode, Printer, display_path};
+use crate::render::{Printer, display_path};
 use crate::scaffold::{self, Created, DEFAULT_DAGSTER_VERSION, ProjectRequest, WorkspaceRequest};
+use crate::settings::Settings;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -18,22 +19,22 @@ use std::path::{Path, PathBuf};
     disable_version_flag = true,
     max_term_width = 100
 )]
-pub struct CreateArgs {
+pub(super) struct CreateArgs {
     /// Print the version
     #[arg(short = 'v', long = "version", action = ArgAction::Version)]
     version: Option<bool>,
     /// Print more detail
     #[arg(long, global = true)]
-    pub verbose: bool,
+    pub(super) verbose: bool,
     /// When to use colors (NO_COLOR is honoured with `auto`)
-    #[arg(long, global = true, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
-    pub color: ColorMode,
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub(super) color: ColorArg,
     #[command(subcommand)]
-    pub command: CreateCommand,
+    command: CreateCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum CreateCommand {
+enum CreateCommand {
     /// Scaffold a new Dagster project at PATH; inside a workspace, also list it in dg.toml.
     /// The project name is the last component of PATH (`.` is the current directory).
     Project(ProjectArgs),
@@ -42,14 +43,14 @@ pub enum CreateCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct UvSyncFlags {
+struct UvSyncFlags {
     /// Run `uv sync` afterwards (asked on a terminal when uv is installed; never asked when
     /// stdin is not a terminal)
     #[arg(long, overrides_with = "no_uv_sync")]
-    pub uv_sync: bool,
+    uv_sync: bool,
     /// Do not run `uv sync`
     #[arg(long, overrides_with = "uv_sync")]
-    pub no_uv_sync: bool,
+    no_uv_sync: bool,
 }
 
 impl UvSyncFlags {
@@ -63,46 +64,46 @@ impl UvSyncFlags {
 }
 
 #[derive(Debug, Args)]
-pub struct ProjectArgs {
-    pub path: PathBuf,
+struct ProjectArgs {
+    path: PathBuf,
     /// Python version for the project (3.12): sets requires-python to that minor and
     /// [tool.dg-rs] python, which `dg sync` builds the environment with
     #[arg(long, value_name = "VERSION")]
-    pub python: Option<String>,
+    python: Option<String>,
     /// Pin dagster, dagster-dg-cli and dagster-webserver to this release [default: dagster
     /// pinned to 1.13.27, dev tools unpinned, as real create-dagster writes]
     #[arg(long, value_name = "X.Y.Z")]
-    pub dagster_version: Option<String>,
+    dagster_version: Option<String>,
     #[command(flatten)]
-    pub uv: UvSyncFlags,
+    uv: UvSyncFlags,
     /// Build the environment with dg-rs's own builder (`dg sync`: uv when installed, else
     /// venv + pip)
     #[arg(long, conflicts_with = "uv_sync")]
-    pub sync: bool,
+    sync: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct WorkspaceArgs {
-    pub path: PathBuf,
+struct WorkspaceArgs {
+    path: PathBuf,
     /// Pin the deployments/local environment's dagster, dagster-dg-cli and dagster-webserver
     /// to this release
     #[arg(long, value_name = "X.Y.Z")]
-    pub dagster_version: Option<String>,
+    dagster_version: Option<String>,
     #[command(flatten)]
-    pub uv: UvSyncFlags,
+    uv: UvSyncFlags,
 }
 
-pub fn run(printer: &Printer, args: &CreateArgs) -> Result<()> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
+pub(super) fn run(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
     match &args.command {
-        CreateCommand::Project(a) => project(printer, a, cwd),
-        CreateCommand::Workspace(a) => workspace(printer, a, cwd),
+        CreateCommand::Project(a) => project(ctx, a),
+        CreateCommand::Workspace(a) => workspace(ctx, a),
     }
 }
 
-fn project(printer: &Printer, args: &ProjectArgs, cwd: PathBuf) -> Result<()> {
-    let uv = uv_for_flag(args.uv.choice())?;
+fn project(ctx: &Ctx, args: &ProjectArgs) -> Result<()> {
+    let (printer, settings) = (&ctx.printer, &ctx.settings);
+    let cwd = settings.cwd.clone();
+    let uv = uv_for_flag(settings, args.uv.choice())?;
     let created = scaffold::create_project(&ProjectRequest {
         path: args.path.clone(),
         cwd,
@@ -120,25 +121,21 @@ fn project(printer: &Printer, args: &ProjectArgs, cwd: PathBuf) -> Result<()> {
     printer.status(&describe_pins(&created, args.dagster_version.is_some()));
 
     if args.sync {
-        let ws = config::discover(&created.root)?;
+        let ws =
+            crate::config::discover(&created.root, crate::python::interpreter::resolve_project)?;
         let project = ws
             .current
             .map(|i| &ws.projects[i])
             .ok_or_else(|| Error::failed("the new project was not found by discovery"))?;
-        let spinner = printer.interactive().then(|| {
-            let s = crate::render::progress::Spinners::new("syncing");
-            s.start(&project.name);
-            s
-        });
-        let report = sync_project(project, &SyncOptions::default());
-        if let Some(s) = &spinner {
-            s.finish(&project.name);
-        }
-        printer.status(&super::sync::report_line(&report?));
-    } else if should_uv_sync(printer, args.uv.choice(), &created.root)? {
-        let uv = uv.or_else(|| env::find_in_path("uv"));
+        let progress = crate::render::progress::BuildProgress::new(printer, true);
+        let report = sync_project(settings, project, &SyncOptions::default(), &progress);
+        drop(progress);
+        printer.status(&crate::render::sync::line(&report?, &settings.cwd));
+    } else if should_uv_sync(settings, printer, args.uv.choice(), &created.root)? {
+        let uv = uv.or_else(|| env::find_in_path(settings, "uv"));
         printer.status("Running `uv sync --group dev`...");
-        env::uv_sync(uv.as_deref(), &created.root, &["--group", "dev"])?;
+        let progress = crate::render::progress::BuildProgress::new(printer, true);
+        env::uv_sync(uv.as_deref(), &created.root, &["--group", "dev"], &progress)?;
         printer.status("uv.lock and virtual environment created.");
     } else {
         printer.status(&format!(
@@ -148,8 +145,10 @@ fn project(printer: &Printer, args: &ProjectArgs, cwd: PathBuf) -> Result<()> {
     Ok(())
 }
 
-fn workspace(printer: &Printer, args: &WorkspaceArgs, cwd: PathBuf) -> Result<()> {
-    let uv = uv_for_flag(args.uv.choice())?;
+fn workspace(ctx: &Ctx, args: &WorkspaceArgs) -> Result<()> {
+    let (printer, settings) = (&ctx.printer, &ctx.settings);
+    let cwd = settings.cwd.clone();
+    let uv = uv_for_flag(settings, args.uv.choice())?;
     let created = scaffold::create_workspace(&WorkspaceRequest {
         path: args.path.clone(),
         cwd,
@@ -161,13 +160,14 @@ fn workspace(printer: &Printer, args: &WorkspaceArgs, cwd: PathBuf) -> Result<()
         "Scaffolded files for Dagster workspace at {root}.\nIts local deployment project (the environment for running the Dagster UI over the workspace) is at {}; --uv-sync builds it.",
         display_path(&local)
     ));
-    if should_uv_sync(printer, args.uv.choice(), &local)? {
-        let uv = uv.or_else(|| env::find_in_path("uv"));
+    if should_uv_sync(settings, printer, args.uv.choice(), &local)? {
+        let uv = uv.or_else(|| env::find_in_path(settings, "uv"));
         printer.status(&format!(
             "Running `uv sync --directory {}`...",
             display_path(&local)
         ));
-        env::uv_sync(uv.as_deref(), &local, &[])?;
+        let progress = crate::render::progress::BuildProgress::new(printer, true);
+        env::uv_sync(uv.as_deref(), &local, &[], &progress)?;
         printer.status("uv.lock and virtual environment created.");
     }
     printer.status(&format!(
@@ -177,11 +177,11 @@ fn workspace(printer: &Printer, args: &WorkspaceArgs, cwd: PathBuf) -> Result<()
 }
 
 /// `--uv-sync` needs uv, checked before anything is written (as real create-dagster does).
-fn uv_for_flag(choice: Option<bool>) -> Result<Option<PathBuf>> {
+fn uv_for_flag(settings: &Settings, choice: Option<bool>) -> Result<Option<PathBuf>> {
     if choice != Some(true) {
         return Ok(None);
     }
-    match env::find_in_path("uv") {
+    match env::find_in_path(settings, "uv") {
         Some(uv) => Ok(Some(uv)),
         None => Err(Error::usage("uv is not installed, so --uv-sync cannot run")
             .with_hint("install uv (https://docs.astral.sh/uv/getting-started/installation/), or use --sync: dg-rs's own builder uses venv + pip when uv is missing")),
@@ -190,12 +190,17 @@ fn uv_for_flag(choice: Option<bool>) -> Result<Option<PathBuf>> {
 
 /// Real create-dagster's decision: the flag wins; an existing `.venv` means no; else ask on a
 /// terminal when uv is installed; never ask when stdin is not a terminal.
-fn should_uv_sync(printer: &Printer, flag: Option<bool>, dir: &Path) -> Result<bool> {
+fn should_uv_sync(
+    settings: &Settings,
+    printer: &Printer,
+    flag: Option<bool>,
+    dir: &Path,
+) -> Result<bool> {
     if let Some(choice) = flag {
         return Ok(choice);
     }
     if dir.join(".venv").exists()
-        || env::find_in_path("uv").is_none()
+        || env::find_in_path(settings, "uv").is_none()
         || !std::io::stdin().is_terminal()
     {
         return Ok(false);

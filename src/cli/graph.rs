@@ -1,91 +1,84 @@
 //! `dg graph`: export the workspace asset graph (or a selection of it) as Mermaid, DOT or
 //! JSON, locations as subgraphs and cross-location edges visible.
 
-use super::Settings;
-use super::defs::{failures_error, load_with_state};
-use crate::config;
+use super::{Ctx, RefreshFlag, SelectArg};
 use crate::error::{Error, Result};
 use crate::render::graph::{GraphFormat, write_graph};
-use clap::Args;
-use std::path::{Path, PathBuf};
+use crate::workspace::Which;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
 
 #[derive(Debug, Args)]
-pub struct GraphArgs {
-    /// Only these assets (edges between them are kept), e.g. `+key:data_science_asset`
-    #[arg(short = 's', long = "select", value_name = "SELECTION")]
-    pub select: Option<String>,
+pub(super) struct GraphArgs {
+    #[command(flatten)]
+    select: SelectArg,
     /// Output format [default: from --output's extension, else mermaid]
     #[arg(short = 'f', long, value_enum)]
-    pub format: Option<GraphFormat>,
+    format: Option<FormatArg>,
     /// Write to this file instead of stdout (.mmd/.mermaid/.md, .dot/.gv, .json)
     #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Load every location again even when its cached manifest is fresh
-    #[arg(long)]
-    pub refresh: bool,
+    output: Option<PathBuf>,
     #[command(flatten)]
-    pub compare: super::affected::CompareArgs,
+    refresh: RefreshFlag,
+    #[command(flatten)]
+    compare: super::affected::CompareArgs,
 }
 
-fn format_from_extension(path: &Path) -> Result<GraphFormat> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("mmd" | "mermaid" | "md") => Ok(GraphFormat::Mermaid),
-        Some("dot" | "gv") => Ok(GraphFormat::Dot),
-        Some("json") => Ok(GraphFormat::Json),
-        _ => Err(Error::usage(format!(
-            "cannot tell the format of {} from its extension",
-            path.display()
-        ))
-        .with_hint("use .mmd, .dot or .json, or pass --format mermaid|dot|json")),
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Mermaid,
+    Dot,
+    Json,
+}
+
+impl From<FormatArg> for GraphFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Mermaid => GraphFormat::Mermaid,
+            FormatArg::Dot => GraphFormat::Dot,
+            FormatArg::Json => GraphFormat::Json,
+        }
     }
 }
 
-pub fn run(settings: &Settings, args: &GraphArgs) -> Result<()> {
+pub(super) fn run(ctx: &Ctx, args: &GraphArgs) -> Result<()> {
     let format = match (args.format, &args.output) {
-        (Some(f), _) => f,
-        (None, Some(path)) => format_from_extension(path)?,
+        (Some(f), _) => f.into(),
+        (None, Some(path)) => GraphFormat::from_extension(path).ok_or_else(|| {
+            Error::usage(format!(
+                "cannot tell the format of {} from its extension",
+                path.display()
+            ))
+            .with_hint("use .mmd, .dot or .json, or pass --format mermaid|dot|json")
+        })?,
         (None, None) => GraphFormat::Mermaid,
     };
-    let ws = config::discover(&settings.target)?;
-    let projects: Vec<_> = ws.projects.iter().collect();
-    let state = args.compare.read_state()?;
-    let (loaded, _) = load_with_state(
-        settings,
-        &ws,
-        &projects,
+    let (loaded, state) = super::affected::load(
+        ctx,
+        Which::All,
         args.refresh,
         args.output.is_none(),
-        state.as_ref(),
+        &args.compare,
     )?;
     let only: Option<Vec<_>> = args
         .select
+        .select
         .as_deref()
         .map(|s| {
-            super::affected::select(&ws, &loaded, s, &args.compare, state.as_ref())
+            super::affected::select(ctx, &loaded, s, &args.compare, state.as_ref())
                 .map(|set| set.into_iter().collect())
         })
         .transpose()?;
     let graph = &loaded.graph;
     match &args.output {
         Some(path) => {
-            crate::manifest::cache::write_atomic_with(path, |w| {
-                write_graph(graph, only.as_deref(), format, w)
-            })?;
-            settings
-                .printer
-                .status(&format!("wrote {}", crate::render::display_path(path)));
+            crate::fs::write_atomic_with(path, |w| write_graph(graph, only.as_deref(), format, w))?;
+            ctx.printer
+                .status(&format!("wrote {}", ctx.settings.display(path)));
         }
-        None => settings
+        None => ctx
             .printer
             .out_with(|w| write_graph(graph, only.as_deref(), format, w)),
     }
-    if loaded.failures.is_empty() {
-        Ok(())
-    } else {
-        Err(failures_error(&loaded.failures))
-    }
+    super::failures(ctx, &loaded)
 }

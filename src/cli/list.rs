@@ -1,78 +1,24 @@
 //! `dg list ...` handlers.
 
-use super::{JsonFlag, ListCommand, Settings};
-use crate::config::{self, Project};
+use super::{Ctx, JsonFlag, ListCommand};
 use crate::error::Result;
-use serde::Serialize;
 
-pub fn run(settings: &Settings, cmd: &ListCommand) -> Result<()> {
+pub(super) fn run(ctx: &Ctx, cmd: &ListCommand) -> Result<()> {
     match cmd {
-        ListCommand::Projects(flags) => projects(settings, *flags),
-        ListCommand::Defs(args) => super::defs::run_defs(settings, args),
-        ListCommand::Assets(args) => super::defs::run_assets(settings, args),
-    }
-}
-
-/// One project as `dg list projects --json` reports it.
-#[derive(Serialize)]
-struct ProjectJson<'a> {
-    name: &'a str,
-    path: &'a str,
-    root: String,
-    root_module: &'a str,
-    code_location_name: &'a str,
-    code_location_target_module: &'a str,
-    defs_module: &'a str,
-    working_directory: String,
-    config_file: String,
-    interpreter: InterpreterJson,
-    requires_python: Option<&'a str>,
-    dagster_requirement: Option<&'a str>,
-    /// `[tool.dg-rs] python`: the Python `dg sync` builds this project's environment with.
-    python_request: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct InterpreterJson {
-    path: String,
-    source: config::InterpreterSource,
-    exists: bool,
-}
-
-impl<'a> From<&'a Project> for ProjectJson<'a> {
-    fn from(p: &'a Project) -> Self {
-        ProjectJson {
-            name: &p.name,
-            path: &p.listed_path,
-            root: p.root.display().to_string(),
-            root_module: &p.root_module,
-            code_location_name: &p.code_location_name,
-            code_location_target_module: &p.code_location_target_module,
-            defs_module: &p.defs_module,
-            working_directory: p.working_directory.display().to_string(),
-            config_file: p.config_file.display().to_string(),
-            interpreter: InterpreterJson {
-                path: p.interpreter.path.display().to_string(),
-                source: p.interpreter.source,
-                exists: p.interpreter.exists(),
-            },
-            requires_python: p.requires_python.as_deref(),
-            dagster_requirement: p.dagster_requirement.as_deref(),
-            python_request: p.python_request.as_deref(),
-        }
+        ListCommand::Projects(flags) => projects(ctx, *flags),
+        ListCommand::Defs(args) => super::defs::run_defs(ctx, args),
+        ListCommand::Assets(args) => super::defs::run_assets(ctx, args),
     }
 }
 
 /// Real dg prints every project of the workspace, one relative path per line, even when run
 /// from inside one project; a standalone project prints `.`.
-fn projects(settings: &Settings, flags: JsonFlag) -> Result<()> {
-    let ws = config::discover(&settings.target)?;
+fn projects(ctx: &Ctx, flags: JsonFlag) -> Result<()> {
+    let ws = crate::workspace::discover(&ctx.settings)?;
     if flags.json {
-        let items: Vec<ProjectJson> = ws.projects.iter().map(ProjectJson::from).collect();
-        settings.printer.json(&items);
+        ctx.printer.json(&crate::render::projects::json(&ws));
     } else if !ws.projects.is_empty() {
-        let lines: Vec<&str> = ws.projects.iter().map(|p| p.listed_path.as_str()).collect();
-        settings.printer.out(&lines.join("\n"));
+        ctx.printer.out(&crate::render::projects::text(&ws));
     }
     Ok(())
 }

@@ -1,8 +1,8 @@
-//! Command-line types (clap derive) and one handler per command. Handlers only wire settings
-//! to core modules and hand results to `render`; no logic of their own beyond that.
+//! Command-line types (clap derive) and one handler per command. Handlers turn arguments
+//! into settings and requests, call core, and hand results to `render`; nothing else.
 
 mod affected;
-pub mod check;
+mod check;
 mod completions;
 mod create;
 mod defs;
@@ -10,12 +10,14 @@ mod graph;
 mod launch;
 mod list;
 mod scaffold;
+mod settings;
 mod state;
 mod sync;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::render::{ColorMode, Printer};
-use clap::{Args, Parser, Subcommand};
+use crate::settings::Settings;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,16 +30,16 @@ use std::process::ExitCode;
     propagate_version = true,
     max_term_width = 100
 )]
-pub struct DgArgs {
+struct DgArgs {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
 }
 
 /// Flags every command shares.
 #[derive(Debug, Args, Clone)]
-pub struct GlobalArgs {
+struct GlobalArgs {
     /// Directory to discover the workspace or project from [default: current directory]
     #[arg(
         long,
@@ -45,17 +47,34 @@ pub struct GlobalArgs {
         value_name = "PATH",
         env = "DAGSTER_DG_TARGET_PATH"
     )]
-    pub target_path: Option<PathBuf>,
-    /// Print more detail (full Python errors, timings)
+    target_path: Option<PathBuf>,
+    /// Print more detail: timings, and the whole output of a location that fails to load
     #[arg(long, global = true)]
-    pub verbose: bool,
+    verbose: bool,
     /// When to use colors (NO_COLOR is honoured with `auto`)
-    #[arg(long, global = true, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
-    pub color: ColorMode,
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    color: ColorArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorArg> for ColorMode {
+    fn from(c: ColorArg) -> Self {
+        match c {
+            ColorArg::Auto => ColorMode::Auto,
+            ColorArg::Always => ColorMode::Always,
+            ColorArg::Never => ColorMode::Never,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+enum Command {
     /// List projects and definitions of the workspace
     #[command(subcommand, visible_alias = "ls")]
     List(ListCommand),
@@ -83,7 +102,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ListCommand {
+enum ListCommand {
     /// List the projects of the workspace, one path per line (as real dg does)
     #[command(visible_alias = "project")]
     Projects(JsonFlag),
@@ -96,31 +115,34 @@ pub enum ListCommand {
     Assets(defs::AssetsArgs),
 }
 
+/// `--json`, shared by every command with a machine-readable form.
 #[derive(Debug, Args, Clone, Copy)]
-pub struct JsonFlag {
+struct JsonFlag {
     /// Print machine-readable JSON on stdout
     #[arg(long)]
-    pub json: bool,
+    json: bool,
 }
 
-/// Validated settings every handler receives.
-pub struct Settings {
-    pub target: PathBuf,
-    pub printer: Printer,
+/// `--refresh`, shared by every command that loads definitions.
+#[derive(Debug, Args, Clone, Copy)]
+struct RefreshFlag {
+    /// Load every location again even when its cached manifest is fresh
+    #[arg(long)]
+    refresh: bool,
 }
 
-impl Settings {
-    fn from_global(global: &GlobalArgs) -> Result<Settings> {
-        let target = match &global.target_path {
-            Some(p) => p.clone(),
-            None => std::env::current_dir()
-                .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?,
-        };
-        Ok(Settings {
-            target,
-            printer: Printer::new(global.color, global.verbose),
-        })
-    }
+/// `-s/--select`, shared by the commands that show part of the graph.
+#[derive(Debug, Args, Clone)]
+struct SelectArg {
+    /// Only assets matching this selection, e.g. `+key:data_science_asset` or `group:analytics`
+    #[arg(short = 's', long = "select", value_name = "SELECTION")]
+    select: Option<String>,
+}
+
+/// What every handler gets: the resolved settings and the printer.
+struct Ctx {
+    settings: Settings,
+    printer: Printer,
 }
 
 /// Entry point of the `dg` binary.
@@ -129,6 +151,9 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    // From the start: an interrupt must reach the children, even when dg-rs inherited
+    // SIGINT as ignored (see `process`).
+    crate::process::interrupt::install();
     let args = match DgArgs::try_parse_from(args) {
         Ok(a) => a,
         Err(e) => {
@@ -137,32 +162,36 @@ where
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    let settings = match Settings::from_global(&args.global) {
+    let settings = match settings::resolve(&args.global) {
         Ok(s) => s,
         Err(e) => {
-            Printer::new(args.global.color, false).error(&e);
+            Printer::new(args.global.color.into(), false).error(&e);
             return ExitCode::from(e.kind.exit_code());
         }
     };
-    let result = match &args.command {
-        Command::List(cmd) => list::run(&settings, cmd),
-        Command::Check(args) => check::run(&settings, args),
-        Command::Graph(args) => graph::run(&settings, args),
-        Command::Sync(args) => sync::run(&settings, args),
-        Command::Scaffold(cmd) => scaffold::run(&settings, cmd),
-        Command::Launch(args) => launch::run(&settings, args),
-        Command::Affected(args) => affected::run(&settings, args),
-        Command::State(cmd) => state::run(&settings, cmd),
-        Command::Completions(args) => completions::run(&settings, args),
+    let ctx = Ctx {
+        printer: Printer::new(args.global.color.into(), settings.verbose),
+        settings,
     };
-    finish(&settings.printer, result)
+    let result = match &args.command {
+        Command::List(cmd) => list::run(&ctx, cmd),
+        Command::Check(args) => check::run(&ctx, args),
+        Command::Graph(args) => graph::run(&ctx, args),
+        Command::Sync(args) => sync::run(&ctx, args),
+        Command::Scaffold(cmd) => scaffold::run(&ctx, cmd),
+        Command::Launch(args) => launch::run(&ctx, args),
+        Command::Affected(args) => affected::run(&ctx, args),
+        Command::State(cmd) => state::run(&ctx, cmd),
+        Command::Completions(args) => completions::run(&ctx, args),
+    };
+    finish(&ctx.printer, result)
 }
 
 fn finish(printer: &Printer, result: Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if e.kind != ErrorKind::Failed || !e.problems.is_empty() {
+            if !e.problems.is_empty() {
                 printer.error(&e);
             }
             ExitCode::from(e.kind.exit_code())
@@ -176,6 +205,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    crate::process::interrupt::install();
     let args = match create::CreateArgs::try_parse_from(args) {
         Ok(a) => a,
         Err(e) => {
@@ -183,7 +213,60 @@ where
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    let printer = Printer::new(args.color, args.verbose);
-    let result = create::run(&printer, &args);
-    finish(&printer, result)
+    let settings = match settings::resolve_for_create(args.verbose) {
+        Ok(s) => s,
+        Err(e) => {
+            Printer::new(args.color.into(), false).error(&e);
+            return ExitCode::from(e.kind.exit_code());
+        }
+    };
+    let ctx = Ctx {
+        printer: Printer::new(args.color.into(), settings.verbose),
+        settings,
+    };
+    let result = create::run(&ctx, &args);
+    finish(&ctx.printer, result)
+}
+
+/// Loads the workspace through the core load layer, with live progress on a terminal unless
+/// `quiet` (JSON on stdout), then tells the user how the load went.
+fn load(
+    ctx: &Ctx,
+    which: crate::workspace::Which,
+    refresh: RefreshFlag,
+    quiet: bool,
+) -> Result<crate::workspace::Loaded> {
+    load_with(ctx, which, refresh, quiet, None)
+}
+
+/// [`load`], reading locations whose environment is missing from `saved` (`--state`).
+fn load_with(
+    ctx: &Ctx,
+    which: crate::workspace::Which,
+    refresh: RefreshFlag,
+    quiet: bool,
+    saved: Option<&dyn crate::workspace::SavedManifests>,
+) -> Result<crate::workspace::Loaded> {
+    let request = crate::workspace::LoadRequest {
+        refresh: refresh.refresh,
+        which,
+        saved,
+    };
+    let progress = crate::render::progress::LoadProgress::new(&ctx.printer, !quiet);
+    let loaded = crate::workspace::load(&ctx.settings, request, &progress)?;
+    drop(progress);
+    crate::render::progress::report_load(&ctx.printer, &loaded);
+    Ok(loaded)
+}
+
+/// The locations that failed to load, as the command's error (the others were listed).
+fn failures(ctx: &Ctx, loaded: &crate::workspace::Loaded) -> Result<()> {
+    if loaded.failures.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::error::location_failures(
+            &loaded.failures,
+            ctx.settings.verbose,
+        ))
+    }
 }

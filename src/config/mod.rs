@@ -7,10 +7,32 @@
 //! root. Validation is strict like real dg's (unknown keys and wrong types are errors) but
 //! reports every problem with file, line and column. Our own settings live under
 //! `[tool.dg-rs]` in pyproject.toml, which real dg never reads.
+//!
+//! Where a project's Python is (its `.env` or `.venv`) is decided by `python`, which the
+//! caller passes in as a [`Resolve`] function: configuration comes first in the data flow
+//! and does not reach down into it.
 
-mod load;
+mod discover;
+pub(crate) mod dotenv;
+mod file;
 pub mod model;
+mod project_file;
 mod toml_check;
+mod workspace_file;
 
-pub use load::{ConfigFile, FileKind, discover, find_config_files, load_workspace, read_config_in};
-pub use model::{Interpreter, InterpreterSource, Project, STATE_DIR, Workspace};
+pub use discover::{cli_verbose, discover, find_config_files};
+pub(crate) use dotenv::DotenvError;
+pub use file::{ConfigFile, FileKind, read_config_in};
+pub use model::{Interpreter, InterpreterSource, Project, Workspace};
+
+use crate::error::Problem;
+use std::path::Path;
+
+/// Decides a project's interpreter from its folder (`python::interpreter::resolve_project`).
+pub type Resolve = fn(&Path) -> Result<Interpreter, Problem>;
+
+fn relative_display(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.display().to_string())
+}

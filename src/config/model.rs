@@ -2,7 +2,7 @@
 //! project) and its projects with all defaults applied, exactly as real dg 1.13 derives them.
 
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Where dg-rs keeps its per-workspace state (manifest cache, Dagster instance).
 pub const STATE_DIR: &str = ".dg";
@@ -33,6 +33,46 @@ impl Workspace {
 
     pub fn state_dir(&self) -> PathBuf {
         self.root.join(STATE_DIR)
+    }
+
+    /// Projects named on the command line (by folder name, location name or listed path), or
+    /// the command's default scope when none are named.
+    pub fn select(&self, names: &[String]) -> crate::error::Result<Vec<&Project>> {
+        use crate::error::{Error, Problem};
+        if names.is_empty() {
+            return Ok(self.scoped_projects());
+        }
+        let mut out = Vec::new();
+        let mut problems = Vec::new();
+        for n in names {
+            let n = n.trim_end_matches('/');
+            match self
+                .projects
+                .iter()
+                .find(|p| p.name == n || p.code_location_name == n || p.listed_path == n)
+            {
+                Some(p) => out.push(p),
+                None => {
+                    let known: Vec<&str> = self.projects.iter().map(|p| p.name.as_str()).collect();
+                    problems.push(
+                        Problem::new(format!("no project named `{n}` in this workspace"))
+                            .hint(format!("projects: {}", known.join(", "))),
+                    )
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(Error::config(problems))
+        }
+    }
+
+    /// The project whose code location has this name.
+    pub fn project_by_location(&self, location: &str) -> Option<&Project> {
+        self.projects
+            .iter()
+            .find(|p| p.code_location_name == location)
     }
 }
 
@@ -94,10 +134,5 @@ impl Project {
 
     pub fn venv_dir(&self) -> PathBuf {
         self.root.join(".venv")
-    }
-
-    /// Whether `path` lies inside this project.
-    pub fn contains(&self, path: &Path) -> bool {
-        path.starts_with(&self.root)
     }
 }

@@ -2,7 +2,7 @@
 //! against the schema real dg enforces, and records every problem with its position, so a
 //! user sees all mistakes in one run.
 
-use crate::error::{Problem, SourcePos};
+use crate::error::{LineIndex, Problem, SourcePos};
 use std::ops::Range;
 use std::path::Path;
 use toml_edit::{Item, TableLike, Value};
@@ -14,6 +14,7 @@ pub struct Checker<'a> {
     /// Prefix used when naming keys in messages (`tool.dg.` for pyproject.toml).
     pub prefix: &'a str,
     pub problems: Vec<Problem>,
+    lines: std::cell::OnceCell<LineIndex>,
 }
 
 impl<'a> Checker<'a> {
@@ -23,12 +24,16 @@ impl<'a> Checker<'a> {
             text,
             prefix,
             problems: Vec::new(),
+            lines: std::cell::OnceCell::new(),
         }
     }
 
     pub fn pos(&self, span: Option<Range<usize>>) -> SourcePos {
         match span {
-            Some(span) => SourcePos::from_span(self.file, self.text, span),
+            Some(span) => self
+                .lines
+                .get_or_init(|| LineIndex::new(self.text))
+                .pos(self.file, self.text, span),
             None => SourcePos::start_of(self.file, self.text),
         }
     }
@@ -62,7 +67,7 @@ impl<'a> Checker<'a> {
             } else {
                 format!("in `{}`", self.dotted(table_path))
             };
-            let hint = match closest(key, allowed) {
+            let hint = match crate::suggest::closest(key, allowed) {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!(
                     "valid keys here: {}",
@@ -190,14 +195,4 @@ pub fn value_type_name(v: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::InlineTable(_) => "an inline table",
     }
-}
-
-/// The allowed name closest to `given`, if it is close enough to be a likely typo.
-pub fn closest<'s>(given: &str, allowed: &[&'s str]) -> Option<&'s str> {
-    allowed
-        .iter()
-        .map(|a| (strsim::jaro_winkler(given, a), *a))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, a)| a)
 }

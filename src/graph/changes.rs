@@ -126,12 +126,9 @@ impl BranchChanges {
         self.by_key.get(key).copied().unwrap_or_default()
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.by_key.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_key.is_empty()
     }
 }
 

@@ -37,24 +37,6 @@ impl AssetKey {
     pub fn name(&self) -> &str {
         self.parts.last().map_or("", String::as_str)
     }
-
-    /// Whether the `/`-joined form equals `s`, without allocating.
-    pub fn matches_str(&self, s: &str) -> bool {
-        let mut rest = s;
-        for (i, part) in self.parts.iter().enumerate() {
-            if i > 0 {
-                match rest.strip_prefix('/') {
-                    Some(r) => rest = r,
-                    None => return false,
-                }
-            }
-            match rest.strip_prefix(part.as_str()) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        }
-        rest.is_empty()
-    }
 }
 
 impl fmt::Display for AssetKey {
@@ -121,15 +103,5 @@ mod tests {
         keys.sort();
         let shown: Vec<String> = keys.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["a", "a/b", "a_b", "b"]);
-    }
-
-    #[test]
-    fn matches_str_compares_the_joined_form() {
-        let key = AssetKey::parse("pre/c");
-        assert!(key.matches_str("pre/c"));
-        assert!(!key.matches_str("pre/cc"));
-        assert!(!key.matches_str("pre"));
-        assert!(!key.matches_str("prec"));
-        assert!(AssetKey::new(vec!["a/b".into()]).matches_str("a/b"));
     }
 }

@@ -9,11 +9,34 @@ pub mod changes;
 pub mod key;
 mod merge;
 pub mod selection;
-pub mod synthetic;
 pub mod validate;
 
 pub use key::AssetKey;
 pub use validate::{Diagnostic, Severity, validate};
+
+/// A selection string that did not parse or evaluate.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("invalid asset selection `{text}`: {error}")]
+pub(crate) struct InvalidSelection {
+    pub(crate) text: String,
+    pub(crate) error: selection::SelectionError,
+}
+
+/// The assets a selection string picks (comma-separated pieces united, as `dg launch`
+/// takes), with what changed in the branch for `changed_in_branch:`.
+pub(crate) fn select_with_changes(
+    graph: &AssetGraph,
+    text: &str,
+    changes: Option<&changes::BranchChanges>,
+) -> Result<std::collections::BTreeSet<NodeId>, InvalidSelection> {
+    selection::parse_union(text)
+        .and_then(|sel| sel.evaluate_with_changes(graph, changes))
+        .map(|nodes| nodes.into_iter().collect())
+        .map_err(|error| InvalidSelection {
+            text: text.to_string(),
+            error,
+        })
+}
 
 use crate::manifest::schema::{AssetDef, Manifest};
 use petgraph::Direction;
@@ -113,12 +136,28 @@ impl AssetGraph {
         merge::merge(locations)
     }
 
-    pub fn node_count(&self) -> usize {
-        self.graph.node_count()
+    /// Whether location `loc`'s asset definition number `index` is the one to list for its
+    /// key: every executable definition (so duplicate owners stay visible), and for an
+    /// external key only its first declaration.
+    pub(crate) fn listed_definition(
+        &self,
+        loc: usize,
+        index: usize,
+        a: &AssetDef,
+    ) -> Option<NodeId> {
+        let id = self.find(&AssetKey::from(&a.key))?;
+        let node = self.node(id);
+        if a.is_executable {
+            return Some(id);
+        }
+        match (node.owner, node.definition) {
+            (None, Some(d)) if d.location.index() == loc && d.index as usize == index => Some(id),
+            _ => None,
+        }
     }
 
-    pub fn edge_count(&self) -> usize {
-        self.graph.edge_count()
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
     }
 
     /// All node ids, in key order.
@@ -206,6 +245,7 @@ impl AssetGraph {
 
     /// Locations that mention `id`: its owner, the locations referencing it, and the owners of
     /// its direct dependents. Sorted by location order, deduplicated.
+    #[cfg(test)]
     pub fn mentioned_by(&self, id: NodeId) -> Vec<LocationId> {
         let node = &self.graph[id];
         let mut out: Vec<LocationId> = node.owner.into_iter().collect();

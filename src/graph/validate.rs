@@ -15,12 +15,43 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// What a problem is about; its stable identifier (`as_str`) is shown and in the JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Code {
+    DuplicateOwner,
+    UnknownDependency,
+    ExternalDependency,
+    Cycle,
+    PythonVersion,
+    DagsterVersion,
+}
+
+impl Code {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Code::DuplicateOwner => "duplicate-owner",
+            Code::UnknownDependency => "unknown-dependency",
+            Code::ExternalDependency => "external-dependency",
+            Code::Cycle => "cycle",
+            Code::PythonVersion => "python-version",
+            Code::DagsterVersion => "dagster-version",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// Stable identifier: `duplicate-owner`, `unknown-dependency`, `cycle`,
-    /// `external-dependency`.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// Locations involved, in workspace order.
     pub locations: Vec<String>,
@@ -28,9 +59,6 @@ pub struct Diagnostic {
     pub keys: Vec<AssetKey>,
     pub hint: Option<String>,
 }
-
-/// Similarity (0..=1) a missing key needs with an owned key to be reported as a typo.
-const TYPO_SIMILARITY: f64 = 0.8;
 
 /// All problems, errors before warnings, each kind in key order.
 pub fn validate(graph: &AssetGraph) -> Vec<Diagnostic> {
@@ -62,7 +90,7 @@ fn duplicate_owners(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
             .join(" and ");
         out.push(Diagnostic {
             severity: Severity::Error,
-            code: "duplicate-owner",
+            code: Code::DuplicateOwner,
             message: format!("asset `{key}` is defined executably by {listed}"),
             locations,
             keys: vec![key.clone()],
@@ -76,7 +104,7 @@ fn duplicate_owners(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
 }
 
 fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
-    let mut matcher: Option<TypoMatcher> = None;
+    let mut matcher: Option<KeySuggester> = None;
     for id in graph.node_ids() {
         let node = graph.node(id);
         if !node.is_external() {
@@ -91,7 +119,7 @@ fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
         }
         dependents.sort_unstable();
         dependents.dedup();
-        let matcher = matcher.get_or_insert_with(|| TypoMatcher::new(graph));
+        let matcher = matcher.get_or_insert_with(|| KeySuggester::new(graph));
         let used_by = dependents
             .iter()
             .map(|&d| graph.describe(d))
@@ -108,10 +136,10 @@ fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
                 .collect(),
         );
         let key = &node.key_string;
-        match matcher.best_match(graph, key) {
+        match matcher.suggest(key) {
             Some(similar) => out.push(Diagnostic {
                 severity: Severity::Error,
-                code: "unknown-dependency",
+                code: Code::UnknownDependency,
                 message: format!(
                     "`{key}` is a dependency of {used_by}, but no location defines it"
                 ),
@@ -125,7 +153,7 @@ fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
             }),
             None => out.push(Diagnostic {
                 severity: Severity::Warning,
-                code: "external-dependency",
+                code: Code::ExternalDependency,
                 message: if node.undeclared {
                     format!(
                         "`{key}` is a dependency of {used_by}, but no location declares it; \
@@ -148,92 +176,36 @@ fn missing_dependencies(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Finds owned keys close to a missing one: similar spelling, or the same last part under
-/// another prefix. Candidates are sorted by length, and each carries a histogram of its
-/// characters: one edit changes the histogram by at most 2, so half the histogram distance
-/// bounds the edit distance from below and rules most keys out before the real comparison.
-struct TypoMatcher {
-    /// (char count, node), sorted.
-    by_len: Vec<(usize, NodeId)>,
-    /// `HIST` buckets per entry of `by_len`, in the same order.
-    histograms: Vec<u8>,
+/// Suggests an owned key for a missing one: the closest spelling (the one "did you mean"
+/// rule of `suggest`), else a key with the same last part under another prefix.
+pub(crate) struct KeySuggester {
+    matcher: crate::suggest::Matcher<NodeId>,
     by_name: HashMap<String, Vec<NodeId>>,
 }
 
-const HIST: usize = 64;
-
-fn histogram(s: &str, out: &mut [u8]) {
-    for c in s.chars() {
-        let bucket = &mut out[c as usize % HIST];
-        *bucket = bucket.saturating_add(1);
-    }
-}
-
-impl TypoMatcher {
-    fn new(graph: &AssetGraph) -> Self {
-        let mut by_len = Vec::new();
+impl KeySuggester {
+    pub(crate) fn new(graph: &AssetGraph) -> Self {
         let mut by_name: HashMap<String, Vec<NodeId>> = HashMap::new();
+        let mut owned = Vec::new();
         for id in graph.node_ids() {
             let node = graph.node(id);
             if node.is_external() {
                 continue;
             }
-            by_len.push((node.key_string.chars().count(), id));
+            owned.push((node.key_string.clone(), id));
             by_name
                 .entry(node.key.name().to_owned())
                 .or_default()
                 .push(id);
         }
-        by_len.sort_unstable();
-        let mut histograms = vec![0u8; by_len.len() * HIST];
-        for (i, &(_, id)) in by_len.iter().enumerate() {
-            histogram(
-                &graph.node(id).key_string,
-                &mut histograms[i * HIST..(i + 1) * HIST],
-            );
-        }
-        Self {
-            by_len,
-            histograms,
+        KeySuggester {
+            matcher: crate::suggest::Matcher::new(owned),
             by_name,
         }
     }
 
-    /// The owned key with the fewest edits (optimal string alignment) from `missing`, at most
-    /// one per five characters, ties to the smaller key; else a key with the same last part.
-    fn best_match(&self, graph: &AssetGraph, missing: &str) -> Option<NodeId> {
-        let len = missing.chars().count();
-        let max_edits = |longest: usize| (longest as f64 * (1.0 - TYPO_SIMILARITY) + 1e-9) as usize;
-        // |length difference| is a lower bound on the edits.
-        let min = len - max_edits(len).min(len);
-        let start = self.by_len.partition_point(|&(l, _)| l < min);
-        let mut wanted = [0u8; HIST];
-        histogram(missing, &mut wanted);
-        let mut best: Option<(usize, NodeId)> = None;
-        for (i, &(l, id)) in self.by_len.iter().enumerate().skip(start) {
-            if l > len && l - len > max_edits(l) {
-                break;
-            }
-            // Only as many edits as the best so far (ties may still win on key order).
-            let allowed = best.map_or(max_edits(len.max(l)), |(d, _)| d.min(max_edits(len.max(l))));
-            if len.abs_diff(l) > allowed {
-                continue;
-            }
-            let hist = &self.histograms[i * HIST..(i + 1) * HIST];
-            let l1: usize = hist
-                .iter()
-                .zip(&wanted)
-                .map(|(a, b)| a.abs_diff(*b) as usize)
-                .sum();
-            if l1.div_ceil(2) > allowed {
-                continue;
-            }
-            let edits = strsim::osa_distance(missing, &graph.node(id).key_string);
-            if edits <= allowed && best.is_none_or(|b| (edits, id) < b) {
-                best = Some((edits, id));
-            }
-        }
-        if let Some((_, id)) = best {
+    pub(crate) fn suggest(&self, missing: &str) -> Option<NodeId> {
+        if let Some(id) = self.matcher.best(missing) {
             return Some(id);
         }
         let name = missing.rsplit('/').next().unwrap_or(missing);
@@ -241,16 +213,6 @@ impl TypoMatcher {
             .get(name)
             .and_then(|ids| ids.iter().min().copied())
     }
-}
-
-/// 1 − (optimal string alignment distance / longer length): Damerau-Levenshtein without
-/// repeated edits of a substring, and much cheaper than strsim's unrestricted variant.
-pub(crate) fn similarity(a: &str, b: &str) -> f64 {
-    let longest = a.chars().count().max(b.chars().count());
-    if longest == 0 {
-        return 1.0;
-    }
-    1.0 - strsim::osa_distance(a, b) as f64 / longest as f64
 }
 
 fn cycles(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
@@ -281,7 +243,7 @@ fn cycles(graph: &AssetGraph, out: &mut Vec<Diagnostic>) {
         };
         out.push(Diagnostic {
             severity: Severity::Error,
-            code: "cycle",
+            code: Code::Cycle,
             message: format!("dependency cycle: {shown}{more}"),
             locations: location_names(
                 graph,
@@ -332,11 +294,14 @@ fn cycle_through(graph: &AssetGraph, component: &[NodeId]) -> Vec<NodeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::synthetic::synthetic_workspace;
+    use crate::bench_support::synthetic_workspace;
     use crate::graph::test_support::*;
 
     fn codes(diags: &[Diagnostic]) -> Vec<(&'static str, Severity)> {
-        diags.iter().map(|d| (d.code, d.severity)).collect()
+        diags
+            .iter()
+            .map(|d| (d.code.as_str(), d.severity))
+            .collect()
     }
 
     #[test]
@@ -366,7 +331,7 @@ mod tests {
         }
         let graph = AssetGraph::build(ws);
         let diags = validate(&graph);
-        assert_eq!(diags[0].code, "unknown-dependency");
+        assert_eq!(diags[0].code, Code::UnknownDependency);
         assert_eq!(diags[0].severity, Severity::Error);
         assert_eq!(
             diags[0].message,
@@ -377,7 +342,7 @@ mod tests {
             diags[0].hint.as_deref(),
             Some("did you mean `data_engineering_asset` (owned by data-engineering)?")
         );
-        assert_eq!(diags[1].code, "external-dependency");
+        assert_eq!(diags[1].code, Code::ExternalDependency);
     }
 
     #[test]
@@ -393,7 +358,7 @@ mod tests {
             ),
         ]);
         let diags = validate(&graph);
-        assert_eq!(diags[0].code, "unknown-dependency");
+        assert_eq!(diags[0].code, Code::UnknownDependency);
         assert_eq!(
             diags[0].hint.as_deref(),
             Some("did you mean `staging/orders` (owned by a)?")

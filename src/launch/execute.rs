@@ -1,9 +1,8 @@
-//! Runs a plan's steps: each step is one `run_step.py` process (one Dagster run) started in
+//! Carries out a launch: each step is one `run_step.py` process (one Dagster run) started in
 //! its own process group, so an interrupt reaches exactly our children and none is left
-//! behind. A step starts when every step it depends on has succeeded, at most `jobs` at a
-//! time; a failed step makes its dependents `skipped`, independent steps still finish.
-//! On interrupt every running child gets SIGINT (Dagster records the run as failed,
-//! "interrupted"), then SIGKILL after a grace period; steps not started stay `not_started`.
+//! behind; [`super::schedule::Scheduler`] decides what starts when. On interrupt every
+//! running child gets SIGINT (Dagster records the run as failed, "interrupted"), then SIGKILL
+//! after a grace period, or at once on a second interrupt.
 //!
 //! Prewarming: a step whose dependencies are all running or done is started early with
 //! `--wait-for-go`. Its Python loads the location and Dagster's run machinery (seconds of
@@ -11,44 +10,43 @@
 //! When its dependencies have succeeded it gets `go` (and its timer starts); when one fails,
 //! its process group is killed and it is `skipped` like any other dependent.
 
-use crate::python::process::Cmd;
+use super::schedule::{Action, Scheduler, WarmEnd};
+use crate::process::{Cmd, GroupChild, OnInterrupt, Sig, for_each_line};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::CommandExt;
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::process::{ChildStdin, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
 
 /// Lines of run_step.py's stdout that carry an event start with this.
-pub const EVENT_PREFIX: &str = "@@dg-rs ";
+pub(crate) const EVENT_PREFIX: &str = "@@dg-rs ";
 const STDERR_TAIL_LINES: usize = 30;
 const POLL: Duration = Duration::from_millis(20);
 
 /// One Dagster event as run_step.py streams it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StepEvent {
-    pub event: String,
-    pub asset: Option<String>,
+pub(crate) struct StepEvent {
+    pub(crate) event: String,
+    pub(crate) asset: Option<String>,
     #[serde(default)]
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     #[serde(default)]
-    pub step: Option<String>,
+    pub(crate) step: Option<String>,
     #[serde(default)]
-    pub run_id: Option<String>,
+    pub(crate) run_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+pub(crate) enum Stream {
     Stdout,
     Stderr,
 }
 
 /// Told what happens while a launch runs (called from several threads).
-pub trait LaunchObserver: Sync {
+pub(crate) trait LaunchObserver: Sync {
     fn started(&self, step: usize);
     fn event(&self, step: usize, event: &StepEvent);
     /// A line of output that is not an event (user prints, Dagster's console log, warnings).
@@ -58,7 +56,7 @@ pub trait LaunchObserver: Sync {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum StepStatus {
+pub(crate) enum StepStatus {
     Succeeded,
     Failed,
     /// Not run because a step it depends on did not succeed.
@@ -70,7 +68,7 @@ pub enum StepStatus {
 }
 
 impl StepStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             StepStatus::Succeeded => "succeeded",
             StepStatus::Failed => "failed",
@@ -82,29 +80,47 @@ impl StepStatus {
 }
 
 /// Why a step failed, as run_step.py reports it (or as we saw it crash).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StepError {
-    /// `step_failure`, `run_failure`, `invalid_request`, `usage_error`, `interrupted`, a load
-    /// failure kind (`import_error`, …), or `crash`.
-    pub kind: String,
-    pub asset: Option<String>,
-    pub message: String,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StepErrorKind {
+    StepFailure,
+    RunFailure,
+    InvalidRequest,
+    UsageError,
+    Interrupted,
+    ImportError,
+    SyntaxError,
+    NoDefinitions,
+    DefinitionsError,
+    DagsterMissing,
+    #[serde(other)]
+    Crash,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StepError {
+    pub(crate) kind: StepErrorKind,
+    pub(crate) asset: Option<String>,
+    pub(crate) message: String,
     #[serde(default)]
-    pub traceback_tail: String,
+    pub(crate) traceback_tail: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct StepOutcome {
-    pub status: StepStatus,
-    pub run_id: Option<String>,
+pub(crate) struct StepOutcome {
+    pub(crate) status: StepStatus,
+    pub(crate) run_id: Option<String>,
     /// Wall time of the step's process; `None` when it never ran.
-    pub seconds: Option<f64>,
-    pub dagster_version: Option<String>,
-    pub materialized: Vec<String>,
-    pub failed_assets: Vec<String>,
-    pub error: Option<StepError>,
+    pub(crate) seconds: Option<f64>,
+    /// The Dagster version that ran the step. Not in the JSON report: the step's own
+    /// `dagster_version` (the location's) is, once.
+    #[serde(skip)]
+    pub(crate) dagster_version: Option<String>,
+    pub(crate) materialized: Vec<String>,
+    pub(crate) failed_assets: Vec<String>,
+    pub(crate) error: Option<StepError>,
     /// For a skipped step: the step whose failure it waited on (0-based).
-    pub blocked_by: Option<usize>,
+    pub(crate) blocked_by: Option<usize>,
 }
 
 impl StepOutcome {
@@ -122,11 +138,20 @@ impl StepOutcome {
     }
 }
 
+/// The run status run_step.py reports: what Dagster recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum RunStatus {
+    Success,
+    Failure,
+    Canceled,
+}
+
 /// The result file run_step.py writes.
 #[derive(Deserialize)]
 struct RunResult {
     run_id: Option<String>,
-    status: String,
+    status: RunStatus,
     dagster_version: Option<String>,
     #[serde(default)]
     materialized: Vec<Vec<String>>,
@@ -137,25 +162,22 @@ struct RunResult {
 
 /// The process of one step and where it writes its result.
 #[derive(Debug, Clone)]
-pub struct StepProcess {
-    pub cmd: Cmd,
-    pub result_file: PathBuf,
+pub(crate) struct StepProcess {
+    pub(crate) cmd: Cmd,
+    pub(crate) result_file: PathBuf,
 }
 
-pub struct ExecuteOptions<'a> {
+pub(crate) struct ExecuteOptions<'a> {
     /// At most this many steps at once (at least 1).
-    pub jobs: usize,
-    /// Run the first step alone until it finishes: on a fresh sqlite instance, concurrent
-    /// first runs race while creating the schema (alembic "expected to match one row").
-    pub first_alone: bool,
-    /// Set (by a signal handler) to stop the launch.
-    pub interrupted: &'a AtomicBool,
+    pub(crate) jobs: usize,
+    /// How many interrupts have arrived (one stops the launch, two end the grace period).
+    pub(crate) interrupts: &'a (dyn Fn() -> usize + Sync),
     /// How long interrupted children get to record the interruption before SIGKILL.
-    pub grace: Duration,
+    pub(crate) grace: Duration,
 }
 
 struct Running<'scope> {
-    child: Child,
+    child: GroupChild,
     start: Instant,
     readers: Vec<ScopedJoinHandle<'scope, ()>>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
@@ -164,226 +186,139 @@ struct Running<'scope> {
     warm: Option<ChildStdin>,
 }
 
-enum State<'scope> {
-    Pending,
-    Running(Box<Running<'scope>>),
-    Done,
-}
-
 /// Runs every step (`depends_on[i]` lists the steps step `i` waits for, all lower than `i`)
 /// and returns one outcome per step.
-pub fn execute(
+pub(crate) fn execute(
     depends_on: &[Vec<usize>],
     processes: &[StepProcess],
     opts: ExecuteOptions<'_>,
     observer: &dyn LaunchObserver,
 ) -> Vec<StepOutcome> {
     let n = processes.len();
-    let jobs = opts.jobs.max(1);
+    let mut sched = Scheduler::new(depends_on.to_vec(), opts.jobs);
     let mut outcomes: Vec<Option<StepOutcome>> = vec![None; n];
     std::thread::scope(|scope| {
-        let mut states: Vec<State> = (0..n).map(|_| State::Pending).collect();
+        let mut running: Vec<Option<Running>> = (0..n).map(|_| None).collect();
         let mut stop_since: Option<Instant> = None;
         let mut killed = false;
-        let mut started_any = false;
-        let mut gate_open = !opts.first_alone;
+        let record = |i: usize, outcome: StepOutcome, outcomes: &mut Vec<Option<StepOutcome>>| {
+            observer.finished(i, &outcome);
+            outcomes[i] = Some(outcome);
+        };
         loop {
-            if opts.interrupted.load(Ordering::SeqCst) && stop_since.is_none() {
+            let interrupts = (opts.interrupts)();
+            if interrupts > 0 && stop_since.is_none() {
                 stop_since = Some(Instant::now());
-                for s in &mut states {
-                    if let State::Running(r) = s {
-                        signal_group(&r.child, libc::SIGINT);
-                        r.signalled = true;
-                    }
+                sched.stop();
+                for r in running.iter_mut().flatten() {
+                    r.child.signal(Sig::SIGINT);
+                    r.signalled = true;
                 }
             }
             if let Some(t) = stop_since
                 && !killed
-                && t.elapsed() > opts.grace
+                && (t.elapsed() > opts.grace || interrupts > 1)
             {
                 killed = true;
-                for s in &mut states {
-                    if let State::Running(r) = s {
-                        signal_group(&r.child, libc::SIGKILL);
-                    }
+                for r in running.iter().flatten() {
+                    r.child.kill_group();
                 }
             }
 
             // Reap finished children.
             for i in 0..n {
-                let State::Running(r) = &mut states[i] else {
+                let Some(r) = running[i].as_mut() else {
                     continue;
                 };
                 let status = match r.child.try_wait() {
-                    Ok(Some(status)) => Some(status),
-                    Ok(None) => None,
+                    Ok(Some(status)) => status,
+                    Ok(None) => continue,
                     Err(_) => {
-                        signal_group(&r.child, libc::SIGKILL);
-                        r.child.wait().ok()
-                    }
-                };
-                let Some(status) = status else { continue };
-                let State::Running(r) = std::mem::replace(&mut states[i], State::Done) else {
-                    continue;
-                };
-                let was_warm = r.warm.is_some();
-                if was_warm && stop_since.is_some() {
-                    // Interrupted while waiting for `go`: it never ran.
-                    let _ = finish(*r, status, &processes[i]);
-                    let outcome = StepOutcome::without_run(StepStatus::NotStarted, None);
-                    observer.finished(i, &outcome);
-                    outcomes[i] = Some(outcome);
-                    continue;
-                }
-                if was_warm {
-                    // Exited before `go` (its location failed to load): report it as started.
-                    observer.started(i);
-                }
-                let outcome = finish(*r, status, &processes[i]);
-                observer.finished(i, &outcome);
-                outcomes[i] = Some(outcome);
-                gate_open = true;
-            }
-
-            // Steps whose dependencies did not all succeed will not run.
-            for i in 0..n {
-                let warm = matches!(&states[i], State::Running(r) if r.warm.is_some());
-                if !matches!(states[i], State::Pending) && !warm {
-                    continue;
-                }
-                let blocker = depends_on[i].iter().find_map(|&d| {
-                    outcomes[d]
-                        .as_ref()
-                        .filter(|o| o.status != StepStatus::Succeeded)
-                        .map(|o| o.blocked_by.unwrap_or(d))
-                });
-                if let Some(b) = blocker {
-                    let status = if stop_since.is_some() {
-                        StepStatus::NotStarted
-                    } else {
-                        StepStatus::Skipped
-                    };
-                    if let State::Running(mut r) = std::mem::replace(&mut states[i], State::Done) {
-                        // A prewarmed step that will not run: it has not touched the instance.
-                        r.warm = None;
-                        signal_group(&r.child, libc::SIGKILL);
-                        if let Ok(status) = r.child.wait() {
-                            let _ = finish(*r, status, &processes[i]);
+                        r.child.kill_group();
+                        match r.child.wait() {
+                            Ok(s) => s,
+                            Err(_) => continue,
                         }
                     }
-                    let outcome = StepOutcome::without_run(status, Some(b));
-                    observer.finished(i, &outcome);
-                    outcomes[i] = Some(outcome);
-                    states[i] = State::Done;
-                }
+                };
+                let r = running[i].take().expect("checked above");
+                let outcome = if r.warm.is_some() {
+                    match sched.warm_ended(i) {
+                        WarmEnd::NotStarted => {
+                            let _ = finish(r, status, &processes[i]);
+                            StepOutcome::without_run(StepStatus::NotStarted, None)
+                        }
+                        WarmEnd::Failed => {
+                            // It could not load its location: report it as a run of its own.
+                            observer.started(i);
+                            finish(r, status, &processes[i])
+                        }
+                    }
+                } else {
+                    let outcome = finish(r, status, &processes[i]);
+                    sched.ended(i, outcome.status == StepStatus::Succeeded);
+                    outcome
+                };
+                record(i, outcome, &mut outcomes);
             }
 
-            let running = states
-                .iter()
-                .filter(|s| matches!(s, State::Running(r) if r.warm.is_none()))
-                .count();
-            if stop_since.is_none() {
-                let mut running = running;
-                for i in 0..n {
-                    if running >= jobs || (!gate_open && started_any) {
-                        break;
-                    }
-                    let deps_succeeded = depends_on[i].iter().all(|&d| {
-                        outcomes[d]
-                            .as_ref()
-                            .is_some_and(|o| o.status == StepStatus::Succeeded)
-                    });
-                    if !deps_succeeded {
-                        continue;
-                    }
-                    if let State::Running(r) = &mut states[i]
-                        && let Some(mut stdin) = r.warm.take()
-                    {
-                        // Prewarmed: tell it to go; the step's time starts now.
-                        started_any = true;
+            for action in sched.next() {
+                match action {
+                    Action::Start(i) => {
                         observer.started(i);
-                        let _ = stdin.write_all(b"go\n").and_then(|_| stdin.flush());
-                        r.start = Instant::now();
-                        running += 1;
-                        continue;
-                    }
-                    if !matches!(states[i], State::Pending) {
-                        continue;
-                    }
-                    started_any = true;
-                    observer.started(i);
-                    match spawn(scope, &processes[i], i, observer, false) {
-                        Ok(r) => {
-                            states[i] = State::Running(Box::new(r));
-                            running += 1;
+                        match spawn(scope, &processes[i], i, observer, false) {
+                            Ok(r) => running[i] = Some(r),
+                            Err(e) => {
+                                sched.start_failed(i);
+                                let mut outcome =
+                                    StepOutcome::without_run(StepStatus::Failed, None);
+                                outcome.error = Some(StepError {
+                                    kind: StepErrorKind::Crash,
+                                    asset: None,
+                                    message: e.to_string(),
+                                    traceback_tail: String::new(),
+                                });
+                                record(i, outcome, &mut outcomes);
+                            }
                         }
-                        Err(e) => {
-                            let mut outcome = StepOutcome::without_run(StepStatus::Failed, None);
-                            outcome.error = Some(StepError {
-                                kind: "crash".into(),
-                                asset: None,
-                                message: format!(
-                                    "could not start {}: {e}",
-                                    processes[i].cmd.program.display()
-                                ),
-                                traceback_tail: String::new(),
-                            });
-                            observer.finished(i, &outcome);
-                            outcomes[i] = Some(outcome);
-                            states[i] = State::Done;
-                            gate_open = true;
+                    }
+                    Action::Prewarm(i) => match spawn(scope, &processes[i], i, observer, true) {
+                        Ok(r) => running[i] = Some(r),
+                        Err(_) => sched.prewarm_failed(i),
+                    },
+                    Action::Go(i) => {
+                        if let Some(r) = running[i].as_mut()
+                            && let Some(mut stdin) = r.warm.take()
+                        {
+                            // The step's time starts now.
+                            observer.started(i);
+                            let _ = stdin.write_all(b"go\n").and_then(|_| stdin.flush());
+                            r.start = Instant::now();
                         }
+                    }
+                    Action::Skip { step, blocked_by } => {
+                        stop_warm(running[step].take(), &processes[step]);
+                        record(
+                            step,
+                            StepOutcome::without_run(StepStatus::Skipped, Some(blocked_by)),
+                            &mut outcomes,
+                        );
+                    }
+                    Action::NotStarted { step, blocked_by } => {
+                        stop_warm(running[step].take(), &processes[step]);
+                        record(
+                            step,
+                            StepOutcome::without_run(StepStatus::NotStarted, blocked_by),
+                            &mut outcomes,
+                        );
                     }
                 }
             }
 
-            // Prewarm pending steps whose dependencies are all running or done, while a core
-            // is free for their imports (at most `jobs` waiting at once).
-            if stop_since.is_none() {
-                let mut warm = states
-                    .iter()
-                    .filter(|s| matches!(s, State::Running(r) if r.warm.is_some()))
-                    .count();
-                for i in 0..n {
-                    if warm >= jobs {
-                        break;
-                    }
-                    let eligible = matches!(states[i], State::Pending)
-                        && !depends_on[i].is_empty()
-                        && depends_on[i].iter().all(|&d| match &states[d] {
-                            State::Running(r) => r.warm.is_none(),
-                            State::Done => outcomes[d]
-                                .as_ref()
-                                .is_some_and(|o| o.status == StepStatus::Succeeded),
-                            State::Pending => false,
-                        });
-                    if !eligible {
-                        continue;
-                    }
-                    if let Ok(r) = spawn(scope, &processes[i], i, observer, true) {
-                        states[i] = State::Running(Box::new(r));
-                        warm += 1;
-                    }
-                }
-            }
-
-            let any_running = states.iter().any(|s| matches!(s, State::Running(_)));
-            let any_pending = states.iter().any(|s| matches!(s, State::Pending));
-            if !any_running && (stop_since.is_some() || !any_pending) {
-                break;
-            }
-            if !any_running && any_pending && outcomes.iter().all(Option::is_some) {
+            if sched.finished() && running.iter().all(Option::is_none) {
                 break;
             }
             std::thread::sleep(POLL);
-        }
-        // Interrupted before they could start (or, defensively, never ready).
-        for (i, s) in states.iter().enumerate() {
-            if matches!(s, State::Pending) {
-                let outcome = StepOutcome::without_run(StepStatus::NotStarted, None);
-                observer.finished(i, &outcome);
-                outcomes[i] = Some(outcome);
-            }
         }
     });
     outcomes
@@ -392,33 +327,41 @@ pub fn execute(
         .collect()
 }
 
+/// A prewarmed step that will not run: it has not touched the instance, so it is killed.
+fn stop_warm(r: Option<Running<'_>>, process: &StepProcess) {
+    if let Some(mut r) = r {
+        r.warm = None;
+        r.child.kill_group();
+        if let Ok(status) = r.child.wait() {
+            let _ = finish(r, status, process);
+        }
+    }
+}
+
 fn spawn<'scope, 'env>(
     scope: &'scope std::thread::Scope<'scope, 'env>,
     process: &StepProcess,
     step: usize,
     observer: &'env dyn LaunchObserver,
     warm: bool,
-) -> std::io::Result<Running<'scope>> {
-    let mut command = if warm {
-        let mut c = process.cmd.clone().arg("--wait-for-go").to_command();
-        c.stdin(Stdio::piped());
-        c
+) -> Result<Running<'scope>, crate::process::ProcessError> {
+    let cmd = if warm {
+        process.cmd.clone().arg("--wait-for-go")
     } else {
-        process.cmd.to_command()
+        process.cmd.clone()
     };
-    command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own process group: a terminal's Ctrl-C reaches only us, and we can stop the
-        // step with everything it started (multiprocess executor children included).
-        .process_group(0);
     let _ = std::fs::remove_file(&process.result_file);
-    let mut child = command.spawn()?;
+    let mut child = cmd.spawn(
+        if warm { Stdio::piped() } else { Stdio::null() },
+        Stdio::piped(),
+        Stdio::piped(),
+        OnInterrupt::Caller,
+    )?;
     let start = Instant::now();
-    let stdin = if warm { child.stdin.take() } else { None };
+    let stdin = if warm { child.child.stdin.take() } else { None };
     let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
     let mut readers = Vec::new();
-    if let Some(out) = child.stdout.take() {
+    if let Some(out) = child.child.stdout.take() {
         readers.push(scope.spawn(move || {
             for_each_line(out, |line| {
                 match line
@@ -431,7 +374,7 @@ fn spawn<'scope, 'env>(
             })
         }));
     }
-    if let Some(err) = child.stderr.take() {
+    if let Some(err) = child.child.stderr.take() {
         let tail = Arc::clone(&stderr_tail);
         readers.push(scope.spawn(move || {
             for_each_line(err, |line| {
@@ -455,31 +398,6 @@ fn spawn<'scope, 'env>(
     })
 }
 
-fn for_each_line(pipe: impl Read, mut f: impl FnMut(&str)) {
-    let mut reader = BufReader::new(pipe);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buf);
-                f(line.trim_end_matches(['\n', '\r']));
-            }
-        }
-    }
-}
-
-/// Signals the child's whole process group (its pid: it was started as group leader).
-fn signal_group(child: &Child, signal: libc::c_int) {
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
-        unsafe {
-            libc::kill(-pid, signal);
-        }
-    }
-}
-
 fn key_strings(keys: Vec<Vec<String>>) -> Vec<String> {
     keys.into_iter().map(|k| k.join("/")).collect()
 }
@@ -487,7 +405,7 @@ fn key_strings(keys: Vec<Vec<String>>) -> Vec<String> {
 fn finish(running: Running<'_>, status: ExitStatus, process: &StepProcess) -> StepOutcome {
     let seconds = running.start.elapsed().as_secs_f64();
     // Whatever the step left behind in its group goes with it (and closes our pipes).
-    signal_group(&running.child, libc::SIGKILL);
+    running.child.kill_group();
     for r in running.readers {
         let _ = r.join();
     }
@@ -504,10 +422,12 @@ fn finish(running: Running<'_>, status: ExitStatus, process: &StepProcess) -> St
     outcome.seconds = Some(seconds);
     match result {
         Some(r) => {
-            let ok = status.code() == Some(0) && r.status == "SUCCESS";
+            let ok = status.code() == Some(0) && r.status == RunStatus::Success;
             let was_interrupted = interrupted
-                || r.error.as_ref().is_some_and(|e| e.kind == "interrupted")
-                || r.status == "CANCELED";
+                || r.error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == StepErrorKind::Interrupted)
+                || r.status == RunStatus::Canceled;
             outcome.status = if ok {
                 StepStatus::Succeeded
             } else if was_interrupted {
@@ -523,9 +443,16 @@ fn finish(running: Running<'_>, status: ExitStatus, process: &StepProcess) -> St
                 None
             } else {
                 Some(r.error.unwrap_or_else(|| StepError {
-                    kind: "run_failure".into(),
+                    kind: StepErrorKind::RunFailure,
                     asset: None,
-                    message: format!("the run ended with status {}", r.status),
+                    message: format!(
+                        "the run ended with status {}",
+                        match r.status {
+                            RunStatus::Success => "SUCCESS",
+                            RunStatus::Failure => "FAILURE",
+                            RunStatus::Canceled => "CANCELED",
+                        }
+                    ),
                     traceback_tail: String::new(),
                 }))
             };
@@ -541,7 +468,11 @@ fn finish(running: Running<'_>, status: ExitStatus, process: &StepProcess) -> St
                 None => "was killed by a signal".to_string(),
             };
             outcome.error = Some(StepError {
-                kind: if interrupted { "interrupted" } else { "crash" }.into(),
+                kind: if interrupted {
+                    StepErrorKind::Interrupted
+                } else {
+                    StepErrorKind::Crash
+                },
                 asset: None,
                 message: format!("the step's Python process {how} without writing a result"),
                 traceback_tail: tail.join("\n"),
@@ -591,13 +522,16 @@ mod tests {
         StepProcess { cmd, result_file }
     }
 
-    fn opts(flag: &AtomicBool) -> ExecuteOptions<'_> {
+    fn opts(flag: &(dyn Fn() -> usize + Sync)) -> ExecuteOptions<'_> {
         ExecuteOptions {
             jobs: 2,
-            first_alone: false,
-            interrupted: flag,
+            interrupts: flag,
             grace: Duration::from_secs(2),
         }
+    }
+
+    fn never() -> usize {
+        0
     }
 
     #[test]
@@ -627,8 +561,7 @@ mod tests {
                 result_file: result1,
             },
         ];
-        let flag = AtomicBool::new(false);
-        let out = execute(&[vec![], vec![0]], &procs, opts(&flag), &Quiet);
+        let out = execute(&[vec![], vec![0]], &procs, opts(&never), &Quiet);
         assert_eq!(out[0].status, StepStatus::Succeeded, "{:?}", out[0].error);
         assert_eq!(out[1].status, StepStatus::Succeeded, "{:?}", out[1].error);
         assert!(ran.exists());
@@ -643,8 +576,7 @@ mod tests {
             step(dir.path(), 0, "sleep 0.5", &[], false),
             step(dir.path(), 1, "touch", &[&ran.display().to_string()], true),
         ];
-        let flag = AtomicBool::new(false);
-        let out = execute(&[vec![], vec![0]], &procs, opts(&flag), &Quiet);
+        let out = execute(&[vec![], vec![0]], &procs, opts(&never), &Quiet);
         assert_eq!(out[1].status, StepStatus::Skipped);
         assert_eq!(out[1].blocked_by, Some(0));
         assert!(!ran.exists(), "a skipped step must not run");
@@ -660,8 +592,7 @@ mod tests {
             step(dir.path(), 3, "true", &[], true),
         ];
         let deps = vec![vec![], vec![], vec![0], vec![2]];
-        let flag = AtomicBool::new(false);
-        let out = execute(&deps, &procs, opts(&flag), &Quiet);
+        let out = execute(&deps, &procs, opts(&never), &Quiet);
         let statuses: Vec<StepStatus> = out.iter().map(|o| o.status).collect();
         assert_eq!(
             statuses,
@@ -685,15 +616,9 @@ mod tests {
             step(dir.path(), 1, "true", &[], true),
         ];
         let deps = vec![vec![], vec![0]];
-        let flag = AtomicBool::new(false);
         let start = Instant::now();
-        let out = std::thread::scope(|s| {
-            s.spawn(|| {
-                std::thread::sleep(Duration::from_millis(300));
-                flag.store(true, Ordering::SeqCst);
-            });
-            execute(&deps, &procs, opts(&flag), &Quiet)
-        });
+        let after_300ms = move || usize::from(start.elapsed() > Duration::from_millis(300));
+        let out = execute(&deps, &procs, opts(&after_300ms), &Quiet);
         assert!(start.elapsed() < Duration::from_secs(20));
         assert_eq!(out[0].status, StepStatus::Interrupted);
         assert_eq!(out[1].status, StepStatus::NotStarted);

@@ -59,6 +59,7 @@ impl LaunchPlan {
     }
 
     /// Steps that (transitively) depend on `step`.
+    #[cfg(test)]
     pub fn dependents_of(&self, step: usize) -> BTreeSet<usize> {
         let mut out = BTreeSet::new();
         // Dependencies always point to lower indices: one forward pass suffices.

@@ -1,13 +1,12 @@
-//! The on-disk manifest cache: `<workspace>/.dg/cache/manifests/<location>.json`, each entry
-//! holding the fingerprint it was made under. Writes are atomic (temp file + rename in the
-//! same folder); a per-location lock file makes concurrent invocations wait for one
+//! The on-disk manifest cache: `<cache root>/manifests/<location>.json`, each entry holding
+//! the fingerprint it was made under. The cache root is `<workspace>/.dg/cache`, or a
+//! per-user folder when the workspace cannot be written (see `workspace::cache_root`).
+//! Writes are atomic; a per-location lock makes concurrent invocations wait for one
 //! extraction instead of racing; a corrupt entry is ignored and rebuilt.
 
 use super::schema::Manifest;
-use crate::error::{Error, Result};
+use crate::fs::{self, FsError, LockedFile};
 use serde::{Deserialize, Serialize};
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Serialize, Deserialize)]
@@ -16,61 +15,22 @@ struct Entry {
     manifest: Manifest,
 }
 
-pub struct ManifestCache {
+pub(crate) struct ManifestCache {
+    root: PathBuf,
     dir: PathBuf,
 }
 
-/// Writes `bytes` to `path` atomically: readers see the old file or the new one, never half.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomic_with(path, |w| w.write_all(bytes))
-}
-
-/// Like [`write_atomic`], for content produced by a writer (large exports are streamed).
-pub fn write_atomic_with(
-    path: &Path,
-    produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, &e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        produce(&mut w)
-            .and_then(|_| w.flush())
-            .map_err(|e| Error::io("write", path, &e))?;
-    }
-    tmp.as_file()
-        .sync_data()
-        .map_err(|e| Error::io("write", tmp.path(), &e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io("replace", path, &e.error))?;
-    Ok(())
-}
-
-/// A held lock; released on drop.
-pub struct LocationLock(File);
-
-impl Drop for LocationLock {
-    fn drop(&mut self) {
-        let _ = self.0.unlock();
-    }
-}
-
 impl ManifestCache {
-    pub fn new(state_dir: &Path) -> Self {
+    pub(crate) fn new(cache_root: &Path) -> Self {
         ManifestCache {
-            dir: state_dir.join("cache").join("manifests"),
+            root: cache_root.to_path_buf(),
+            dir: cache_root.join("manifests"),
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The cache root (scripts are kept beside the manifests).
+    pub(crate) fn state_root(&self) -> &Path {
+        &self.root
     }
 
     fn entry_path(&self, location: &str) -> PathBuf {
@@ -78,67 +38,61 @@ impl ManifestCache {
     }
 
     /// The cached manifest for `location` if it was made under `fingerprint`.
-    pub fn get(&self, location: &str, fingerprint: &str) -> Option<Manifest> {
+    pub(crate) fn get(&self, location: &str, fingerprint: &str) -> Option<Manifest> {
         let bytes = std::fs::read(self.entry_path(location)).ok()?;
         let entry: Entry = serde_json::from_slice(&bytes).ok()?;
         (entry.fingerprint == fingerprint).then_some(entry.manifest)
     }
 
-    pub fn put(&self, location: &str, fingerprint: &str, manifest: &Manifest) -> Result<()> {
+    pub(crate) fn put(
+        &self,
+        location: &str,
+        fingerprint: &str,
+        manifest: &Manifest,
+    ) -> Result<(), FsError> {
         self.ensure_dir()?;
         let entry = Entry {
             fingerprint: fingerprint.to_string(),
             manifest: manifest.clone(),
         };
-        let bytes = serde_json::to_vec(&entry)
-            .map_err(|e| Error::failed(format!("could not encode the manifest: {e}")))?;
-        write_atomic(&self.entry_path(location), &bytes)
+        let bytes = serde_json::to_vec(&entry).expect("manifests serialize");
+        fs::write_atomic(&self.entry_path(location), &bytes)
     }
 
-    /// Blocks until this process holds the extraction lock of `location`.
-    pub fn lock(&self, location: &str) -> Result<LocationLock> {
+    /// Blocks until this process holds the extraction lock of `location`; `None` when dg-rs
+    /// was interrupted while waiting.
+    pub(crate) fn lock(&self, location: &str) -> Result<Option<LockedFile>, FsError> {
         self.ensure_dir()?;
         let path = self.dir.join(format!("{}.lock", file_safe(location)));
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open", &path, &e))?;
-        file.lock().map_err(|e| Error::io("lock", &path, &e))?;
-        Ok(LocationLock(file))
+        LockedFile::acquire_unless(&path, crate::process::interrupt::requested)
     }
 
-    /// A scratch path for the introspection script's output.
-    pub fn scratch_file(&self, location: &str) -> Result<tempfile::TempPath> {
+    /// A scratch path for the introspection script's output, removed when dropped.
+    pub(crate) fn scratch_file(&self, location: &str) -> Result<tempfile::TempPath, FsError> {
         self.ensure_dir()?;
         Ok(tempfile::Builder::new()
             .prefix(&format!(".out-{}-", file_safe(location)))
             .suffix(".json")
             .tempfile_in(&self.dir)
-            .map_err(|e| Error::io("create a file in", &self.dir, &e))?
+            .map_err(|e| FsError::io("create a file in", &self.dir, e))?
             .into_temp_path())
     }
 
-    fn ensure_dir(&self) -> Result<()> {
+    fn ensure_dir(&self) -> Result<(), FsError> {
         if self.dir.is_dir() {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io("create", &self.dir, &e))?;
         // Keep the cache out of version control whatever the project's .gitignore says.
-        if let Some(cache_root) = self.dir.parent() {
-            let ignore = cache_root.join(".gitignore");
-            if !ignore.exists() {
-                let _ = write_atomic(&ignore, b"# Created by dg-rs: this folder is a cache.\n*\n");
-            }
-        }
-        Ok(())
+        fs::create_ignored_dir(&self.root, "this folder is a cache")?;
+        fs::create_dir_all(&self.dir)
     }
 }
 
-/// A location name as a file name (location names may hold any character).
+/// A location name as a short file name (location names may hold any character and be of
+/// any length; file names may not): a readable prefix and a hash of the whole name.
 fn file_safe(name: &str) -> String {
-    name.chars()
+    let readable: String = name
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
                 c
@@ -146,6 +100,23 @@ fn file_safe(name: &str) -> String {
                 '_'
             }
         })
-        .collect::<String>()
-        + &format!("-{}", &blake3::hash(name.as_bytes()).to_hex()[..8])
+        .take(64)
+        .collect();
+    format!(
+        "{readable}-{}",
+        &blake3::hash(name.as_bytes()).to_hex()[..8]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_make_short_file_names() {
+        let long = "x".repeat(250);
+        let name = file_safe(&long);
+        assert!(name.len() <= 80, "{}", name.len());
+        assert_ne!(file_safe(&long), file_safe(&"x".repeat(251)));
+    }
 }

@@ -1,106 +1,111 @@
-//! Loading every location's manifest: fingerprint each project (no Python), serve cache
-//! hits, and run the introspection script for the misses in parallel (bounded by cores),
-//! each with the project's own interpreter, cwd = project root and its `.env` applied.
+//! Loading locations' manifests: fingerprint each project (no Python), serve cache hits, and
+//! run the introspection script for the misses in parallel (bounded by cores), each with the
+//! project's own interpreter, cwd = project root and its `.env` applied.
 
 use super::cache::ManifestCache;
 use super::fingerprint::fingerprint;
 use super::schema::{LoadFailure, MANIFEST_VERSION, Manifest};
-use crate::config::{Project, Workspace};
-use crate::error::{Error, Result};
-use crate::python::process::{Cmd, read_dotenv, tail_lines};
-use crate::python::scripts;
-use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::config::Project;
+use crate::parallel::parallel_map;
+use crate::process::{Cmd, tail_lines};
+use crate::python::scripts::{self, Script};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Told about each extraction as it starts and ends (the CLI draws progress from this).
-pub trait ExtractProgress: Sync {
+/// Told about each extraction as it starts and ends (render draws progress from this).
+pub(crate) trait ExtractProgress: Sync {
     fn started(&self, location: &str);
     fn finished(&self, location: &str, ok: bool);
 }
 
-/// No progress display (JSON output, pipes, tests).
-pub struct NoProgress;
-
-impl ExtractProgress for NoProgress {
-    fn started(&self, _: &str) {}
-    fn finished(&self, _: &str, _: bool) {}
+/// Why a location could not be loaded, as the introspection script classifies it (or as we
+/// saw it fail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FailureKind {
+    ImportError,
+    SyntaxError,
+    NoDefinitions,
+    DefinitionsError,
+    DagsterMissing,
+    /// The project's interpreter does not exist (no environment yet).
+    MissingInterpreter,
+    /// Loading took longer than the load timeout.
+    Timeout,
+    /// dg-rs was interrupted while the location loaded.
+    Interrupted,
+    /// The cache could not be used (an unwritable or broken state folder).
+    State,
+    /// The script's answer could not be read (a dg-rs bug).
+    Protocol,
+    /// Anything else: the script crashed, wrote nothing readable, or could not start.
+    #[serde(other)]
+    Crash,
 }
 
-/// Why a location could not be listed.
+impl FailureKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::ImportError => "import_error",
+            FailureKind::SyntaxError => "syntax_error",
+            FailureKind::NoDefinitions => "no_definitions",
+            FailureKind::DefinitionsError => "definitions_error",
+            FailureKind::DagsterMissing => "dagster_missing",
+            FailureKind::MissingInterpreter => "missing_interpreter",
+            FailureKind::Timeout => "timeout",
+            FailureKind::Interrupted => "interrupted",
+            FailureKind::State => "state",
+            FailureKind::Protocol => "protocol",
+            FailureKind::Crash => "crash",
+        }
+    }
+}
+
+/// A location that could not be loaded. The hint for it is chosen in one place
+/// (`error::location_failures`), from the kind and these facts.
 #[derive(Debug, Clone)]
-pub struct LocationError {
-    pub location: String,
-    /// `import_error`, `syntax_error`, `no_definitions`, `definitions_error`,
-    /// `dagster_missing`, `missing_interpreter`, `timeout`, `crash`.
-    pub kind: String,
-    pub message: String,
+pub(crate) struct LocationFailure {
+    pub(crate) location: String,
+    /// The project's folder name (what `dg sync NAME` takes).
+    pub(crate) project: String,
+    pub(crate) module: String,
+    pub(crate) interpreter: PathBuf,
+    pub(crate) kind: FailureKind,
+    pub(crate) message: String,
     /// The useful end of the Python error.
-    pub detail: String,
-    pub hint: String,
+    pub(crate) detail: String,
+    /// Everything the script printed on stderr (shown with `--verbose`).
+    pub(crate) output: String,
+    /// The load timeout, for `Timeout`.
+    pub(crate) timeout: Option<Duration>,
 }
 
 #[derive(Debug)]
-pub struct LocationResult {
-    pub location: String,
-    pub outcome: std::result::Result<Manifest, LocationError>,
-    pub from_cache: bool,
-    pub seconds: f64,
+pub(crate) struct LocationResult {
+    pub(crate) location: String,
+    pub(crate) outcome: Result<Manifest, LocationFailure>,
+    pub(crate) from_cache: bool,
+    pub(crate) seconds: f64,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LoadOptions {
+#[derive(Debug, Clone)]
+pub(crate) struct LoadOptions {
     /// Extract even when the cache is fresh.
-    pub refresh: bool,
-}
-
-fn load_timeout() -> Duration {
-    std::env::var("DG_RS_LOAD_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .map(Duration::from_secs_f64)
-        .unwrap_or(Duration::from_secs(180))
-}
-
-/// `f(0..n)` on up to `available_parallelism` threads; results in index order.
-fn parallel_map<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map(|w| w.get())
-        .unwrap_or(2)
-        .min(n);
-    if workers <= 1 {
-        return (0..n).map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let done = Mutex::new(Vec::with_capacity(n));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= n {
-                        break;
-                    }
-                    let r = f(i);
-                    done.lock().expect("no panics while locked").push((i, r));
-                }
-            });
-        }
-    });
-    let mut done = done.into_inner().expect("threads joined");
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
+    pub(crate) refresh: bool,
+    /// How long one location may take.
+    pub(crate) timeout: Duration,
+    /// `PATH` for the children (the interpreter's `bin/` is put first).
+    pub(crate) path: Option<std::ffi::OsString>,
 }
 
 /// Manifests for `projects` (in that order).
-pub fn load_manifests(
-    ws: &Workspace,
+pub(crate) fn load_manifests(
+    cache: &ManifestCache,
     projects: &[&Project],
-    opts: LoadOptions,
+    opts: &LoadOptions,
     progress: &dyn ExtractProgress,
-) -> Result<Vec<LocationResult>> {
-    let cache = ManifestCache::new(&ws.state_dir());
+) -> Vec<LocationResult> {
     let script_version = scripts::version();
     // Warm path, no Python: fingerprint every project and read its cache entry.
     let warm: Vec<(String, Option<Manifest>)> = parallel_map(projects.len(), |i| {
@@ -117,18 +122,17 @@ pub fn load_manifests(
     let mut extracted = if misses.is_empty() {
         Vec::new()
     } else {
-        let script_dir = scripts::materialize(&ws.state_dir())?;
+        let script_dir = scripts::materialize(cache.state_root());
         parallel_map(misses.len(), |k| {
             let p = projects[misses[k]];
             progress.started(&p.code_location_name);
-            let r = extract_one(&cache, p, &warm[misses[k]].0, &script_dir, opts);
+            let r = extract_one(cache, p, &warm[misses[k]].0, script_dir.as_deref(), opts);
             progress.finished(&p.code_location_name, r.outcome.is_ok());
             r
         })
     }
     .into_iter();
-    Ok(warm
-        .into_iter()
+    warm.into_iter()
         .zip(projects)
         .map(|((_, hit), p)| match hit {
             Some(m) => LocationResult {
@@ -139,38 +143,39 @@ pub fn load_manifests(
             },
             None => extracted.next().expect("one extraction per miss"),
         })
-        .collect())
+        .collect()
 }
 
 fn extract_one(
     cache: &ManifestCache,
     project: &Project,
     print: &str,
-    script_dir: &Path,
-    opts: LoadOptions,
+    script_dir: Result<&Path, &crate::fs::FsError>,
+    opts: &LoadOptions,
 ) -> LocationResult {
     let start = Instant::now();
     let location = project.code_location_name.clone();
-    let outcome = (|| {
+    let outcome = (|| -> Result<(Manifest, bool), Box<LocationFailure>> {
+        let script_dir = script_dir.map_err(|e| state_failure(project, e))?;
         // One extraction per location at a time, across processes; whoever waited may find
         // the entry the other one just wrote.
         let _lock = cache
             .lock(&location)
-            .map_err(|e| plain_error(&location, &e))?;
+            .map_err(|e| state_failure(project, &e))?
+            .ok_or_else(|| interrupted(project))?;
         if !opts.refresh
             && let Some(m) = cache.get(&location, print)
         {
             return Ok((m, true));
         }
-        let manifest = run_introspection(cache, project, script_dir)?;
-        cache
-            .put(&location, print, &manifest)
-            .map_err(|e| plain_error(&location, &e))?;
+        let manifest = run_introspection(cache, project, script_dir, opts)?;
+        // A cache that cannot be written still gave us the answer.
+        let _ = cache.put(&location, print, &manifest);
         Ok((manifest, false))
     })();
     let (outcome, from_cache) = match outcome {
         Ok((m, cached)) => (Ok(m), cached),
-        Err(e) => (Err(e), false),
+        Err(e) => (Err(*e), false),
     };
     LocationResult {
         location,
@@ -180,27 +185,47 @@ fn extract_one(
     }
 }
 
-fn plain_error(location: &str, e: &Error) -> LocationError {
-    LocationError {
-        location: location.to_string(),
-        kind: "crash".into(),
-        message: e.to_string(),
+fn failure(project: &Project, kind: FailureKind, message: String) -> Box<LocationFailure> {
+    Box::new(LocationFailure {
+        location: project.code_location_name.clone(),
+        project: project.name.clone(),
+        module: project.code_location_target_module.clone(),
+        interpreter: project.interpreter.path.clone(),
+        kind,
+        message,
         detail: String::new(),
-        hint: "check that the workspace folder is writable".into(),
-    }
+        output: String::new(),
+        timeout: None,
+    })
 }
 
-/// The environment a location's Python runs with: ours, plus the project's `.env`, with the
+fn state_failure(project: &Project, e: &crate::fs::FsError) -> Box<LocationFailure> {
+    failure(project, FailureKind::State, e.to_string())
+}
+
+fn interrupted(project: &Project) -> Box<LocationFailure> {
+    failure(
+        project,
+        FailureKind::Interrupted,
+        "interrupted while loading".into(),
+    )
+}
+
+/// The environment a location's Python runs with: the project's `.env`, with the
 /// interpreter's `bin/` first on PATH (so tools like dbt resolve from the right env).
-pub fn location_env(project: &Project) -> Result<Vec<(String, std::ffi::OsString)>> {
-    let mut env: Vec<(String, std::ffi::OsString)> = read_dotenv(&project.dotenv_path())?
-        .into_iter()
-        .map(|(k, v)| (k, v.into()))
-        .collect();
+pub(crate) fn location_env(
+    project: &Project,
+    path: Option<&std::ffi::OsStr>,
+) -> Result<Vec<(String, std::ffi::OsString)>, crate::config::DotenvError> {
+    let mut env: Vec<(String, std::ffi::OsString)> =
+        crate::config::dotenv::read(&project.dotenv_path())?
+            .into_iter()
+            .map(|(k, v)| (k, v.into()))
+            .collect();
     if let Some(bin) = project.interpreter.path.parent() {
         let mut paths = vec![bin.to_path_buf()];
-        if let Some(old) = std::env::var_os("PATH") {
-            paths.extend(std::env::split_paths(&old));
+        if let Some(old) = path {
+            paths.extend(std::env::split_paths(old));
         }
         if let Ok(joined) = std::env::join_paths(paths) {
             env.push(("PATH".into(), joined));
@@ -210,133 +235,126 @@ pub fn location_env(project: &Project) -> Result<Vec<(String, std::ffi::OsString
     Ok(env)
 }
 
-fn run_introspection(
-    cache: &ManifestCache,
+/// A location's own interpreter, with cwd = project root and its environment: how every
+/// Python of the location is started.
+pub(crate) fn location_python(
+    project: &Project,
+    path: Option<&std::ffi::OsStr>,
+) -> Result<Cmd, crate::config::DotenvError> {
+    Ok(Cmd::new(&project.interpreter.path)
+        .cwd(&project.root)
+        .envs(location_env(project, path)?))
+}
+
+/// The command line of one of the embedded scripts that load a location (introspect.py,
+/// run_step.py): the location's Python and the arguments both scripts share.
+pub(crate) fn location_command(
     project: &Project,
     script_dir: &Path,
-) -> std::result::Result<Manifest, LocationError> {
-    let location = &project.code_location_name;
-    let fail = |kind: &str, message: String, detail: String, hint: String| LocationError {
-        location: location.clone(),
-        kind: kind.into(),
-        message,
-        detail,
-        hint,
-    };
-    if !project.interpreter.exists() {
-        return Err(fail(
-            "missing_interpreter",
-            format!(
-                "the interpreter {} does not exist",
-                project.interpreter.path.display()
-            ),
-            String::new(),
-            format!(
-                "run `dg sync {}` to create the project's environment",
-                project.name
-            ),
-        ));
-    }
-    let output = cache
-        .scratch_file(location)
-        .map_err(|e| plain_error(location, &e))?;
-    let env = location_env(project).map_err(|e| plain_error(location, &e))?;
-    let mut cmd = Cmd::new(&project.interpreter.path)
-        .arg(script_dir.join("introspect.py"))
+    script: Script,
+    path: Option<&std::ffi::OsStr>,
+) -> Result<Cmd, crate::config::DotenvError> {
+    Ok(location_python(project, path)?
+        .arg(script_dir.join(script.file_name()))
         .arg("--module")
         .arg(&project.code_location_target_module)
         .arg("--working-directory")
         .arg(&project.working_directory)
         .arg("--location-name")
-        .arg(location)
+        .arg(&project.code_location_name)
         .arg("--project-root")
-        .arg(&project.root)
-        .arg("--output")
-        .arg(output.to_path_buf())
-        .cwd(&project.root)
-        .timeout(load_timeout());
-    for (k, v) in env {
-        cmd = cmd.env(k, v);
-    }
-    let finished = cmd.output().map_err(|e| {
-        fail(
-            "missing_interpreter",
-            e.to_string(),
-            String::new(),
-            format!("run `dg sync {}`", project.name),
-        )
-    })?;
-    if finished.timed_out {
+        .arg(&project.root))
+}
+
+fn run_introspection(
+    cache: &ManifestCache,
+    project: &Project,
+    script_dir: &Path,
+    opts: &LoadOptions,
+) -> Result<Manifest, Box<LocationFailure>> {
+    let fail = |kind: FailureKind, message: String| failure(project, kind, message);
+    if !project.interpreter.exists() {
         return Err(fail(
-            "timeout",
+            FailureKind::MissingInterpreter,
+            format!(
+                "the interpreter {} does not exist",
+                project.interpreter.path.display()
+            ),
+        ));
+    }
+    let output = cache
+        .scratch_file(&project.code_location_name)
+        .map_err(|e| state_failure(project, &e))?;
+    let cmd = location_command(
+        project,
+        script_dir,
+        Script::Introspect,
+        opts.path.as_deref(),
+    )
+    .map_err(|e| fail(FailureKind::Crash, e.to_string()))?
+    .arg("--output")
+    .arg(output.to_path_buf())
+    .timeout(opts.timeout);
+    let finished = cmd
+        .output()
+        .map_err(|e| fail(FailureKind::MissingInterpreter, e.to_string()))?;
+    let with_output = |mut f: Box<LocationFailure>, detail: String| {
+        f.detail = detail;
+        f.output = finished.stderr.clone();
+        f
+    };
+    if finished.interrupted {
+        return Err(interrupted(project));
+    }
+    if finished.timed_out {
+        let mut f = fail(
+            FailureKind::Timeout,
             format!(
                 "loading the location took longer than {} s",
-                load_timeout().as_secs()
+                opts.timeout.as_secs()
             ),
-            finished.stderr_tail(10),
-            "set DG_RS_LOAD_TIMEOUT (seconds) to allow more time, or make imports lighter".into(),
-        ));
+        );
+        f.timeout = Some(opts.timeout);
+        return Err(with_output(f, finished.stderr_tail(10)));
     }
     let bytes = std::fs::read(&output).unwrap_or_default();
     match finished.code {
         Some(0) => match serde_json::from_slice::<Manifest>(&bytes) {
             Ok(m) if m.manifest_version == MANIFEST_VERSION => Ok(m),
             Ok(m) => Err(fail(
-                "crash",
+                FailureKind::Protocol,
                 format!(
                     "the manifest has version {}, expected {MANIFEST_VERSION}",
                     m.manifest_version
                 ),
-                String::new(),
-                "this is a dg-rs bug: please report it".into(),
             )),
-            Err(e) => Err(fail(
-                "crash",
-                format!("the introspection script wrote an unreadable manifest: {e}"),
+            Err(e) => Err(with_output(
+                fail(
+                    FailureKind::Protocol,
+                    format!("the introspection script wrote an unreadable manifest: {e}"),
+                ),
                 finished.stderr_tail(10),
-                "this is a dg-rs bug: please report it".into(),
             )),
         },
-        Some(3) => {
-            let failure: Option<LoadFailure> = serde_json::from_slice(&bytes).ok();
-            match failure {
-                Some(f) => {
-                    let hint = match f.error.kind.as_str() {
-                        "dagster_missing" => format!(
-                            "dagster is not installed in {}: run `dg sync {}`",
-                            project.interpreter.path.display(),
-                            project.name
-                        ),
-                        "import_error" => format!(
-                            "fix the import, or run `dg sync {}` if a dependency is missing",
-                            project.name
-                        ),
-                        "no_definitions" => format!(
-                            "{} must define a `Definitions` object or a @definitions function",
-                            project.code_location_target_module
-                        ),
-                        _ => "fix the error in the location's code shown above".into(),
-                    };
-                    Err(fail(
-                        &f.error.kind,
-                        f.error.message,
-                        f.error.traceback_tail,
-                        hint,
-                    ))
-                }
-                None => Err(fail(
-                    "crash",
-                    "the location failed to load".into(),
-                    finished.stderr_tail(15),
-                    "run with --verbose for the whole output".into(),
-                )),
-            }
-        }
-        code => Err(fail(
-            "crash",
-            format!("the introspection script exited with {code:?}"),
+        Some(3) => match serde_json::from_slice::<LoadFailure>(&bytes) {
+            Ok(f) => Err(with_output(
+                fail(f.error.kind, f.error.message),
+                f.error.traceback_tail,
+            )),
+            Err(_) => Err(with_output(
+                fail(FailureKind::Crash, "the location failed to load".into()),
+                finished.stderr_tail(15),
+            )),
+        },
+        code => Err(with_output(
+            fail(
+                FailureKind::Crash,
+                match code {
+                    Some(c) => format!("the introspection script exited with code {c}"),
+                    None => "the introspection script was killed by a signal".into(),
+                },
+            ),
             tail_lines(&finished.stderr, 15),
-            "run with --verbose for the whole output".into(),
         )),
     }
 }

@@ -2,7 +2,6 @@
 //! per-project fingerprint, the on-disk cache and the extraction driver.
 
 pub mod cache;
-pub mod environment;
 pub mod extract;
 pub mod fingerprint;
 pub mod schema;

@@ -3,6 +3,7 @@
 //! the Rust side; bump [`MANIFEST_VERSION`] on any incompatible change (the cache key
 //! includes it, so old cache entries are simply re-extracted).
 
+pub(crate) use super::extract::FailureKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -168,8 +169,9 @@ pub struct LoadFailure {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadError {
-    /// `import_error`, `syntax_error`, `no_definitions`, `definitions_error`, `dagster_missing`.
-    pub kind: String,
+    /// `import_error`, `syntax_error`, `no_definitions`, `definitions_error`, `dagster_missing`
+    /// (anything else the script may say is read as a crash).
+    pub kind: FailureKind,
     /// One line: the exception type and message.
     pub message: String,
     /// The last frames of the traceback, user frames only where possible.

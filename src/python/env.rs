@@ -5,9 +5,11 @@
 //! a second run a no-op that starts no installer.
 
 use super::interpreter::{self, PythonRequest};
-use super::process::{Cmd, tail_lines};
 use crate::config::{InterpreterSource, Project};
 use crate::error::{Error, Result};
+use crate::fs::{self, LockedFile};
+use crate::process::{Cmd, tail_lines};
+use crate::settings::{InstallerChoice, Settings};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -63,24 +65,31 @@ struct Stamp {
     python_version: String,
 }
 
+/// Told what each project's build is doing (render shows it live on a terminal).
+pub(crate) trait SyncProgress: Sync {
+    /// A project's build moved on to a new step ("creating the virtual environment").
+    fn step(&self, project: &str, what: &str);
+    /// A line the installer printed.
+    fn output(&self, project: &str, line: &str);
+    /// The project is done (built, up to date, or failed).
+    fn done(&self, project: &str);
+}
+
 /// Which installer to use: `DG_RS_INSTALLER=pip|uv` forces one; else uv when on PATH.
-pub fn installer() -> (Installer, Option<PathBuf>) {
-    match std::env::var("DG_RS_INSTALLER").ok().as_deref() {
-        Some("pip") => return (Installer::Pip, None),
-        Some("uv") => return (Installer::Uv, find_in_path("uv")),
-        _ => {}
-    }
-    match find_in_path("uv") {
-        Some(uv) => (Installer::Uv, Some(uv)),
-        None => (Installer::Pip, None),
+pub fn installer(settings: &Settings) -> (Installer, Option<PathBuf>) {
+    match settings.installer {
+        InstallerChoice::Pip => (Installer::Pip, None),
+        InstallerChoice::Uv => (Installer::Uv, find_in_path(settings, "uv")),
+        InstallerChoice::Auto => match find_in_path(settings, "uv") {
+            Some(uv) => (Installer::Uv, Some(uv)),
+            None => (Installer::Pip, None),
+        },
     }
 }
 
-pub fn find_in_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
+/// A program on the settings' PATH.
+pub fn find_in_path(settings: &Settings, name: &str) -> Option<PathBuf> {
+    which::which_in(name, settings.path.as_ref(), &settings.cwd).ok()
 }
 
 /// The venv folder a project's interpreter lives in.
@@ -142,13 +151,18 @@ pub fn venv_python_version(venv: &Path) -> Option<String> {
 }
 
 /// Creates or updates one project's environment.
-pub fn sync_project(project: &Project, opts: &SyncOptions) -> Result<SyncReport> {
+pub(crate) fn sync_project(
+    settings: &Settings,
+    project: &Project,
+    opts: &SyncOptions,
+    progress: &dyn SyncProgress,
+) -> Result<SyncReport> {
     let start = Instant::now();
     let venv = venv_dir(project)?;
     // Two `dg sync` runs on one project wait for each other instead of building the same venv
     // at once. The lock is held on the folder that holds the venv, so no lock file is left in
     // the user's project.
-    let _lock = lock_dir(venv.parent().unwrap_or(&project.root))?;
+    let _lock = LockedFile::acquire_dir(venv.parent().unwrap_or(&project.root))?;
     let python = venv.join("bin").join("python");
     let request = PythonRequest::from_project(
         opts.python.as_deref().or(project.python_request.as_deref()),
@@ -189,7 +203,7 @@ pub fn sync_project(project: &Project, opts: &SyncOptions) -> Result<SyncReport>
                     })
             })
             .unwrap_or(false);
-    let (installer, uv) = installer();
+    let (installer, uv) = installer(settings);
     let (action, reason, version) = if keep {
         (
             SyncAction::Updated,
@@ -197,8 +211,12 @@ pub fn sync_project(project: &Project, opts: &SyncOptions) -> Result<SyncReport>
             existing_version.clone().unwrap_or_default(),
         )
     } else {
-        let (base, why) = interpreter::choose(&request, project.requires_python.as_deref())
-            .map_err(|e| prefix(e, &project.name))?;
+        let (base, why) = interpreter::choose(
+            &settings.python_search,
+            &request,
+            project.requires_python.as_deref(),
+        )
+        .map_err(|e| prefix(e, &project.name))?;
         let action = if venv.exists() {
             std::fs::remove_dir_all(&venv).map_err(|e| Error::io("remove", &venv, &e))?;
             SyncAction::Recreated
@@ -213,7 +231,16 @@ pub fn sync_project(project: &Project, opts: &SyncOptions) -> Result<SyncReport>
                 .arg(&venv),
             _ => Cmd::new(&base.path).args(["-m", "venv"]).arg(&venv),
         };
-        run_step(&project.name, "create the virtual environment", &create)?;
+        progress.step(
+            &project.name,
+            &format!("creating the virtual environment (Python {})", base.version),
+        );
+        run_step(
+            &project.name,
+            "create the virtual environment",
+            &create,
+            progress,
+        )?;
         (
             action,
             format!("Python {}: {why}", base.version),
@@ -246,19 +273,21 @@ pub fn sync_project(project: &Project, opts: &SyncOptions) -> Result<SyncReport>
     if !opts.no_dev {
         install = install.args(project.dev_dependencies.iter());
     }
+    progress.step(&project.name, "installing the project and its dependencies");
     run_step(
         &project.name,
         "install the project and its dependencies",
         &install,
+        progress,
     )?;
 
     let stamp = Stamp {
         key,
         python_version: version.clone(),
     };
-    crate::manifest::cache::write_atomic(
+    fs::write_atomic(
         &stamp_path,
-        &serde_json::to_vec(&stamp).unwrap_or_default(),
+        &serde_json::to_vec(&stamp).expect("stamps serialize"),
     )?;
     Ok(SyncReport {
         project: project.name.clone(),
@@ -273,7 +302,12 @@ pub fn sync_project(project: &Project, opts: &SyncOptions) -> Result<SyncReport>
 }
 
 /// `uv sync ARGS` in `dir` (what real create-dagster runs after scaffolding).
-pub fn uv_sync(uv: Option<&Path>, dir: &Path, args: &[&str]) -> Result<()> {
+pub(crate) fn uv_sync(
+    uv: Option<&Path>,
+    dir: &Path,
+    args: &[&str],
+    progress: &dyn SyncProgress,
+) -> Result<()> {
     let uv = uv.ok_or_else(|| Error::usage("uv is not installed"))?;
     let cmd = Cmd::new(uv)
         .arg("sync")
@@ -281,23 +315,7 @@ pub fn uv_sync(uv: Option<&Path>, dir: &Path, args: &[&str]) -> Result<()> {
         .cwd(dir)
         .timeout(INSTALL_TIMEOUT);
     let name = dir.display().to_string();
-    run_step(&name, "run `uv sync`", &cmd)
-}
-
-/// An exclusive advisory lock on a directory, released on drop.
-struct DirLock(std::fs::File);
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = self.0.unlock();
-    }
-}
-
-fn lock_dir(dir: &Path) -> Result<DirLock> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, &e))?;
-    let file = std::fs::File::open(dir).map_err(|e| Error::io("open", dir, &e))?;
-    file.lock().map_err(|e| Error::io("lock", dir, &e))?;
-    Ok(DirLock(file))
+    run_step(&name, "run `uv sync`", &cmd, progress)
 }
 
 fn prefix(mut e: Error, project: &str) -> Error {
@@ -307,8 +325,11 @@ fn prefix(mut e: Error, project: &str) -> Error {
     e
 }
 
-fn run_step(project: &str, what: &str, cmd: &Cmd) -> Result<()> {
-    let out = cmd.output()?;
+fn run_step(project: &str, what: &str, cmd: &Cmd, progress: &dyn SyncProgress) -> Result<()> {
+    let out = cmd.output_lines(&|line| progress.output(project, line))?;
+    if out.interrupted {
+        return Err(Error::interrupted());
+    }
     if out.success() {
         return Ok(());
     }
@@ -320,14 +341,24 @@ fn run_step(project: &str, what: &str, cmd: &Cmd) -> Result<()> {
     let tail = tail_lines(&format!("{}\n{}", out.stdout, out.stderr), 15);
     Err(Error::failed(format!(
         "{project}: could not {what}: `{}` {status}\n{tail}",
-        describe(cmd)
+        cmd.describe()
     ))
     .with_hint("check the project's dependencies in pyproject.toml and that the package index is reachable"))
 }
 
-fn describe(cmd: &Cmd) -> String {
-    std::iter::once(cmd.program.display().to_string())
-        .chain(cmd.args.iter().map(|a| a.to_string_lossy().into_owned()))
-        .collect::<Vec<_>>()
-        .join(" ")
+/// Builds the environments of `projects`, several at once but never more than there are
+/// cores (100 locations do not mean 100 installers at once); results in the given order.
+pub(crate) fn sync_all(
+    settings: &Settings,
+    projects: &[&Project],
+    opts: &SyncOptions,
+    progress: &dyn SyncProgress,
+) -> Vec<Result<SyncReport>> {
+    crate::parallel::parallel_map(projects.len(), |i| {
+        let p = projects[i];
+        progress.step(&p.name, "checking");
+        let r = sync_project(settings, p, opts, progress);
+        progress.done(&p.name);
+        r
+    })
 }

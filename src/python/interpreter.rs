@@ -1,8 +1,12 @@
-//! Finding Python interpreters (PATH, pyenv's versions folder, uv-managed Pythons) and
-//! choosing one that satisfies a project's `requires-python` or `[tool.dg-rs] python`.
+//! Where a project's Python is (its `.env` `DG_PROJECT_PYTHON_EXECUTABLE`, as real dg reads
+//! it, else `<project>/.venv`), finding Python interpreters on this machine (PATH, pyenv's
+//! versions folder, uv-managed Pythons) and choosing one that satisfies a project's
+//! `requires-python` or `[tool.dg-rs] python`.
 
-use super::process::Cmd;
-use crate::error::{Error, Result};
+use crate::config::{Interpreter, InterpreterSource};
+use crate::error::{Error, Problem, Result};
+use crate::process::Cmd;
+use crate::settings::PythonSearch;
 use pep440_rs::{Version, VersionSpecifiers};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -18,8 +22,34 @@ pub struct FoundPython {
     pub origin: &'static str,
 }
 
+/// A project's interpreter: `.env` `DG_PROJECT_PYTHON_EXECUTABLE` (relative to the project
+/// root), else `.venv`. The [`crate::config::Resolve`] function discovery is given.
+pub(crate) fn resolve_project(dir: &Path) -> std::result::Result<Interpreter, Problem> {
+    let vars = crate::config::dotenv::read(&dir.join(".env")).map_err(|e| match e {
+        crate::config::DotenvError::InvalidLine { .. } => {
+            Problem::new(e.to_string()).hint("each line must be KEY=value")
+        }
+        other => Problem::new(other.to_string()),
+    })?;
+    if let Some(value) = vars
+        .get("DG_PROJECT_PYTHON_EXECUTABLE")
+        .filter(|v| !v.is_empty())
+    {
+        let p = PathBuf::from(value);
+        let path = if p.is_absolute() { p } else { dir.join(p) };
+        return Ok(Interpreter {
+            path,
+            source: InterpreterSource::Dotenv,
+        });
+    }
+    Ok(Interpreter {
+        path: dir.join(".venv").join("bin").join("python"),
+        source: InterpreterSource::Venv,
+    })
+}
+
 /// Every interpreter on this machine, newest first, deduplicated by real path.
-pub fn find_all() -> Vec<FoundPython> {
+pub fn find_all(search: &PythonSearch) -> Vec<FoundPython> {
     let mut found = Vec::new();
     let mut seen = BTreeSet::new();
     let mut push = |path: PathBuf, origin: &'static str, version: Option<Version>| {
@@ -38,10 +68,7 @@ pub fn find_all() -> Vec<FoundPython> {
         }
     };
     // pyenv: folder names are the versions (3.12.1), no Python start needed.
-    let pyenv_root = std::env::var_os("PYENV_ROOT")
-        .map(PathBuf::from)
-        .or_else(|| home().map(|h| h.join(".pyenv")));
-    if let Some(root) = pyenv_root {
+    if let Some(root) = &search.pyenv_root {
         for dir in read_dir_sorted(&root.join("versions")) {
             let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
             let version = name.as_deref().and_then(|n| Version::from_str(n).ok());
@@ -52,11 +79,8 @@ pub fn find_all() -> Vec<FoundPython> {
         }
     }
     // uv-managed Pythons: ~/.local/share/uv/python/cpython-3.12.7-linux-x86_64-gnu/bin/python3
-    let uv_dir = std::env::var_os("UV_PYTHON_INSTALL_DIR")
-        .map(PathBuf::from)
-        .or_else(|| home().map(|h| h.join(".local/share/uv/python")));
-    if let Some(dir) = uv_dir {
-        for d in read_dir_sorted(&dir) {
+    if let Some(dir) = &search.uv_python_dir {
+        for d in read_dir_sorted(dir) {
             let name = d.file_name().map(|n| n.to_string_lossy().into_owned());
             let version = name
                 .as_deref()
@@ -69,8 +93,8 @@ pub fn find_all() -> Vec<FoundPython> {
         }
     }
     // PATH: python3.X, python3, python (shims and system Pythons; asked for their version).
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
+    if let Some(path) = &search.path {
+        for dir in std::env::split_paths(path) {
             for name in [
                 "python3.13",
                 "python3.12",
@@ -87,10 +111,6 @@ pub fn find_all() -> Vec<FoundPython> {
     }
     found.sort_by(|a, b| b.version.cmp(&a.version));
     found
-}
-
-fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME").map(PathBuf::from)
 }
 
 fn read_dir_sorted(dir: &Path) -> Vec<PathBuf> {
@@ -179,6 +199,7 @@ pub fn parse_specifiers(spec: &str) -> Result<VersionSpecifiers> {
 /// Chooses the newest interpreter satisfying `request` and, when given, `requires_python`.
 /// Returns the choice and a sentence saying why, or an error listing what was found.
 pub fn choose(
+    search: &PythonSearch,
     request: &PythonRequest,
     requires_python: Option<&str>,
 ) -> Result<(FoundPython, String)> {
@@ -203,7 +224,7 @@ pub fn choose(
         (PythonRequest::Specifiers(_), _) | (_, None) => None,
         (_, Some(r)) => Some(parse_specifiers(r)?),
     };
-    let all = find_all();
+    let all = find_all(search);
     for candidate in &all {
         if request.matches(&candidate.version)?
             && extra

@@ -1,7 +1,7 @@
-//! Python interpreters and environments: discovery, the environment builder behind
-//! `dg sync`, the embedded scripts, and the one subprocess helper (argv lists, never a shell).
+//! Python interpreters and environments: where each project's Python is, finding
+//! interpreters on this machine, the environment builder behind `dg sync`, and the scripts
+//! embedded in the binary.
 
-pub mod env;
-pub mod interpreter;
-pub mod process;
-pub mod scripts;
+pub(crate) mod env;
+pub(crate) mod interpreter;
+pub(crate) mod scripts;

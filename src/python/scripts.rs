@@ -1,10 +1,9 @@
 //! The Python scripts embedded in the binary (kept under `python/` in the repository, with
-//! their own tests). They are written once per script version into the workspace's state
-//! folder and run from there with each project's own interpreter, so tracebacks name real
-//! files and the scripts can share one loader module.
+//! their own tests). They are written once per script version into the cache folder and run
+//! from there with each project's own interpreter, so tracebacks name real files and the
+//! scripts can share one loader module.
 
-use crate::error::{Error, Result};
-use crate::manifest::cache::write_atomic;
+use crate::fs::{self, FsError};
 use std::path::{Path, PathBuf};
 
 const FILES: &[(&str, &str)] = &[
@@ -12,12 +11,31 @@ const FILES: &[(&str, &str)] = &[
         "dg_rs_loader.py",
         include_str!("../../python/dg_rs_loader.py"),
     ),
+    ("instance.py", include_str!("../../python/instance.py")),
     ("introspect.py", include_str!("../../python/introspect.py")),
     ("run_step.py", include_str!("../../python/run_step.py")),
 ];
 
+/// The scripts a location runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Script {
+    Introspect,
+    RunStep,
+    Instance,
+}
+
+impl Script {
+    pub(crate) fn file_name(self) -> &'static str {
+        match self {
+            Script::Introspect => "introspect.py",
+            Script::RunStep => "run_step.py",
+            Script::Instance => "instance.py",
+        }
+    }
+}
+
 /// A hash of every script: part of every manifest fingerprint.
-pub fn version() -> String {
+pub(crate) fn version() -> String {
     let mut h = blake3::Hasher::new();
     for (name, text) in FILES {
         h.update(name.as_bytes());
@@ -26,16 +44,17 @@ pub fn version() -> String {
     h.finalize().to_hex()[..16].to_string()
 }
 
-/// Writes the scripts (if not already there) and returns their folder.
-pub fn materialize(state_dir: &Path) -> Result<PathBuf> {
-    let dir = state_dir.join("cache").join("scripts").join(version());
+/// Writes the scripts under `cache_root` (if not already there) and returns their folder.
+pub(crate) fn materialize(cache_root: &Path) -> Result<PathBuf, FsError> {
+    let dir = cache_root.join("scripts").join(version());
     if dir.join(".complete").is_file() {
         return Ok(dir);
     }
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, &e))?;
+    fs::create_ignored_dir(cache_root, "this folder is a cache")?;
+    fs::create_dir_all(&dir)?;
     for (name, text) in FILES {
-        write_atomic(&dir.join(name), text.as_bytes())?;
+        fs::write_atomic(&dir.join(name), text.as_bytes())?;
     }
-    write_atomic(&dir.join(".complete"), b"")?;
+    fs::write_atomic(&dir.join(".complete"), b"")?;
     Ok(dir)
 }

@@ -329,12 +329,12 @@ pub fn github_matrix(a: &Affected) -> String {
     )
 }
 
-/// The note a command prints when it read locations from a saved state.
-pub fn from_state_note(locations: &[String], dir: &std::path::Path) -> String {
+/// What `dg state export` says it wrote.
+pub fn exported(summary: &crate::affected::state::ExportSummary, dir: &str) -> String {
     format!(
-        "note: read {} from the saved state in {} (environment missing): {}",
-        plural(locations.len(), "location", "locations"),
-        super::display_path(dir),
-        locations.join(", ")
+        "wrote the state of {} ({}, {} hashed) to {dir}",
+        plural(summary.locations, "location", "locations"),
+        plural(summary.assets, "asset", "assets"),
+        plural(summary.files, "file", "files"),
     )
 }

@@ -1,9 +1,12 @@
 //! The human report of `dg check`: one line per location, then every problem of the graph
-//! with the locations and files involved.
+//! with the locations and files involved; and `dg check toml`'s report.
 
-use crate::cli::check::CheckReport;
+use crate::check::{CheckReport, LocationStatus};
+use crate::error::{Error, Problem};
+use serde::Serialize;
+use std::path::PathBuf;
 
-pub fn human(r: &CheckReport) -> String {
+pub(crate) fn human(r: &CheckReport) -> String {
     let mut out = Vec::new();
     let rows: Vec<Vec<String>> = r
         .locations
@@ -12,14 +15,16 @@ pub fn human(r: &CheckReport) -> String {
             vec![
                 l.name.clone(),
                 match l.status {
-                    "ok" => "ok".to_string(),
-                    "failed" => "failed to load".to_string(),
-                    _ => "problems".to_string(),
-                } + if l.from_state {
-                    " (from saved state)"
-                } else {
-                    ""
-                },
+                    LocationStatus::Ok => "ok",
+                    LocationStatus::Failed => "failed to load",
+                    LocationStatus::Problems => "problems",
+                }
+                .to_string()
+                    + if l.from_state {
+                        " (from saved state)"
+                    } else {
+                        ""
+                    },
                 l.assets.to_string(),
                 l.python_version.clone().unwrap_or_default(),
                 l.dagster_version.clone().unwrap_or_default(),
@@ -51,8 +56,9 @@ pub fn human(r: &CheckReport) -> String {
         }
     } else {
         format!(
-            "\nCheck failed: {} errors, {} warnings.",
-            r.errors, r.warnings
+            "\nCheck failed: {}, {}.",
+            plural(r.errors, "error"),
+            plural(r.warnings, "warning")
         )
     };
     out.push(verdict);
@@ -65,4 +71,54 @@ fn plural(n: usize, word: &str) -> String {
     } else {
         format!("{n} {word}s")
     }
+}
+
+#[derive(Serialize)]
+struct ProblemJson {
+    message: String,
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    hint: Option<String>,
+}
+
+impl From<&Problem> for ProblemJson {
+    fn from(p: &Problem) -> Self {
+        ProblemJson {
+            message: p.message.clone(),
+            file: p.at.as_ref().map(|a| a.file.display().to_string()),
+            line: p.at.as_ref().map(|a| a.line),
+            column: p.at.as_ref().map(|a| a.column),
+            hint: p.hint.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct TomlReport {
+    ok: bool,
+    files: Vec<String>,
+    problems: Vec<ProblemJson>,
+}
+
+/// `dg check toml --json`.
+pub(crate) fn toml_json(outcome: &Result<Vec<PathBuf>, Error>) -> TomlReport {
+    let (files, problems) = match outcome {
+        Ok(files) => (files.clone(), Vec::new()),
+        Err(e) => (Vec::new(), e.problems.clone()),
+    };
+    TomlReport {
+        ok: problems.is_empty(),
+        files: files.iter().map(|f| f.display().to_string()).collect(),
+        problems: problems.iter().map(ProblemJson::from).collect(),
+    }
+}
+
+/// `dg check toml` when every file is valid.
+pub(crate) fn toml_text(files: &[PathBuf]) -> String {
+    let mut text = format!("All {} config files are valid:", files.len());
+    for f in files {
+        text.push_str(&format!("\n  {}", super::display_path(f)));
+    }
+    text
 }

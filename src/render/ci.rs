@@ -2,9 +2,9 @@
 //! shown on the pull request's diff at that line) and JUnit XML (one test case per problem
 //! or launch step, which every CI system can display).
 
-use crate::cli::check::CheckReport;
+use crate::check::CheckReport;
 use crate::launch::execute::{StepOutcome, StepStatus};
-use crate::manifest::extract::LocationError;
+use crate::manifest::extract::LocationFailure;
 use crate::render::launch::StepJson;
 use quick_xml::Writer;
 use quick_xml::events::BytesText;
@@ -70,6 +70,24 @@ pub fn github_annotations(items: &[Annotation]) -> String {
     out
 }
 
+/// Annotations for the problems of an error (configuration problems, before any location
+/// is loaded), at their file and line when they have one.
+pub fn problem_annotations(e: &crate::error::Error) -> Vec<Annotation> {
+    e.problems
+        .iter()
+        .map(|p| Annotation {
+            level: Level::Error,
+            file: p.at.as_ref().map(|a| super::display_path(&a.file)),
+            line: p.at.as_ref().map(|a| a.line),
+            title: "dg check: configuration".into(),
+            message: match &p.hint {
+                Some(h) => format!("{}\nhint: {h}", p.message),
+                None => p.message.clone(),
+            },
+        })
+        .collect()
+}
+
 /// The last `File "…", line N` of a Python traceback: where a location failed to load.
 pub fn traceback_position(detail: &str) -> Option<(String, usize)> {
     detail.lines().rev().find_map(|l| {
@@ -84,11 +102,12 @@ pub fn traceback_position(detail: &str) -> Option<(String, usize)> {
 /// A location that failed to load, with its project's config file (where to point when the
 /// traceback names no file).
 pub struct FailedLocation<'a> {
-    pub error: &'a LocationError,
+    pub error: &'a LocationFailure,
     pub config_file: PathBuf,
 }
 
 fn failure_annotation(f: &FailedLocation) -> Annotation {
+    let hint = crate::error::location_failure_hint(f.error);
     let (file, line) = match traceback_position(&f.error.detail) {
         Some((file, line)) => (super::display_path(std::path::Path::new(&file)), Some(line)),
         None => (super::display_path(&f.config_file), None),
@@ -98,13 +117,18 @@ fn failure_annotation(f: &FailedLocation) -> Annotation {
         file: Some(file),
         line,
         title: format!("location {} failed to load", f.error.location),
-        message: format!("{}\nhint: {}", f.error.message, f.error.hint),
+        message: format!("{}\nhint: {hint}", f.error.message),
     }
 }
 
 /// `dg check`'s problems as annotations: each at every place its keys are defined (the
-/// subject's first), a load failure at the failing line of its traceback.
-pub fn check_annotations(r: &CheckReport, failures: &[FailedLocation]) -> Vec<Annotation> {
+/// subject's first; files are relative to `workspace_root` in the report), a load failure at
+/// the failing line of its traceback.
+pub fn check_annotations(
+    r: &CheckReport,
+    failures: &[FailedLocation],
+    workspace_root: &std::path::Path,
+) -> Vec<Annotation> {
     let mut out: Vec<Annotation> = failures.iter().map(failure_annotation).collect();
     for p in &r.problems {
         let level = if p.severity == "error" {
@@ -129,8 +153,8 @@ pub fn check_annotations(r: &CheckReport, failures: &[FailedLocation]) -> Vec<An
         for at in &p.at {
             out.push(Annotation {
                 level,
-                file: Some(at.file.clone()),
-                line: at.line,
+                file: Some(super::display_path(&workspace_root.join(&at.file))),
+                line: at.line.map(|l| l as usize),
                 title: title.clone(),
                 message: message.clone(),
             });
@@ -299,7 +323,7 @@ pub fn check_junit(r: &CheckReport, failures: &[FailedLocation], strict: bool) -
             Some(f) => {
                 let a = failure_annotation(f);
                 Outcome::Failed {
-                    kind: f.error.kind.clone(),
+                    kind: f.error.kind.as_str().to_string(),
                     message: f.error.message.clone(),
                     detail: format!("{}\n{}", f.error.detail, a.message),
                 }
@@ -359,7 +383,7 @@ pub fn check_junit(r: &CheckReport, failures: &[FailedLocation], strict: bool) -
             ),
             time: None,
             file: first.map(|a| a.file.clone()),
-            line: first.and_then(|a| a.line),
+            line: first.and_then(|a| a.line).map(|l| l as usize),
             outcome,
         });
     }
@@ -377,17 +401,25 @@ pub fn launch_junit(steps: &[StepJson], outcomes: &[StepOutcome]) -> String {
                     output: (!o.materialized.is_empty())
                         .then(|| format!("materialized: {}", o.materialized.join(", "))),
                 },
-                StepStatus::Failed => {
-                    let e = o.error.clone().unwrap_or_default();
-                    Outcome::Failed {
-                        kind: e.kind,
+                StepStatus::Failed => match &o.error {
+                    Some(e) => Outcome::Failed {
+                        // The kind's name as the JSON report spells it (`step_failure`).
+                        kind: serde_json::to_value(e.kind)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default(),
                         message: match &e.asset {
                             Some(a) => format!("{a}: {}", e.message),
-                            None => e.message,
+                            None => e.message.clone(),
                         },
-                        detail: e.traceback_tail,
-                    }
-                }
+                        detail: e.traceback_tail.clone(),
+                    },
+                    None => Outcome::Failed {
+                        kind: "crash".into(),
+                        message: "the step failed".into(),
+                        detail: String::new(),
+                    },
+                },
                 StepStatus::Skipped => Outcome::Skipped {
                     message: match o.blocked_by {
                         Some(b) => format!("not run: step {} did not succeed", b + 1),

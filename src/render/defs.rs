@@ -201,32 +201,78 @@ impl DefsJson<'_> {
     }
 }
 
-/// Columns `dg list defs -c` accepts (singular forms too; `name` means `key`).
-pub const COLUMNS: &[&str] = &[
-    "key",
-    "group",
-    "deps",
-    "kinds",
-    "description",
-    "tags",
-    "cron",
-    "is_executable",
-];
+/// A column of the `dg list defs` asset table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Column {
+    Key,
+    Group,
+    Deps,
+    Kinds,
+    Description,
+    Tags,
+    Cron,
+    IsExecutable,
+}
 
-pub const DEFAULT_COLUMNS: &[&str] = &["key", "group", "deps", "kinds", "description", "cron"];
+impl Column {
+    pub(crate) const ALL: &[Column] = &[
+        Column::Key,
+        Column::Group,
+        Column::Deps,
+        Column::Kinds,
+        Column::Description,
+        Column::Tags,
+        Column::Cron,
+        Column::IsExecutable,
+    ];
+    pub(crate) const DEFAULT: &[Column] = &[
+        Column::Key,
+        Column::Group,
+        Column::Deps,
+        Column::Kinds,
+        Column::Description,
+        Column::Cron,
+    ];
 
-/// Normalises a user's column name, or None when it is not one.
-pub fn column_name(given: &str) -> Option<&'static str> {
-    let g = given.trim().to_ascii_lowercase();
-    let g = match g.as_str() {
-        "name" => "key",
-        "dep" => "deps",
-        "kind" => "kinds",
-        "tag" => "tags",
-        "executable" => "is_executable",
-        other => other,
-    };
-    COLUMNS.iter().copied().find(|c| *c == g)
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Column::Key => "key",
+            Column::Group => "group",
+            Column::Deps => "deps",
+            Column::Kinds => "kinds",
+            Column::Description => "description",
+            Column::Tags => "tags",
+            Column::Cron => "cron",
+            Column::IsExecutable => "is_executable",
+        }
+    }
+
+    fn header(self) -> &'static str {
+        match self {
+            Column::Key => "KEY",
+            Column::Group => "GROUP",
+            Column::Deps => "DEPS",
+            Column::Kinds => "KINDS",
+            Column::Description => "DESCRIPTION",
+            Column::Tags => "TAGS",
+            Column::Cron => "CRON",
+            Column::IsExecutable => "EXECUTABLE",
+        }
+    }
+
+    /// A user's column name (singular forms too; `name` means `key`), or None.
+    pub(crate) fn parse(given: &str) -> Option<Column> {
+        let g = given.trim().to_ascii_lowercase();
+        let g = match g.as_str() {
+            "name" => "key",
+            "dep" => "deps",
+            "kind" => "kinds",
+            "tag" => "tags",
+            "executable" => "is_executable",
+            other => other,
+        };
+        Column::ALL.iter().copied().find(|c| c.as_str() == g)
+    }
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -238,12 +284,16 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 /// The human listing: one table per non-empty section, each with a LOCATION column.
-pub fn tables(defs: &DefsJson, columns: &[&str]) -> String {
+pub(crate) fn tables(defs: &DefsJson, columns: &[Column]) -> String {
     let mut out = Vec::new();
-    let asset_cols: Vec<&str> = columns.iter().copied().filter(|c| *c != "cron").collect();
+    let asset_cols: Vec<Column> = columns
+        .iter()
+        .copied()
+        .filter(|c| *c != Column::Cron)
+        .collect();
     if !defs.assets.is_empty() {
         let mut header = vec!["LOCATION"];
-        header.extend(asset_cols.iter().map(|c| header_name(c)));
+        header.extend(asset_cols.iter().map(|c| c.header()));
         let rows: Vec<Vec<String>> = defs
             .assets
             .iter()
@@ -251,12 +301,12 @@ pub fn tables(defs: &DefsJson, columns: &[&str]) -> String {
                 let mut row = vec![a.location.to_string()];
                 for c in &asset_cols {
                     row.push(match *c {
-                        "key" => a.asset_key.clone(),
-                        "group" => a.group_name.unwrap_or("").to_string(),
-                        "deps" => a.dependency_keys.join("\n"),
-                        "kinds" => a.kinds.join(", "),
-                        "description" => truncate(a.description.unwrap_or(""), 100),
-                        "tags" => a
+                        Column::Key => a.asset_key.clone(),
+                        Column::Group => a.group_name.unwrap_or("").to_string(),
+                        Column::Deps => a.dependency_keys.join("\n"),
+                        Column::Kinds => a.kinds.join(", "),
+                        Column::Description => truncate(a.description.unwrap_or(""), 100),
+                        Column::Tags => a
                             .tags
                             .as_ref()
                             .map(|t| {
@@ -266,8 +316,8 @@ pub fn tables(defs: &DefsJson, columns: &[&str]) -> String {
                                     .join(", ")
                             })
                             .unwrap_or_default(),
-                        "is_executable" => a.is_executable.to_string(),
-                        _ => String::new(),
+                        Column::IsExecutable => a.is_executable.to_string(),
+                        Column::Cron => String::new(),
                     });
                 }
                 row
@@ -336,15 +386,52 @@ pub fn tables(defs: &DefsJson, columns: &[&str]) -> String {
     out.join("\n\n")
 }
 
-fn header_name(c: &str) -> &'static str {
-    match c {
-        "key" => "KEY",
-        "group" => "GROUP",
-        "deps" => "DEPS",
-        "kinds" => "KINDS",
-        "description" => "DESCRIPTION",
-        "tags" => "TAGS",
-        "cron" => "CRON",
-        _ => "EXECUTABLE",
+/// What `dg list defs` lists of the loaded workspace: inside one project exactly what real
+/// dg lists there (cross-location stubs included); at the workspace root every executable
+/// definition (so duplicate owners stay visible) and each external key once. A selection
+/// keeps its assets and their checks, and, as in real dg, drops the other sections.
+pub(crate) fn defs_json<'a>(
+    loaded: &'a crate::workspace::Loaded,
+    selected: Option<&std::collections::BTreeSet<crate::graph::NodeId>>,
+) -> DefsJson<'a> {
+    let graph = &loaded.graph;
+    let project_scope = matches!(loaded.scope, crate::workspace::Scope::Project(_));
+    let mut out = DefsJson::default();
+    for (li, loc) in graph.locations().iter().enumerate() {
+        let m = &loc.manifest;
+        let name = loc.name.as_str();
+        for (ai, a) in m.assets.iter().enumerate() {
+            let keep = if project_scope {
+                graph.find(&crate::graph::AssetKey::from(&a.key))
+            } else {
+                graph.listed_definition(li, ai, a)
+            };
+            if let Some(id) = keep
+                && selected.is_none_or(|s| s.contains(&id))
+            {
+                out.assets.push(asset(a, name));
+            }
+        }
+        for c in &m.asset_checks {
+            let in_selection = selected.is_none_or(|s| {
+                graph
+                    .find(&crate::graph::AssetKey::from(&c.asset_key))
+                    .is_some_and(|id| s.contains(&id))
+            });
+            if in_selection {
+                out.asset_checks.push(check(c, name));
+            }
+        }
+        if selected.is_none() {
+            out.jobs.extend(m.jobs.iter().map(|j| job(j, name)));
+            out.resources
+                .extend(m.resources.iter().map(|x| resource(x, name)));
+            out.schedules
+                .extend(m.schedules.iter().map(|x| schedule(x, name)));
+            out.sensors
+                .extend(m.sensors.iter().map(|x| sensor(x, name)));
+        }
     }
+    out.sort();
+    out
 }

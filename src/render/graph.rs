@@ -10,12 +10,28 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// The export formats of `dg graph`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum GraphFormat {
     #[default]
     Mermaid,
     Dot,
     Json,
+}
+
+impl GraphFormat {
+    /// The format a file name asks for (`.mmd`/`.mermaid`/`.md`, `.dot`/`.gv`, `.json`).
+    pub(crate) fn from_extension(path: &std::path::Path) -> Option<GraphFormat> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("mmd" | "mermaid" | "md") => Some(GraphFormat::Mermaid),
+            Some("dot" | "gv") => Some(GraphFormat::Dot),
+            Some("json") => Some(GraphFormat::Json),
+            _ => None,
+        }
+    }
 }
 
 /// Writes `graph` (or only the nodes in `only`) in `format` to `out`. JSON is streamed, so a

@@ -3,7 +3,10 @@
 //! location), and the summary table at the end.
 
 use super::Printer;
+use crate::graph::AssetGraph;
 use crate::launch::execute::{LaunchObserver, StepEvent, StepOutcome, StepStatus, Stream};
+use crate::launch::plan::Step;
+use crate::launch::{LaunchReport, Prepared};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::sync::Mutex;
@@ -13,6 +16,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanJson {
     pub dagster_home: String,
+    /// 1 + the longest chain of steps: steps of one wave are independent.
+    pub waves: usize,
     pub executor: String,
     pub jobs: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,6 +65,68 @@ pub struct StepReportJson<'a> {
     pub outcome: &'a StepOutcome,
 }
 
+/// The plan as shown and printed.
+pub(crate) fn plan_json(graph: &AssetGraph, prepared: &Prepared) -> PlanJson {
+    PlanJson {
+        dagster_home: prepared.instance.home.display().to_string(),
+        waves: prepared.plan.waves(),
+        executor: prepared.executor.as_str().into(),
+        jobs: prepared.jobs,
+        partition: prepared.partition.clone(),
+        steps: prepared
+            .plan
+            .steps
+            .iter()
+            .map(|s| step_json(graph, s))
+            .collect(),
+        skipped_external: prepared
+            .plan
+            .dropped_external
+            .iter()
+            .map(|id| graph.key(*id).to_string())
+            .collect(),
+    }
+}
+
+fn step_json(graph: &AssetGraph, s: &Step) -> StepJson {
+    let info = &graph.location(s.location).manifest.location;
+    StepJson {
+        step: s.index + 1,
+        location: graph.location_name(s.location).to_string(),
+        job: s.job.clone(),
+        assets: s.assets.iter().map(|a| graph.key(*a).to_string()).collect(),
+        depends_on: s.depends_on.iter().map(|d| d + 1).collect(),
+        wave: s.wave,
+        python: info.python_version.clone(),
+        dagster_version: info.dagster_version.clone(),
+    }
+}
+
+/// The line a launch starts with.
+pub(crate) fn starting(plan: &PlanJson, launch_id: &str) -> String {
+    format!(
+        "Launching {} step{} (launch {launch_id}, DAGSTER_HOME {})",
+        plan.steps.len(),
+        plural(plan.steps.len()),
+        plan.dagster_home
+    )
+}
+
+/// The report of a launch that ran (`--json`).
+pub(crate) fn report_json<'a>(plan: &'a PlanJson, report: &'a LaunchReport) -> ReportJson<'a> {
+    ReportJson {
+        launch_id: &report.launch_id,
+        dagster_home: &plan.dagster_home,
+        interrupted: report.interrupted,
+        steps: plan
+            .steps
+            .iter()
+            .zip(&report.outcomes)
+            .map(|(step, outcome)| StepReportJson { step, outcome })
+            .collect(),
+    }
+}
+
 fn list_assets(assets: &[String], max: usize) -> String {
     if assets.len() <= max {
         assets.join(", ")
@@ -82,7 +149,7 @@ fn step_target(s: &StepJson, max: usize) -> String {
 
 /// The human plan of `--dry-run`.
 pub fn plan_text(plan: &PlanJson) -> String {
-    let waves = plan.steps.iter().map(|s| s.wave).max().unwrap_or(0);
+    let waves = plan.waves;
     let mut out = format!(
         "Launch plan: {} step{} in {} wave{} (DAGSTER_HOME {}, executor {}, up to {} at once)\n",
         plan.steps.len(),
@@ -414,7 +481,7 @@ mod tests {
                 materialized: vec!["raw_orders".into()],
                 failed_assets: vec!["cleaned_orders".into()],
                 error: Some(StepError {
-                    kind: "step_failure".into(),
+                    kind: crate::launch::execute::StepErrorKind::StepFailure,
                     asset: Some("cleaned_orders".into()),
                     message: "RuntimeError: injected failure in cleaned_orders".into(),
                     traceback_tail: "Traceback (most recent call last):\n  boom".into(),

@@ -2,14 +2,17 @@
 //! values and never print. The [`Printer`] owns stdout and stderr: data goes to stdout,
 //! diagnostics and progress to stderr, and `--json` output is never mixed with human text.
 
-pub mod affected;
-pub mod check;
-pub mod ci;
-pub mod defs;
-pub mod graph;
-pub mod launch;
-pub mod progress;
-pub mod table;
+pub(crate) mod affected;
+pub(crate) mod assets;
+pub(crate) mod check;
+pub(crate) mod ci;
+pub(crate) mod defs;
+pub(crate) mod graph;
+pub(crate) mod launch;
+pub(crate) mod progress;
+pub(crate) mod projects;
+pub(crate) mod sync;
+pub(crate) mod table;
 
 use crate::error::{Error, Problem};
 use anstream::{AutoStream, ColorChoice};
@@ -17,7 +20,7 @@ use anstyle::{AnsiColor, Style};
 use std::io::{IsTerminal, Write};
 
 /// `--color auto|always|never`; `auto` honours NO_COLOR and whether stderr is a terminal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorMode {
     Auto,
     Always,
@@ -32,7 +35,6 @@ pub struct Printer {
 const ERROR: Style = AnsiColor::Red.on_default().bold();
 const WARN: Style = AnsiColor::Yellow.on_default().bold();
 const HINT: Style = AnsiColor::Cyan.on_default().bold();
-const DIM: Style = Style::new().dimmed();
 
 impl Printer {
     pub fn new(mode: ColorMode, verbose: bool) -> Self {
@@ -106,10 +108,6 @@ impl Printer {
     fn problem(&self, label: &str, style: Style, p: &Problem) {
         let _ = writeln!(self.stderr(), "{}", format_problem(label, style, p));
     }
-
-    pub fn style_dim(&self, s: &str) -> String {
-        format!("{DIM}{s}{DIM:#}")
-    }
 }
 
 /// `error: <what>` / `  at <file>:<line>:<col>` / the line with a caret / `  hint: ...`.
@@ -138,11 +136,8 @@ pub fn format_problem(label: &str, style: Style, p: &Problem) -> String {
 
 /// A path as the user would type it: relative to the current directory when below it.
 pub fn display_path(path: &std::path::Path) -> String {
-    if let Ok(cwd) = std::env::current_dir()
-        && let Ok(rel) = path.strip_prefix(&cwd)
-    {
-        let s = rel.display().to_string();
-        return if s.is_empty() { ".".into() } else { s };
+    match std::env::current_dir() {
+        Ok(cwd) => crate::fs::display_path(path, &cwd),
+        Err(_) => path.display().to_string(),
     }
-    path.display().to_string()
 }

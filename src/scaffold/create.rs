@@ -7,7 +7,7 @@ use super::register;
 use super::render::{PROJECT_PLACEHOLDER, PROJECT_TEMPLATE, Tree, WORKSPACE_TEMPLATE, render_tree};
 use crate::config::{ConfigFile, FileKind, read_config_in};
 use crate::error::{Error, Result, SourcePos};
-use crate::manifest::cache::write_atomic;
+use crate::fs::{write_atomic, write_new};
 use minijinja::context;
 use pep440_rs::Version;
 use std::path::{Component, Path, PathBuf};
@@ -44,10 +44,6 @@ pub struct WorkspaceRequest {
 pub struct Created {
     /// Absolute root of the new workspace or project.
     pub root: PathBuf,
-    /// The package name (folder name with `-` → `_`).
-    pub name: String,
-    /// Files written, relative to `root`.
-    pub files: Vec<PathBuf>,
     /// The workspace file the project was registered in, and the path it is listed as.
     pub registered: Option<(PathBuf, String)>,
     /// The Python version the project asks for (`--python`), if any.
@@ -85,11 +81,9 @@ pub fn create_workspace(req: &WorkspaceRequest) -> Result<Created> {
         &ctx,
         &[],
     )?;
-    let files = target.write(&tree)?;
+    target.write(&tree)?;
     Ok(Created {
         root: target.root,
-        name,
-        files,
         registered: None,
         python: None,
         dagster_version: version,
@@ -147,14 +141,19 @@ pub fn create_project(req: &ProjectRequest) -> Result<Created> {
     let registered = match registration {
         None => None,
         Some((file, listed, text)) => {
-            write_atomic(&file, text.as_bytes())?;
+            if let Err(e) = write_atomic(&file, text.as_bytes()) {
+                // Nothing may stay behind: a re-run would be refused for the leftover tree.
+                target.undo(&files);
+                return Err(Error::from(e).with_hint(format!(
+                    "the project was not created (its files were removed again); fix {}, then run the command again",
+                    file.display()
+                )));
+            }
             Some((file, listed))
         }
     };
     Ok(Created {
         root: target.root,
-        name,
-        files,
         registered,
         python: req.python.clone(),
         dagster_version: version,
@@ -354,6 +353,17 @@ impl Target {
         Ok(())
     }
 
+    /// Removes what [`Target::write`] wrote (the whole folder, unless it existed before).
+    fn undo(&self, written: &[PathBuf]) {
+        if self.here {
+            for rel in written {
+                let _ = std::fs::remove_file(self.root.join(rel));
+            }
+        } else {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+
     /// Writes the tree; never replaces a file. On failure, a folder it created is removed.
     fn write(&self, tree: &Tree) -> Result<Vec<PathBuf>> {
         for (rel, _) in &tree.files {
@@ -383,7 +393,7 @@ impl Target {
         }
         let mut written = Vec::new();
         for (rel, text) in &tree.files {
-            write_atomic(&self.root.join(rel), text.as_bytes())?;
+            write_new(&self.root.join(rel), text.as_bytes())?;
             written.push(rel.clone());
         }
         Ok(written)

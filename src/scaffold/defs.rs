@@ -4,7 +4,7 @@
 
 use crate::config::Project;
 use crate::error::{Error, Result};
-use crate::manifest::cache::write_atomic;
+use crate::fs::write_new;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
@@ -149,7 +149,10 @@ pub fn scaffold_defs(
             Error::usage(format!("`{path}` is not a path inside the defs folder")).with_hint(
                 format!(
                     "paths are relative to {} and may not use `..`, like `ingest/raw_orders.py`",
-                    crate::render::display_path(&folder)
+                    folder
+                        .strip_prefix(&project.root)
+                        .unwrap_or(&folder)
+                        .display()
                 ),
             ),
         );
@@ -179,7 +182,7 @@ pub fn scaffold_defs(
             .with_hint("dg scaffold never overwrites a file: pick another path or remove it"));
     }
     let text = stub_text(kind, &stem, asset_key)?;
-    write_atomic(&target, text.as_bytes())?;
+    write_new(&target, text.as_bytes())?;
     Ok(target)
 }
 

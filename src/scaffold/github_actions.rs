@@ -8,7 +8,7 @@
 
 use crate::config::Workspace;
 use crate::error::{Error, Result};
-use crate::manifest::cache::write_atomic;
+
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, context};
 use pep440_rs::{Version, VersionSpecifiers};
@@ -119,10 +119,10 @@ pub fn write(ws: &Workspace, req: &WorkflowRequest) -> Result<PathBuf> {
     if path.exists() {
         return Err(Error::usage(format!(
             "{} exists; dg-rs does not overwrite it",
-            crate::render::display_path(&path)
+            path.display()
         ))
         .with_hint("remove it first, or write elsewhere with --output FILE"));
     }
-    write_atomic(&path, text.as_bytes())?;
+    crate::fs::write_new(&path, text.as_bytes())?;
     Ok(path)
 }

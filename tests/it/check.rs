@@ -29,11 +29,14 @@ fn the_clean_fixture_passes() {
     let ctx = TestContext::with_envs();
     let out = run(ctx.dg().arg("check"));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(
-        out.stdout.ends_with("All checks passed.\n"),
-        "{}",
-        out.stdout
-    );
+    let _snapshots = ctx.snapshots();
+    insta::assert_snapshot!(out.stdout, @"
+    LOCATION          STATUS  ASSETS  PYTHON  DAGSTER
+    data-engineering  ok      3       3.11.x 1.12.22
+    data-science      ok      2       3.12.x 1.13.27
+
+    All checks passed.
+    ");
     let lines: Vec<Vec<&str>> = out
         .stdout
         .lines()
@@ -56,6 +59,19 @@ fn a_misspelled_upstream_key_fails_and_names_both_locations() {
     misspelled(&ctx);
     let out = run(ctx.dg().arg("check"));
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let _snapshots = ctx.snapshots();
+    insta::assert_snapshot!(out.stdout, @"
+    LOCATION          STATUS    ASSETS  PYTHON  DAGSTER
+    data-engineering  ok        3       3.11.x 1.12.22
+    data-science      problems  2       3.12.x 1.13.27
+
+    error[unknown-dependency]: `data_engineering_assett` is a dependency of data_science_asset (data-science), but no location defines it
+      locations: data-science
+      defined: data_science_asset in data-science: src/data_science/defs/assets.py:12
+      hint: did you mean `data_engineering_asset` (owned by data-engineering)?
+
+    Check failed: 1 error, 0 warnings.
+    ");
     assert!(
         out.stdout.contains("error[unknown-dependency]"),
         "{}",

@@ -84,14 +84,14 @@ fn check_toml_json_lists_files_or_problems() {
     let ctx = TestContext::new("workspace");
     let out = run(ctx.dg().args(["check", "toml", "--json"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v: serde_json::Value = crate::common::json(&out.stdout);
     assert_eq!(v["ok"], true);
     assert_eq!(v["files"].as_array().unwrap().len(), 3);
 
     let broken = TestContext::new("broken/unknown-workspace-key");
     let out = run(broken.dg().args(["check", "toml", "--json"]));
     assert_eq!(out.code, 1);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v: serde_json::Value = crate::common::json(&out.stdout);
     assert_eq!(v["ok"], false);
     assert_eq!(v["problems"][0]["line"], 4);
     assert_eq!(v["problems"][0]["column"], 1);

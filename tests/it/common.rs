@@ -69,17 +69,86 @@ impl TestContext {
     fn bin_in(&self, exe: &str, rel_dir: &str) -> Command {
         let mut cmd = Command::new(exe);
         cmd.current_dir(self.root.join(rel_dir));
-        cmd.env_clear();
-        for var in ["PATH", "HOME", "PYENV_ROOT", "SYSTEMROOT", "TMPDIR"] {
-            if let Ok(v) = std::env::var(var) {
-                cmd.env(var, v);
-            }
-        }
-        cmd.env("NO_COLOR", "1");
+        clear_env(&mut cmd);
         cmd
+    }
+
+    /// Any other program (a Python, real dg, git), run like `dg`: cwd = the workspace root
+    /// and the same minimal, known environment.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut cmd = clean_command(program);
+        cmd.current_dir(&self.root);
+        cmd
+    }
+
+    /// Snapshot settings with this context's filters (its paths, durations, run and launch
+    /// ids, temp dirs), active while the returned guard lives.
+    pub fn snapshots(&self) -> insta::internals::SettingsBindDropGuard {
+        let mut settings = insta::Settings::clone_current();
+        settings.add_filter(&regex_escape(&self.root.display().to_string()), "[WS]");
+        for (pattern, replacement) in common_filters() {
+            settings.add_filter(&pattern, replacement);
+        }
+        settings.bind_to_scope()
     }
 }
 
+/// The variables every spawned command keeps; everything else is cleared, so a developer's
+/// DAGSTER_HOME, DG_RS_INSTALLER or VIRTUAL_ENV never leaks into a test.
+const KEPT_VARS: &[&str] = &["PATH", "HOME", "PYENV_ROOT", "SYSTEMROOT", "TMPDIR"];
+
+fn clear_env(cmd: &mut Command) {
+    cmd.env_clear();
+    for var in KEPT_VARS {
+        if let Ok(v) = std::env::var(var) {
+            cmd.env(var, v);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+}
+
+/// A program run by the harness itself (provisioning), with the same minimal environment.
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    clear_env_std(&mut cmd);
+    cmd
+}
+
+fn clear_env_std(cmd: &mut std::process::Command) {
+    cmd.env_clear();
+    for var in KEPT_VARS {
+        if let Ok(v) = std::env::var(var) {
+            cmd.env(var, v);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Filters for what changes from run to run: durations, ids, temporary folders.
+pub fn common_filters() -> Vec<(String, String)> {
+    vec![
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".into(),
+            "[ID]".into(),
+        ),
+        // With the padding after them: a longer duration must not move the next column.
+        (r"\b\d+\.\d+ s\b *".into(), "[DURATION] ".into()),
+        // Python patch releases differ between machines; the minor is what the project asks.
+        (r"\b(3\.1\d)\.\d+\b *".into(), "$1.x ".into()),
+        (r"/tmp/[^\s/]+".into(), "[TMP]".into()),
+    ]
+}
 pub struct Output {
     pub code: i32,
     pub stdout: String,
@@ -144,7 +213,7 @@ pub fn fixture_envs() -> &'static FixtureEnvs {
         std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
         let lock = std::fs::File::create(&lock_path).unwrap();
         lock.lock().unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dg"))
+        let out = clean_command(env!("CARGO_BIN_EXE_dg"))
             .args(["--color", "never", "sync"])
             .current_dir(&ws)
             .output()
@@ -204,15 +273,83 @@ impl TestContext {
     }
 }
 
+/// Parses JSON strictly: a document with a duplicate key in any object is not accepted
+/// (serde_json alone keeps the last value silently).
 pub fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+    let strict: StrictValue =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("not strict JSON ({e}):\n{text}"));
+    strict.0
+}
+
+struct StrictValue(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StrictValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<StrictValue, E> {
+                Ok(StrictValue(v.into()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<StrictValue, E> {
+                Ok(StrictValue(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<StrictValue, E> {
+                Ok(StrictValue(v.into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<StrictValue, E> {
+                Ok(StrictValue(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<StrictValue, E> {
+                Ok(StrictValue(v.into()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<StrictValue, E> {
+                Ok(StrictValue(v.into()))
+            }
+            fn visit_unit<E>(self) -> Result<StrictValue, E> {
+                Ok(StrictValue(serde_json::Value::Null))
+            }
+            fn visit_none<E>(self) -> Result<StrictValue, E> {
+                Ok(StrictValue(serde_json::Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<StrictValue, A::Error> {
+                let mut v = Vec::new();
+                while let Some(StrictValue(x)) = a.next_element()? {
+                    v.push(x);
+                }
+                Ok(StrictValue(v.into()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<StrictValue, A::Error> {
+                let mut m = serde_json::Map::new();
+                while let Some(k) = a.next_key::<String>()? {
+                    let StrictValue(v) = a.next_value()?;
+                    if m.insert(k.clone(), v).is_some() {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+                    }
+                }
+                Ok(StrictValue(m.into()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Real dg (the dagster-dg-cli installed next to `env_python`), run in `dir` with its update
 /// check off: the reference our output is compared with.
 pub fn real_dg(env_python: &Path, dir: &Path, args: &[&str]) -> Output {
     let exe = env_python.parent().expect("bin folder").join("dg");
-    run(Command::new(exe)
+    let mut cmd = Command::new(exe);
+    clear_env(&mut cmd);
+    run(cmd
         .args(args)
         .current_dir(dir)
         .env("DAGSTER_DG_UPDATE_CHECK_ENABLED", "0"))

@@ -36,7 +36,7 @@ with DagsterInstance.get() as instance:
         }
 print(json.dumps(out))
 "#;
-    let out = std::process::Command::new(python)
+    let out = crate::common::clean_command(python)
         .args(["-c", script, &serde_json::to_string(keys).unwrap()])
         .env("DAGSTER_HOME", home)
         .output()
@@ -70,6 +70,14 @@ fn a_cross_location_launch_runs_each_location_in_its_own_env_into_one_instance()
         .dg()
         .args(["launch", "--assets", "+key:data_science_asset"]));
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let _snapshots = ctx.snapshots();
+    insta::assert_snapshot!(out.stdout, @"
+    STEP  LOCATION          ASSETS                                              STATUS     DURATION  RUN ID
+    1     data-engineering  cleaned_orders, data_engineering_asset, raw_orders  succeeded  [DURATION] [ID]
+    2     data-science      data_science_asset                                  succeeded  [DURATION] [ID]
+
+    Launch [ID]: 2 succeeded. Runs are in the Dagster instance at [WS]/.dg/dagster_home (tag dg-rs/launch_id=[ID]).
+    ");
     // The summary: both locations, in order, both succeeded.
     let rows: Vec<&str> = out
         .stdout
@@ -139,6 +147,20 @@ fn a_failing_step_skips_its_dependents_and_the_summary_says_why() {
         .args(["launch", "--assets", "+key:data_science_asset"])
         .env("DG_FIXTURE_FAIL_ASSET", "cleaned_orders"));
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let _snapshots = ctx.snapshots();
+    insta::assert_snapshot!(out.stdout, @r#"
+    STEP  LOCATION          ASSETS                                              STATUS                            DURATION  RUN ID
+    1     data-engineering  cleaned_orders, data_engineering_asset, raw_orders  failed                            [DURATION] [ID]
+    2     data-science      data_science_asset                                  skipped (step 1 did not succeed)  -         -
+
+    step 1 (data-engineering) failed in asset cleaned_orders: RuntimeError: injected failure in cleaned_orders
+        Traceback (most recent call last):
+          File "[WS]/projects/data-engineering/src/data_engineering/defs/assets.py", line 47, in cleaned_orders
+            raise RuntimeError("injected failure in cleaned_orders")
+        RuntimeError: injected failure in cleaned_orders
+
+    Launch [ID]: 0 succeeded, 1 failed, 1 skipped. Runs are in the Dagster instance at [WS]/.dg/dagster_home (tag dg-rs/launch_id=[ID]).
+    "#);
     let step2 = out
         .stdout
         .lines()
@@ -307,14 +329,8 @@ fn ctrl_c_stops_every_child_prints_the_summary_and_exits_130() {
     let logs = tempfile::tempdir().unwrap();
     let (out_path, err_path) = (logs.path().join("out"), logs.path().join("err"));
     // A std Command (assert_cmd cannot hand out the child), set up as TestContext::dg does.
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dg"));
-    cmd.current_dir(&ctx.root).env_clear().env("NO_COLOR", "1");
-    for var in ["PATH", "HOME", "PYENV_ROOT", "TMPDIR"] {
-        if let Ok(v) = std::env::var(var) {
-            cmd.env(var, v);
-        }
-    }
-    let mut child = cmd
+    let mut child = ctx
+        .command(env!("CARGO_BIN_EXE_dg"))
         .args(["launch", "--assets", "+key:data_science_asset"])
         .stdout(std::fs::File::create(&out_path).unwrap())
         .stderr(std::fs::File::create(&err_path).unwrap())
@@ -331,10 +347,11 @@ fn ctrl_c_stops_every_child_prints_the_summary_and_exits_130() {
     }
     // The step's Python is running: it carries the workspace path on its command line.
     assert!(!processes_mentioning(ctx.root.to_str().unwrap()).is_empty());
-    // SAFETY: sending a signal to our own child process.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
-    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;

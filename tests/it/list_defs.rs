@@ -96,6 +96,38 @@ fn workspace_listing_merges_locations_and_resolves_the_stub() {
 #[test]
 fn human_table_has_a_location_column_and_columns_flag() {
     let ctx = TestContext::with_envs();
+    let all = run(ctx.dg().args(["list", "defs"]));
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    let _snapshots = ctx.snapshots();
+    insta::assert_snapshot!(all.stdout, @"
+    Assets
+    LOCATION          KEY                      GROUP      DEPS                    KINDS           DESCRIPTION
+    data-engineering  cleaned_orders           ingestion  raw_orders              python          Orders with obviously bad rows removed.
+    data-engineering  data_engineering_asset   warehouse  cleaned_orders          duckdb, python  The curated orders table other locations build on.
+    data-science      data_science_asset       analytics  data_engineering_asset  pandas, python  Features computed from the curated orders table.
+    data-engineering  raw_orders               ingestion                          json, python    Raw orders as they arrive from the shop.
+    data-science      reports/regional_report  analytics  data_science_asset      python          A regional report, one partition per region.
+
+    Asset Checks
+    LOCATION          KEY                                                      DESCRIPTION
+    data-engineering  data_engineering_asset:data_engineering_asset_not_empty  The curated table is not empty.
+
+    Jobs
+    LOCATION          NAME           DESCRIPTION
+    data-engineering  ingestion_job  Refresh the ingestion group.
+
+    Schedules
+    LOCATION          NAME               CRON
+    data-engineering  nightly_ingestion  0 2 * * *
+
+    Sensors
+    LOCATION      NAME
+    data-science  upstream_orders_sensor
+
+    Resources
+    LOCATION          NAME       TYPE
+    data-engineering  warehouse  data_engineering.defs.resources.WarehouseResource
+    ");
     let out = run(ctx.dg().args(["list", "defs", "-c", "key,kinds"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let first_lines: Vec<&str> = out.stdout.lines().take(3).collect();
@@ -256,9 +288,8 @@ fn eight_parallel_cold_runs_agree_and_leave_a_valid_cache() {
     let ctx = TestContext::with_envs();
     let children: Vec<_> = (0..8)
         .map(|_| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_dg"))
+            ctx.command(env!("CARGO_BIN_EXE_dg"))
                 .args(["list", "defs", "--json"])
-                .current_dir(&ctx.root)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -378,6 +409,15 @@ fn list_assets_shows_both_locations_and_the_cross_location_edge() {
         serde_json::json!([{"key": "data_engineering_asset", "location": "data-engineering", "cross_location": true}])
     );
     let table = run(ctx.dg().args(["list", "assets"]));
+    let _snapshots = ctx.snapshots();
+    insta::assert_snapshot!(table.stdout, @"
+    KEY                      LOCATION          GROUP      KINDS           UPSTREAM (⇠ other location)
+    cleaned_orders           data-engineering  ingestion  python          raw_orders
+    data_engineering_asset   data-engineering  warehouse  duckdb, python  cleaned_orders
+    data_science_asset       data-science      analytics  pandas, python  data_engineering_asset ⇠ data-engineering
+    raw_orders               data-engineering  ingestion  json, python
+    reports/regional_report  data-science      analytics  python          data_science_asset
+    ");
     assert!(
         table
             .stdout
@@ -448,6 +488,9 @@ fn bad_selection_points_at_the_column() {
 #[test]
 fn a_location_that_hangs_is_stopped_at_the_timeout() {
     let ctx = TestContext::with_envs();
+    // Warm first: only the edited location loads again, so a busy machine cannot push the
+    // other one past the short timeout.
+    assert_eq!(run(ctx.dg().args(["list", "defs", "--json"])).code, 0);
     ctx.write(
         "projects/data-science/src/data_science/defs/slow.py",
         "import time\ntime.sleep(600)\n",

@@ -59,7 +59,7 @@ fn json_carries_every_project_field() {
     );
     let out = run(ctx.dg().args(["list", "projects", "--json"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v: serde_json::Value = crate::common::json(&out.stdout);
     let de = &v[0];
     assert_eq!(de["name"], "data-engineering");
     assert_eq!(de["path"], "projects/data-engineering");
@@ -113,7 +113,7 @@ fn project_defaults_follow_real_dg() {
     ctx.write("my-proj/my_proj/definitions.py", "");
     let out = run(ctx.dg().args(["list", "projects", "--json"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v: serde_json::Value = crate::common::json(&out.stdout);
     assert_eq!(v[0]["code_location_name"], "my-proj");
     assert_eq!(v[0]["defs_module"], "my_proj.definitions");
     assert_eq!(

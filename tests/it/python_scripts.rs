@@ -10,7 +10,8 @@ fn python_script_tests_pass_in_both_dagster_versions() {
         .into_iter()
         .map(|python| {
             let ctx = TestContext::new("workspace");
-            let child = std::process::Command::new(python)
+            let child = ctx
+                .command(python)
                 .args([
                     "-m",
                     "unittest",
@@ -34,5 +35,11 @@ fn python_script_tests_pass_in_both_dagster_versions() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{}:\n{stderr}", python.display());
         assert!(stderr.contains("\nOK"), "{stderr}");
+        // A skipped Python test is a test that did not run: it fails here.
+        assert!(
+            !stderr.contains("skipped"),
+            "{}: Python tests were skipped:\n{stderr}",
+            python.display()
+        );
     }
 }

@@ -24,7 +24,7 @@ fn real_create_dagster() -> &'static Path {
         let venv = target.join(format!("real-create-dagster-{REAL_CREATE_DAGSTER_VERSION}"));
         let exe = venv.join("bin/create-dagster");
         let works = |exe: &Path| {
-            std::process::Command::new(exe)
+            crate::common::clean_command(exe)
                 .arg("--version")
                 .output()
                 .is_ok_and(|o| {
@@ -52,7 +52,7 @@ fn real_create_dagster() -> &'static Path {
             ],
         ];
         for step in steps {
-            let out = std::process::Command::new(&step[0])
+            let out = crate::common::clean_command(&step[0])
                 .args(&step[1..])
                 .output()
                 .map_err(|e| format!("could not run {}: {e}", step[0]))?;

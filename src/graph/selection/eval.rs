@@ -323,17 +323,9 @@ impl Ctx<'_> {
 
     fn missing_key(&self, key: &AssetKey, column: usize, len: usize) -> SelectionError {
         let wanted = key.to_string();
-        let best = self
-            .graph
-            .node_ids()
-            .map(|id| {
-                let s = &self.graph.node(id).key_string;
-                (crate::graph::validate::similarity(&wanted, s), id)
-            })
-            .filter(|(score, _)| *score >= 0.6)
-            .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+        let best = crate::graph::validate::KeySuggester::new(self.graph).suggest(&wanted);
         let mut message = format!("asset key `{wanted}` was selected, but no location defines it");
-        if let Some((_, id)) = best {
+        if let Some(id) = best {
             message.push_str(&format!(
                 "; did you mean `{}`?",
                 self.graph.node(id).key_string

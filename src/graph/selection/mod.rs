@@ -20,8 +20,10 @@ mod eval;
 mod lexer;
 mod parser;
 
+#[cfg(test)]
+use super::AssetKey;
 use super::changes::BranchChanges;
-use super::{AssetGraph, AssetKey, NodeId};
+use super::{AssetGraph, NodeId};
 use parser::Expr;
 
 /// A selection that did not parse or could not be evaluated.
@@ -74,6 +76,7 @@ pub struct Selection {
 }
 
 /// Parses one selection string, as Dagster's `AssetSelection.from_string` does.
+#[cfg(test)]
 pub fn parse(input: &str) -> Result<Selection, SelectionError> {
     parser::parse_expr(input, 0).map(|expr| Selection { expr })
 }
@@ -109,6 +112,7 @@ pub fn parse_union(input: &str) -> Result<Selection, SelectionError> {
 
 impl Selection {
     /// The selected assets, in key order.
+    #[cfg(test)]
     pub fn evaluate(&self, graph: &AssetGraph) -> Result<Vec<NodeId>, SelectionError> {
         eval::evaluate(&self.expr, graph, None)
     }
@@ -131,6 +135,7 @@ impl Selection {
     }
 
     /// The selected keys, sorted.
+    #[cfg(test)]
     pub fn evaluate_keys(&self, graph: &AssetGraph) -> Result<Vec<AssetKey>, SelectionError> {
         Ok(self
             .evaluate(graph)?

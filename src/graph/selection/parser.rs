@@ -336,17 +336,16 @@ impl<'a> Parser<'a> {
         if RUNTIME_ONLY.contains(&lower.as_str()) && lower == name {
             return self.semantic_error(token.start, token.end, unsupported_message(name));
         }
-        let suggestion = KEYWORDS
+        let attributes: Vec<&str> = KEYWORDS
             .iter()
-            .filter(|k| !matches!(**k, "sinks" | "roots"))
-            .map(|k| (strsim::normalized_damerau_levenshtein(&lower, k), *k))
-            .filter(|(score, _)| *score >= 0.5)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        let message = match suggestion {
-            Some((_, k)) if k == lower => {
+            .copied()
+            .filter(|k| !matches!(*k, "sinks" | "roots"))
+            .collect();
+        let message = match crate::suggest::closest(&lower, &attributes) {
+            Some(k) if k == lower => {
                 format!("unknown attribute '{name}'; attribute names are lowercase: '{k}'")
             }
-            Some((_, k)) => format!("unknown attribute '{name}'; did you mean '{k}'?"),
+            Some(k) => format!("unknown attribute '{name}'; did you mean '{k}'?"),
             None => format!(
                 "unknown attribute '{name}'; expected one of {}",
                 KEYWORDS[..17].join(", ")

@@ -290,7 +290,7 @@ fn changed_in_branch_without_a_comparison_or_with_a_bad_kind_is_a_clear_error() 
 #[test]
 fn a_generated_chain_of_many_keys_evaluates_without_deep_recursion() {
     // What `dg affected --format selection` prints for a large change.
-    let graph = AssetGraph::build(crate::graph::synthetic::synthetic_workspace(2, 1000, 5, 1));
+    let graph = AssetGraph::build(crate::bench_support::synthetic_workspace(2, 1000, 5, 1));
     let keys: Vec<String> = graph
         .node_ids()
         .map(|id| format!("key:\"{}\"", graph.key(id)))

@@ -281,7 +281,7 @@ fn a_cycle_is_an_error_not_a_hang() {
 
 #[test]
 fn large_synthetic_workspaces_plan_validly() {
-    let graph = AssetGraph::build(crate::graph::synthetic::synthetic_workspace(20, 50, 3, 7));
+    let graph = AssetGraph::build(crate::bench_support::synthetic_workspace(20, 50, 3, 7));
     let all: BTreeSet<NodeId> = graph
         .node_ids()
         .filter(|id| graph.node(*id).owner.is_some())

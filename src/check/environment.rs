@@ -2,32 +2,23 @@
 //! must satisfy `requires-python`, and the installed dagster must satisfy the project's
 //! `dagster` requirement. Both facts come from the manifest, so no Python is started.
 
-use super::schema::Manifest;
 use crate::config::Project;
+use crate::graph::validate::Code;
 use crate::graph::{Diagnostic, Severity};
+use crate::manifest::schema::Manifest;
 use pep440_rs::{Version, VersionSpecifiers};
 use std::str::FromStr;
 
 /// The version specifiers of a PEP 508 requirement (`dagster[x]>=1.12,<1.14 ; python_version>'3'`).
-pub fn requirement_specifiers(req: &str) -> Option<VersionSpecifiers> {
-    let req = req.split(';').next()?.trim();
-    let rest = req.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    let rest = match rest.trim_start().strip_prefix('[') {
-        Some(after) => after.split_once(']').map(|(_, r)| r)?,
-        None => rest,
-    };
-    let spec = rest
-        .trim()
-        .trim_start_matches('(')
-        .trim_end_matches(')')
-        .trim();
-    if spec.is_empty() {
-        return None;
+pub(crate) fn requirement_specifiers(req: &str) -> Option<VersionSpecifiers> {
+    let parsed = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(req).ok()?;
+    match parsed.version_or_url {
+        Some(pep508_rs::VersionOrUrl::VersionSpecifier(spec)) if !spec.is_empty() => Some(spec),
+        _ => None,
     }
-    VersionSpecifiers::from_str(spec).ok()
 }
 
-pub fn check_environment(project: &Project, manifest: &Manifest) -> Vec<Diagnostic> {
+pub(crate) fn check(project: &Project, manifest: &Manifest) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let loc = &manifest.location;
     let location = vec![project.code_location_name.clone()];
@@ -39,7 +30,7 @@ pub fn check_environment(project: &Project, manifest: &Manifest) -> Vec<Diagnost
     {
         out.push(Diagnostic {
             severity: Severity::Error,
-            code: "python-version",
+            code: Code::PythonVersion,
             message: format!(
                 "{}'s interpreter is Python {} but the project requires-python {req}",
                 project.code_location_name, loc.python_version
@@ -60,7 +51,7 @@ pub fn check_environment(project: &Project, manifest: &Manifest) -> Vec<Diagnost
     {
         out.push(Diagnostic {
             severity: Severity::Error,
-            code: "dagster-version",
+            code: Code::DagsterVersion,
             message: format!(
                 "{} has dagster {} installed but its pyproject.toml requires `{req}`",
                 project.code_location_name, loc.dagster_version

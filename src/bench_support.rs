@@ -1,4 +1,5 @@
-//! Deterministic synthetic workspaces for scale tests and benchmarks.
+//! Deterministic synthetic workspaces for scale tests and benchmarks (compiled for tests and
+//! with the `bench` feature only: not part of the shipped binary).
 //!
 //! The shape imitates real projects: chains of assets with some fan-in inside a location,
 //! a few dependencies on assets of lower-numbered locations (so the whole workspace is a
@@ -31,6 +32,95 @@ impl Lcg {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
+}
+
+#[cfg(feature = "bench")]
+/// Writes a synthetic workspace of `locations` x `assets` into the new folder `dir`, each
+/// location a real project folder whose manifest is already in dg-rs's cache under the
+/// fingerprint dg-rs itself computes, so every command runs warm without Python.
+pub fn generate_workspace(
+    dir: &std::path::Path,
+    locations: usize,
+    assets: usize,
+    cross: usize,
+) -> Result<(), String> {
+    use crate::fs::write_atomic;
+    if dir.exists() {
+        return Err(format!("{} exists; pick a new folder", dir.display()));
+    }
+    let mut dg_toml = String::from("directory_type = \"workspace\"\n\n[workspace]\n");
+    for i in 0..locations {
+        let name = location_name(i);
+        let module = name.replace('-', "_");
+        let root = dir.join("projects").join(&name);
+        dg_toml.push_str(&format!(
+            "\n[[workspace.projects]]\npath = \"projects/{name}\"\n"
+        ));
+        let files = [
+            (
+                root.join("pyproject.toml"),
+                format!(
+                    "[project]\nname = \"{module}\"\nrequires-python = \">=3.10,<3.15\"\nversion = \"0.1.0\"\ndependencies = [\"dagster==1.13.27\"]\n\n[tool.dg]\ndirectory_type = \"project\"\n\n[tool.dg.project]\nroot_module = \"{module}\"\n"
+                ),
+            ),
+            (
+                root.join("src").join(&module).join("__init__.py"),
+                String::new(),
+            ),
+            (
+                root.join("src").join(&module).join("definitions.py"),
+                "# synthetic location: its manifest is pre-seeded in the cache\n".into(),
+            ),
+        ];
+        for (path, text) in files {
+            write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+        }
+        // The modules the assets are defined in, a hundred each (what `dg affected` maps
+        // changed files to).
+        for group in 0..assets.div_ceil(100) {
+            let path = root
+                .join("src")
+                .join(&module)
+                .join("defs")
+                .join(format!("group_{group}.py"));
+            let text = format!(
+                "# synthetic assets {}..{} of {name}\n",
+                group * 100,
+                (group + 1) * 100
+            );
+            write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+        }
+    }
+    write_atomic(&dir.join("dg.toml"), dg_toml.as_bytes()).map_err(|e| e.to_string())?;
+    seed_workspace(dir, locations, assets, cross)
+}
+
+#[cfg(feature = "bench")]
+/// Stores the synthetic manifests of the workspace in `dir` again, under the fingerprints
+/// its files have now (after a benchmark edited and committed some), writing no project file.
+pub fn seed_workspace(
+    dir: &std::path::Path,
+    locations: usize,
+    assets: usize,
+    cross: usize,
+) -> Result<(), String> {
+    let ws = crate::config::discover(dir, crate::python::interpreter::resolve_project)
+        .map_err(|e| e.to_string())?;
+    let cache = crate::manifest::cache::ManifestCache::new(&ws.state_dir().join("cache"));
+    let version = crate::python::scripts::version();
+    for (name, manifest) in synthetic_workspace(locations, assets, cross, 7) {
+        let project = ws
+            .project_by_location(&name)
+            .ok_or_else(|| format!("no project for synthetic location {name}"))?;
+        cache
+            .put(
+                &name,
+                &crate::manifest::fingerprint::fingerprint(project, &version),
+                &manifest,
+            )
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// The name of location `i` (`loc-007`).

@@ -1,0 +1,130 @@
+//! Discovery: from the target path upward, the root file (nearest config file) and the
+//! workspace file (nearest `directory_type = "workspace"`), as real dg 1.13 finds them;
+//! plus the `[cli]` settings real dg merges from the user file, the workspace and the root.
+
+use super::file::{ConfigFile, read_config_in};
+use super::model::Workspace;
+use super::project_file::load_standalone;
+use super::workspace_file::load_workspace_file;
+use super::{Resolve, relative_display};
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// Every config file a workspace consists of, for `dg check toml`: the root file found from
+/// `target`, and every listed project's file. Problems are collected, not stopped at.
+pub fn find_config_files(target: &Path, resolve: Resolve) -> Result<Vec<PathBuf>> {
+    let ws = discover(target, resolve)?;
+    let mut files = vec![ws.config_file.clone()];
+    for p in &ws.projects {
+        if !files.contains(&p.config_file) {
+            files.push(p.config_file.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Finds and loads the workspace (or standalone project) that `target` belongs to.
+pub fn discover(target: &Path, resolve: Resolve) -> Result<Workspace> {
+    let target = std::fs::canonicalize(target).map_err(|e| {
+        Error::usage(format!(
+            "the target path {} cannot be used: {e}",
+            target.display()
+        ))
+        .with_hint("pass an existing directory with --target-path")
+    })?;
+    let mut root: Option<ConfigFile> = None;
+    let mut workspace: Option<ConfigFile> = None;
+    for dir in target.ancestors() {
+        let found = read_config_in(dir).map_err(|p| Error::config(vec![p]))?;
+        let Some(file) = found else { continue };
+        // The scaffolded `deployments/local` env is not a dg root (real dg fails there).
+        if file.directory_type() == Some("deployment") {
+            continue;
+        }
+        let is_workspace = file.directory_type() == Some("workspace");
+        if is_workspace {
+            workspace = Some(file);
+            break;
+        }
+        if root.is_none() {
+            root = Some(file);
+        }
+    }
+    match (workspace, root) {
+        (Some(ws), root) => {
+            let root_dir = root
+                .as_ref()
+                .and_then(|r| r.path.parent().map(Path::to_path_buf));
+            let mut loaded = load_workspace_file(ws, resolve)?;
+            loaded.current = root_dir
+                .as_ref()
+                .and_then(|d| loaded.projects.iter().position(|p| &p.root == d));
+            if let (Some(dir), None) = (&root_dir, loaded.current) {
+                return Err(Error::usage(format!(
+                    "{} is a dg project inside the workspace at {}, but the workspace does not list it",
+                    dir.display(),
+                    loaded.root.display()
+                ))
+                .with_hint(format!(
+                    "add it to {} as [[workspace.projects]] path = \"{}\"",
+                    loaded.config_file.display(),
+                    relative_display(dir, &loaded.root)
+                )));
+            }
+            Ok(loaded)
+        }
+        (None, Some(project_file)) => load_standalone(project_file, resolve),
+        (None, None) => Err(Error::usage(format!(
+            "no dg workspace or project found in {} or any parent directory",
+            target.display()
+        ))
+        .with_hint(
+            "run inside a directory with a dg.toml (directory_type = \"workspace\") or a \
+             pyproject.toml with [tool.dg], pass --target-path, or create one with \
+             `create-dagster workspace NAME`",
+        )),
+    }
+}
+
+/// Real dg's `[cli] verbose`, merged as real dg merges `[cli]`: the user file (`user_file`)
+/// < the workspace file < the root file (a project's `[cli]` counts only for a standalone
+/// project). Files that do not parse are left to discovery to report.
+pub fn cli_verbose(target: &Path, user_file: Option<&Path>) -> Option<bool> {
+    fn verbose_of(file: &ConfigFile) -> Option<bool> {
+        file.dg_table()?
+            .0
+            .get("cli")?
+            .as_table_like()?
+            .get("verbose")?
+            .as_bool()
+    }
+    let target = std::fs::canonicalize(target).ok()?;
+    let mut root: Option<Option<bool>> = None;
+    let mut workspace: Option<Option<bool>> = None;
+    for dir in target.ancestors() {
+        let Ok(Some(file)) = read_config_in(dir) else {
+            continue;
+        };
+        if file.directory_type() == Some("deployment") {
+            continue;
+        }
+        if file.directory_type() == Some("workspace") {
+            workspace = Some(verbose_of(&file));
+            break;
+        }
+        if root.is_none() {
+            root = Some(verbose_of(&file));
+        }
+    }
+    let user = user_file.and_then(|p| {
+        let text = std::fs::read_to_string(p).ok()?;
+        let doc: toml_edit::DocumentMut = text.parse().ok()?;
+        doc.get("cli")?.as_table_like()?.get("verbose")?.as_bool()
+    });
+    match (workspace, root) {
+        // A project inside a workspace: its own [cli] is ignored (as real dg does).
+        (Some(ws), _) => ws.or(user),
+        (None, Some(r)) => r.or(user),
+        (None, None) => user,
+    }
+}

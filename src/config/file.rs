@@ -1,0 +1,112 @@
+//! One config file: `dg.toml` (keys at the top level) or a `pyproject.toml` with a
+//! `[tool.dg]` table, read as UTF-8 and parsed into a span-keeping document, with the
+//! position of any syntax error.
+
+use crate::error::{Problem, SourcePos};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml_edit::{Document, TableLike};
+
+/// Which of the two file formats a config file uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `dg.toml`: keys at the top level.
+    DgToml,
+    /// `pyproject.toml`: keys under `[tool.dg]`.
+    Pyproject,
+}
+
+/// A config file found during discovery, parsed but not yet validated.
+#[derive(Debug)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub text: String,
+    pub doc: Document<String>,
+}
+
+impl ConfigFile {
+    pub(super) fn prefix(&self) -> &'static str {
+        match self.kind {
+            FileKind::DgToml => "",
+            FileKind::Pyproject => "tool.dg.",
+        }
+    }
+
+    /// The table holding dg's keys (`[tool.dg]` or the whole document).
+    pub(super) fn dg_table(&self) -> Option<(&dyn TableLike, Option<Range<usize>>)> {
+        match self.kind {
+            FileKind::DgToml => Some((self.doc.as_table() as &dyn TableLike, Some(0..0))),
+            FileKind::Pyproject => {
+                let tool = self.doc.get("tool")?.as_table_like()?;
+                let dg = tool.get("dg")?;
+                Some((dg.as_table_like()?, dg.span()))
+            }
+        }
+    }
+
+    /// The raw `directory_type` string, if present and a string.
+    pub fn directory_type(&self) -> Option<&str> {
+        self.dg_table()?.0.get("directory_type")?.as_str()
+    }
+}
+
+/// Reads a file as UTF-8 text, reporting the position of the first invalid byte.
+pub(super) fn read_text(path: &Path) -> std::result::Result<String, Problem> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Problem::new(format!("could not read {}: {e}", path.display()))
+            .hint("check the file's permissions, or that it is not a dangling symlink")
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+        let pos = SourcePos::from_span(path, &text, valid..valid);
+        Problem::new("the file is not valid UTF-8 text")
+            .at(pos)
+            .hint("TOML files must be UTF-8: re-save the file as UTF-8")
+    })
+}
+
+pub(super) fn parse(path: &Path, text: String) -> std::result::Result<Document<String>, Problem> {
+    Document::parse(text.clone()).map_err(|e| {
+        let message = e.message().trim().to_string();
+        let pos = match e.span() {
+            Some(span) => SourcePos::from_span(path, &text, span),
+            None => SourcePos::start_of(path, &text),
+        };
+        Problem::new(format!("invalid TOML: {message}"))
+            .at(pos)
+            .hint("fix the TOML syntax at the position shown")
+    })
+}
+
+/// Reads `dir`'s config file if it has one: `dg.toml`, else a `pyproject.toml` with a
+/// `[tool.dg]` table. A pyproject.toml without `[tool.dg]` is not a config file.
+pub fn read_config_in(dir: &Path) -> std::result::Result<Option<ConfigFile>, Problem> {
+    let dg_toml = dir.join("dg.toml");
+    if dg_toml.exists() {
+        let text = read_text(&dg_toml)?;
+        let doc = parse(&dg_toml, text.clone())?;
+        return Ok(Some(ConfigFile {
+            path: dg_toml,
+            kind: FileKind::DgToml,
+            text,
+            doc,
+        }));
+    }
+    let pyproject = dir.join("pyproject.toml");
+    if pyproject.exists() {
+        let text = read_text(&pyproject)?;
+        let doc = parse(&pyproject, text.clone())?;
+        let file = ConfigFile {
+            path: pyproject,
+            kind: FileKind::Pyproject,
+            text,
+            doc,
+        };
+        if file.dg_table().is_some() {
+            return Ok(Some(file));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,285 @@
+//! A project's file: `[tool.dg]` (or a project `dg.toml`) validated strictly, defaults
+//! applied as real dg derives them, and the standard `[project]` metadata plus our own
+//! `[tool.dg-rs]` table read from its pyproject.toml.
+
+use super::Resolve;
+use super::file::{ConfigFile, parse, read_config_in, read_text};
+use super::model::{Project, Workspace};
+use super::toml_check::Checker;
+use super::workspace_file::{check_cli, check_directory_type};
+use crate::error::{Error, Problem, Result};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use toml_edit::Item;
+
+pub(super) fn load_standalone(file: ConfigFile, resolve: Resolve) -> Result<Workspace> {
+    let dir = file
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let project = validate_project_file(&dir, ".", file, resolve).map_err(Error::config)?;
+    Ok(Workspace {
+        root: dir,
+        config_file: project.config_file.clone(),
+        standalone: true,
+        projects: vec![project],
+        current: Some(0),
+    })
+}
+
+/// Loads the project in `dir` (listed in a workspace as `listed`).
+pub(super) fn load_project_dir(
+    dir: &Path,
+    listed: &str,
+    resolve: Resolve,
+) -> std::result::Result<Project, Vec<Problem>> {
+    match read_config_in(dir) {
+        Err(p) => Err(vec![p]),
+        Ok(None) => Err(vec![
+            Problem::new(format!(
+                "`{listed}` is listed as a project but has no dg config ({} has no pyproject.toml with [tool.dg] and no dg.toml)",
+                dir.display()
+            ))
+            .hint("add [tool.dg] directory_type = \"project\" and [tool.dg.project] root_module = \"...\" to its pyproject.toml"),
+        ]),
+        Ok(Some(file)) => validate_project_file(dir, listed, file, resolve),
+    }
+}
+
+const PROJECT_KEYS: &[&str] = &[
+    "root_module",
+    "defs_module",
+    "code_location_target_module",
+    "code_location_name",
+    "registry_modules",
+    "agent_queue",
+    "image",
+    "python_environment",
+];
+
+fn validate_project_file(
+    dir: &Path,
+    listed: &str,
+    file: ConfigFile,
+    resolve: Resolve,
+) -> std::result::Result<Project, Vec<Problem>> {
+    let mut c = Checker::new(&file.path, &file.text, file.prefix());
+    let (table, tspan) = file.dg_table().expect("config files have a dg table");
+    c.unknown_keys(table, "", &["directory_type", "project", "cli"]);
+    check_directory_type(&mut c, table, tspan.clone());
+    if file.directory_type() == Some("workspace") {
+        let msg = format!(
+            "`{listed}` is listed as a project, but its config says directory_type = \"workspace\""
+        );
+        c.problem(
+            table.get("directory_type").and_then(Item::span),
+            msg,
+            Some("workspaces cannot be nested: set directory_type = \"project\"".into()),
+        );
+    }
+    if let Some(cli) = table.get("cli") {
+        check_cli(&mut c, cli);
+    }
+    let mut fields: HashMap<&str, (String, Option<Range<usize>>)> = HashMap::new();
+    match table.get("project") {
+        None => c.problem(
+            tspan,
+            format!("missing required table `{}`", c.dotted("project")),
+            Some(format!(
+                "add [{}project] with root_module = \"<your package>\"",
+                file.prefix()
+            )),
+        ),
+        Some(item) => {
+            if let Some(pt) = c.table(item, "project") {
+                c.unknown_keys(pt, "project", PROJECT_KEYS);
+                let pspan = item.span();
+                for key in [
+                    "root_module",
+                    "defs_module",
+                    "code_location_target_module",
+                    "code_location_name",
+                    "agent_queue",
+                    "image",
+                ] {
+                    let path = format!("project.{key}");
+                    if let Some(v) = c.string(pt, pspan.clone(), &path, key, key == "root_module") {
+                        fields.insert(key, v);
+                    }
+                }
+                c.string_list(pt, "project.registry_modules", "registry_modules");
+                for key in ["root_module", "defs_module", "code_location_target_module"] {
+                    if let Some((value, span)) = fields.get(key)
+                        && !is_dotted_identifier(value)
+                    {
+                        let msg = format!(
+                            "invalid value for `{}`: `{value}` is not a Python module name",
+                            c.dotted(&format!("project.{key}"))
+                        );
+                        c.problem(
+                            span.clone(),
+                            msg,
+                            Some("use a dotted name like `my_project.definitions`".into()),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let meta = read_pyproject_metadata(dir, &mut c.problems);
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| listed.to_string());
+    let root_module = fields["root_module"].0.clone();
+    let src = dir.join("src");
+    let base = if src.is_dir() { src } else { dir.to_path_buf() };
+    let module_exists = |m: &str| {
+        let p = base.join(m.replace('.', "/"));
+        p.is_dir() || p.with_extension("py").is_file()
+    };
+    let defs_module = fields
+        .get("defs_module")
+        .map(|v| v.0.clone())
+        .unwrap_or_else(|| {
+            let defs = format!("{root_module}.defs");
+            let definitions = format!("{root_module}.definitions");
+            if !module_exists(&defs) && module_exists(&definitions) {
+                definitions
+            } else {
+                defs
+            }
+        });
+    let interpreter = resolve(dir).map_err(|p| vec![p])?;
+    Ok(Project {
+        code_location_name: fields
+            .get("code_location_name")
+            .map(|v| v.0.clone())
+            .unwrap_or_else(|| name.clone()),
+        code_location_target_module: fields
+            .get("code_location_target_module")
+            .map(|v| v.0.clone())
+            .unwrap_or_else(|| format!("{root_module}.definitions")),
+        name,
+        root: dir.to_path_buf(),
+        listed_path: listed.to_string(),
+        config_file: file.path.clone(),
+        root_module,
+        defs_module,
+        working_directory: base,
+        interpreter,
+        requires_python: meta.requires_python,
+        dagster_requirement: meta.dagster_requirement,
+        dependencies: meta.dependencies,
+        dev_dependencies: meta.dev_dependencies,
+        python_request: meta.python_request,
+    })
+}
+
+fn is_dotted_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|part| {
+            let mut chars = part.chars();
+            matches!(chars.next(), Some(c) if c == '_' || c.is_alphabetic())
+                && chars.all(|c| c == '_' || c.is_alphanumeric())
+        })
+}
+
+#[derive(Default)]
+struct PyprojectMeta {
+    requires_python: Option<String>,
+    dagster_requirement: Option<String>,
+    dependencies: Vec<String>,
+    dev_dependencies: Vec<String>,
+    python_request: Option<String>,
+}
+
+/// Reads the standard `[project]` metadata and our `[tool.dg-rs]` table from the project's
+/// pyproject.toml (which may differ from the dg config file when a dg.toml is used).
+fn read_pyproject_metadata(dir: &Path, problems: &mut Vec<Problem>) -> PyprojectMeta {
+    let path = dir.join("pyproject.toml");
+    let mut meta = PyprojectMeta::default();
+    if !path.exists() {
+        return meta;
+    }
+    let doc = match read_text(&path).and_then(|t| parse(&path, t).map(|d| (d, ()))) {
+        Ok((doc, ())) => doc,
+        Err(p) => {
+            problems.push(p);
+            return meta;
+        }
+    };
+    let text = doc.raw().to_string();
+    let mut c = Checker::new(&path, &text, "");
+    if let Some(project) = doc.get("project").and_then(Item::as_table_like) {
+        meta.requires_python = c
+            .string(
+                project,
+                None,
+                "project.requires-python",
+                "requires-python",
+                false,
+            )
+            .map(|v| v.0);
+        meta.dependencies = c.string_list(project, "project.dependencies", "dependencies");
+        meta.dagster_requirement = meta
+            .dependencies
+            .iter()
+            .find(|d| requirement_name(d) == "dagster")
+            .cloned();
+    }
+    if let Some(groups) = doc.get("dependency-groups").and_then(Item::as_table_like) {
+        meta.dev_dependencies = c.string_list(groups, "dependency-groups.dev", "dev");
+    }
+    if let Some(tool) = doc.get("tool").and_then(Item::as_table_like)
+        && let Some(ours) = tool.get("dg-rs")
+        && let Some(t) = c.table(ours, "tool.dg-rs")
+    {
+        c.unknown_keys(t, "tool.dg-rs", &["python"]);
+        meta.python_request = c
+            .string(t, None, "tool.dg-rs.python", "python", false)
+            .map(|v| v.0);
+    }
+    problems.append(&mut c.problems);
+    meta
+}
+
+/// The normalised distribution name of a PEP 508 requirement string (empty when it does not
+/// parse).
+pub fn requirement_name(req: &str) -> String {
+    use std::str::FromStr;
+    pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(req)
+        .map(|r| r.name.to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirement_names_are_normalised() {
+        assert_eq!(requirement_name("dagster==1.13.27"), "dagster");
+        assert_eq!(
+            requirement_name("Dagster_Webserver>=1"),
+            "dagster-webserver"
+        );
+        assert_eq!(
+            requirement_name(" dagster [extra] ; python_version>'3'"),
+            "dagster"
+        );
+    }
+
+    #[test]
+    fn dotted_identifiers() {
+        assert!(is_dotted_identifier("a.b_c.d1"));
+        assert!(!is_dotted_identifier("a..b"));
+        assert!(!is_dotted_identifier("data-science"));
+        assert!(!is_dotted_identifier("1abc"));
+    }
+}
