@@ -44,7 +44,10 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// The fixture workspace as a git repository: one commit on `main`, then on `feature`.
 fn repo() -> TestContext {
-    let ctx = TestContext::new("workspace");
+    repo_of(TestContext::new("workspace"))
+}
+
+fn repo_of(ctx: TestContext) -> TestContext {
     git(&ctx.root, &["init", "-q", "-b", "main"]);
     commit_all(&ctx, "base");
     git(&ctx.root, &["checkout", "-q", "-b", "feature"]);
@@ -322,7 +325,8 @@ fn a_change_on_a_branch_affects_its_assets_and_everything_downstream_in_other_lo
 
 #[test]
 fn changed_in_branch_selects_what_a_change_touches_in_list_and_launch() {
-    let ctx = repo();
+    // With the real environments: a launch, even a dry run, needs the interpreters.
+    let ctx = repo_of(TestContext::with_envs());
     edit(&ctx, DS_ASSETS, "Features computed", "Features, computed");
     commit_all(&ctx, "edit data-science");
     let keys = |args: &[&str]| -> Vec<String> {
@@ -382,7 +386,7 @@ fn changed_in_branch_selects_what_a_change_touches_in_list_and_launch() {
         ]),
         ["cleaned_orders", "data_engineering_asset", "raw_orders"]
     );
-    // dg launch plans it (a dry run needs no environment).
+    // dg launch plans it.
     let plan = run(ctx
         .dg()
         .args([
