@@ -32,13 +32,21 @@ git commit -qam "10 changed asset modules"
 "$GEN" --reseed "$ws" 100 1000 20 > /dev/null
 changed=$(git diff --name-only main...HEAD | wc -l)
 affected=$("$DG" --target-path "$ws" affected --base main --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["assets"]))')
-hyperfine -N --style none --warmup 2 --runs 15 --export-markdown "$OUT/affected.md" \
+hyperfine -N --style none --warmup 2 --runs 15 --export-json "$WORK/h.json" \
   -n "dg affected --base main --format json" "$DG --target-path $ws affected --base main --format json" \
   -n "dg affected --base main (text)" "$DG --target-path $ws affected --base main" \
   -n "dg affected --base main --format github-matrix" "$DG --target-path $ws affected --base main --format github-matrix" \
+  -n "dg check --json (same workspace, reference)" "$DG --target-path $ws check --json" \
   -n "git diff --name-only main...HEAD (floor)" "git -C $ws diff --name-only --no-renames main...HEAD" > /dev/null
-{
-  echo
-  echo "$changed changed files, $affected affected assets (of 100,000) across locations."
-} >> "$OUT/affected.md"
+python3 - "$WORK/h.json" "$changed" "$affected" "$(uptime | sed 's/.*load average: //')" > "$OUT/affected.md" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+print("| command | mean wall (s) | min wall (s) | user (s) | sys (s) |")
+print("|---|---|---|---|---|")
+for r in results:
+    print(f"| `{r['command']}` | {r['mean']:.3f} ± {r['stddev']:.3f} | {r['min']:.3f} | {r['user']:.3f} | {r['system']:.3f} |")
+print()
+print(f"{sys.argv[2]} changed files, {sys.argv[3]} affected assets (of 100,000) across locations; "
+      f"load average at the end: {sys.argv[4]}.")
+PY
 cat "$OUT/affected.md"
