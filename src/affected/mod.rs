@@ -252,6 +252,27 @@ pub fn compute(
     })
 }
 
+/// The answer when some locations may have failed to load (`failed`, their names): with
+/// none failed, [`compute`]; else everything, saying why, if `fallback_all`; else `None`
+/// (the caller reports the failures: an answer without a location would be wrong).
+pub fn answer(
+    ws: &Workspace,
+    graph: &AssetGraph,
+    failed: &[&str],
+    changes: &Changes,
+    state: Option<&State>,
+    fallback_all: bool,
+) -> Option<Affected> {
+    if failed.is_empty() {
+        Some(compute(ws, graph, changes, state))
+    } else if fallback_all {
+        let why = format!("{} could not be loaded", failed.join(", "));
+        Some(Affected::everything(ws, graph, why))
+    } else {
+        None
+    }
+}
+
 /// A path the user gave (relative to `cwd`, or absolute) in the workspace-relative,
 /// `/`-separated form changed files use; a path outside the workspace keeps its given form
 /// (it then belongs to no project). Purely lexical: a deleted file no longer exists.

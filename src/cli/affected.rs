@@ -192,12 +192,15 @@ pub(super) fn run(ctx: &Ctx, args: &AffectedArgs) -> Result<()> {
         .iter()
         .map(|f| f.location.as_str())
         .collect();
-    let result = if failed.is_empty() {
-        affected::compute(&loaded.ws, &loaded.graph, &changes, state.as_ref())
-    } else if req.fallback_all {
-        let why = format!("{} could not be loaded", failed.join(", "));
-        affected::analyze::Affected::everything(&loaded.ws, &loaded.graph, why)
-    } else {
+    let answer = affected::answer(
+        &loaded.ws,
+        &loaded.graph,
+        &failed,
+        &changes,
+        state.as_ref(),
+        req.fallback_all,
+    );
+    let Some(result) = answer else {
         let mut err = crate::error::location_failures(&loaded.failures, ctx.settings.verbose);
         err.problems.push(
             Problem::new("cannot tell what is affected while a location fails to load").hint(
