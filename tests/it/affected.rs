@@ -5,11 +5,10 @@
 //! environments) by `dg state export`. The tests that need the head's definitions (the change
 //! kinds, a check of a broken location, a launch) use the real environments.
 
-use crate::common::{Output, TestContext, run};
+use crate::common::{Output, TestContext, clean_command, json, run};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 const DE_ASSETS: &str = "projects/data-engineering/src/data_engineering/defs/assets.py";
@@ -17,7 +16,7 @@ const DS_ASSETS: &str = "projects/data-science/src/data_science/defs/assets.py";
 
 /// git with a fixed identity and no user or system configuration.
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
+    let out = clean_command("git")
         .args([
             "-c",
             "user.name=dg-rs tests",
@@ -113,7 +112,7 @@ fn affected_json(ctx: &TestContext, args: &[&str]) -> Value {
         .arg(saved_state())
         .args(["--format", "json"]));
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    serde_json::from_str(&out.stdout).unwrap()
+    json(&out.stdout)
 }
 
 /// key → reason.
@@ -283,8 +282,7 @@ fn a_change_on_a_branch_affects_its_assets_and_everything_downstream_in_other_lo
         ])
         .arg(saved_state()));
     assert_eq!(listed.code, 0, "{}", listed.stderr);
-    let keys: Vec<String> = serde_json::from_str::<Value>(&listed.stdout)
-        .unwrap()
+    let keys: Vec<String> = json(&listed.stdout)
         .as_array()
         .unwrap()
         .iter()
@@ -313,7 +311,7 @@ fn a_change_on_a_branch_affects_its_assets_and_everything_downstream_in_other_lo
     assert_eq!(outputs["has_changes"], "true");
     assert_eq!(outputs["projects"], "data-engineering data-science");
     assert_eq!(outputs["assets"], "5");
-    let matrix: Value = serde_json::from_str(outputs["matrix"]).unwrap();
+    let matrix: Value = json(outputs["matrix"]);
     assert_eq!(
         matrix,
         serde_json::json!({"include": [
@@ -332,8 +330,7 @@ fn changed_in_branch_selects_what_a_change_touches_in_list_and_launch() {
     let keys = |args: &[&str]| -> Vec<String> {
         let out = run(ctx.dg().args(["list", "assets", "--json"]).args(args));
         assert_eq!(out.code, 0, "{}", out.stderr);
-        serde_json::from_str::<Value>(&out.stdout)
-            .unwrap()
+        json(&out.stdout)
             .as_array()
             .unwrap()
             .iter()
@@ -400,7 +397,7 @@ fn changed_in_branch_selects_what_a_change_touches_in_list_and_launch() {
         ])
         .args(["--base", "main", "--state", state]));
     assert_eq!(plan.code, 0, "{}", plan.stderr);
-    let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let plan: Value = json(&plan.stdout);
     let planned: Vec<String> = plan["steps"]
         .as_array()
         .unwrap()
@@ -541,7 +538,7 @@ fn uncommitted_and_untracked_files_count_only_when_asked() {
         ])
         .arg(saved_state()));
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let v: Value = json(&out.stdout);
     assert_eq!(
         strings(&v["changed_files"]),
         ["projects/data-science/uv.lock"]
@@ -646,7 +643,7 @@ fn a_shallow_clone_is_an_error_with_the_fix_never_a_silent_everything() {
         "json",
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let v: Value = json(&out.stdout);
     assert!(v["fallback"].as_str().unwrap().contains("no merge base"));
     assert_eq!(reasons(&v).len(), 5);
     assert!(reasons(&v).values().all(|r| r == "fallback"));
@@ -664,7 +661,7 @@ fn a_shallow_clone_is_an_error_with_the_fix_never_a_silent_everything() {
     );
     let out = dg(&["--base", "origin/main", "--format", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let v: Value = json(&out.stdout);
     assert_eq!(strings(&v["changed_files"]), [DS_ASSETS]);
 }
 
@@ -846,8 +843,7 @@ fn a_saved_state_reveals_each_kind_of_definition_change() {
             .dg()
             .args(["list", "assets", "--json", "--state", state, "-s", sel]));
         assert_eq!(out.code, 0, "{}", out.stderr);
-        serde_json::from_str::<Value>(&out.stdout)
-            .unwrap()
+        json(&out.stdout)
             .as_array()
             .unwrap()
             .iter()
@@ -902,7 +898,7 @@ fn check_reads_a_location_without_environment_from_the_state_and_annotates_probl
     // Without the state, data-engineering fails to load.
     let plain = run(ctx.dg().args(["check", "--json"]));
     assert_eq!(plain.code, 1);
-    let report: Value = serde_json::from_str(&plain.stdout).unwrap();
+    let report: Value = json(&plain.stdout);
     assert_eq!(report["locations"][0]["status"], "failed");
 
     let junit = ctx.path("dg-check.xml");
@@ -991,11 +987,11 @@ fn check_reads_a_location_without_environment_from_the_state_and_annotates_probl
     );
 
     // JSON says so too.
-    let json = run(ctx
+    let as_json = run(ctx
         .dg()
         .args(["check", "--json", "--state"])
         .arg(saved_state()));
-    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    let report: Value = json(&as_json.stdout);
     assert_eq!(report["locations"][0]["from_state"], true);
     assert_eq!(report["locations"][1]["from_state"], false);
     assert_eq!(report["problems"][0]["at"][0]["file"], DS_ASSETS);
@@ -1217,7 +1213,7 @@ fn shell_completions_are_generated_for_bash_zsh_and_fish() {
     let bash = run(ctx.dg().args(["completions", "bash"]));
     assert_eq!(bash.code, 0);
     // The script loads in a real bash and registers a completion for dg.
-    let out = Command::new("bash")
+    let out = clean_command("bash")
         .args(["--norc", "-c", "source /dev/stdin; complete -p dg"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
