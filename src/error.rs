@@ -335,6 +335,10 @@ impl From<crate::instance::InstanceError> for Error {
                 let hint = if message.contains("Read-only") || message.contains("Permission denied")
                 {
                     "DAGSTER_HOME must be a folder dg-rs may write: point DAGSTER_HOME elsewhere, or unset it to use <workspace>/.dg/dagster_home"
+                } else if message.contains("module dagster_postgres") {
+                    // A Postgres-backed instance (as `dg deploy` writes): every location that
+                    // runs against it imports the storage library.
+                    "the instance stores in Postgres: add dagster-postgres matching each location's Dagster (dagster 1.X.Y goes with dagster-postgres 0.(X+16).Y, e.g. 1.13.27 with 0.29.27) to every project's dependencies, then `dg sync`"
                 } else {
                     "check the instance's dagster.yaml (storage settings) and that its database is reachable"
                 };
@@ -373,6 +377,114 @@ impl From<crate::graph::InvalidSelection> for Error {
 }
 
 /// The hint for a location that failed to load.
+impl From<crate::deploy::DeployError> for Error {
+    fn from(e: crate::deploy::DeployError) -> Self {
+        use crate::deploy::DeployError as D;
+        let e = match e {
+            D::Fs(fs) => return Error::from(fs),
+            other => other,
+        };
+        let shown = |p: &Path| p.display().to_string();
+        let message = e.to_string();
+        let problem = match &e {
+            D::NoProjects(file) => Problem::new(message)
+                .hint(format!("list the projects under [workspace] in {}", shown(file))),
+            D::NotPinned { location, at, .. } => {
+                let p = Problem::new(message).hint(format!(
+                    "pin it (`dagster==1.13.27`) in the `{location}` project's dependencies, or lock the project with `uv lock`: the image must get the Dagster the location was tested with"
+                ));
+                match at {
+                    Some(at) => p.at((**at).clone()),
+                    None => p,
+                }
+            }
+            D::NotLocked { .. } => {
+                Problem::new(message).hint("run `uv lock` in the project to lock its dependencies")
+            }
+            D::UnsupportedVersion { .. } => Problem::new(message)
+                .hint("use a released Dagster 1.x (X.Y.Z); pre-releases have no matching dagster-postgres"),
+            D::PythonUnknown { file, .. } => Problem::new(message).hint(format!(
+                "set `[tool.dg-rs] python = \"3.12\"` in {}, or a `.python-version` file, or a requires-python that allows one minor (`>=3.12,<3.13`)",
+                shown(file)
+            )),
+            D::WorkingDirOutside { .. } => {
+                Problem::new(message).hint("keep the project's code inside its folder")
+            }
+            D::HostTooOld { file, version, .. } => Problem::new(message).hint(format!(
+                "the webserver and daemon must run a Dagster at least every location's: raise the pin in {} to dagster=={version} (upgrade the host first, then the locations)",
+                shown(file)
+            )),
+            D::Port { .. } => Problem::new(message).hint("choose a lower --grpc-base-port"),
+            D::NotDns1035 {
+                name,
+                suggestion,
+                project,
+                at,
+            } => {
+                let p = Problem::new(format!(
+                    "{message}: Kubernetes names each location's Service after it, and a Service name must be a DNS-1035 label (lowercase letters, digits and `-`, starting with a letter, ending with a letter or digit, at most 63 characters); `{name}` is not"
+                ))
+                .hint(format!(
+                    "set `code_location_name = \"{suggestion}\"` under [tool.dg.project] in {} (renaming a location starts a new run history for it in Dagster)",
+                    shown(project)
+                ));
+                match at {
+                    Some(at) => p.at((**at).clone()),
+                    None => p,
+                }
+            }
+            D::NotServiceName { project, .. } => Problem::new(message).hint(format!(
+                "set a `code_location_name` of letters, digits, `_`, `.` and `-` under [tool.dg.project] in {}",
+                shown(project)
+            )),
+            D::ReservedName { project, .. } => Problem::new(message).hint(format!(
+                "set another `code_location_name` under [tool.dg.project] in {}",
+                shown(project)
+            )),
+            D::BadOption { .. } => Problem::new(message),
+            D::Fs(_) => unreachable!("handled above"),
+            D::Io { .. } | D::Template { .. } => Problem::new(message),
+        };
+        Error {
+            kind: ErrorKind::Usage,
+            problems: vec![problem],
+        }
+    }
+}
+
+impl From<crate::launch::remote::RemoteError> for Error {
+    fn from(e: crate::launch::remote::RemoteError) -> Self {
+        use crate::launch::remote::RemoteError as R;
+        let message = e.to_string();
+        let (kind, hint) = match &e {
+            R::Unreachable { .. } => (
+                ErrorKind::Failed,
+                "check the URL given to --remote and that the webserver is running".to_string(),
+            ),
+            R::Refused { status: 401 | 403, .. } => (
+                ErrorKind::Usage,
+                "pass a token the webserver (or the proxy in front of it) accepts: --token, or DG_RS_REMOTE_TOKEN".to_string(),
+            ),
+            R::Refused { .. } | R::NotGraphql { .. } => (
+                ErrorKind::Failed,
+                "--remote takes the webserver's base URL (http://host:3000, with its path prefix if any)".to_string(),
+            ),
+            R::MissingLocation { location, .. } => (
+                ErrorKind::Usage,
+                format!("deploy `{location}` to that instance (dg deploy) or launch locally without --remote"),
+            ),
+            R::LocationError { .. } => (
+                ErrorKind::Failed,
+                "fix the location and reload it in the Dagster UI, then launch again".to_string(),
+            ),
+        };
+        Error {
+            kind,
+            problems: vec![Problem::new(message).hint(hint)],
+        }
+    }
+}
+
 pub(crate) fn location_failure_hint(f: &crate::manifest::extract::LocationFailure) -> String {
     use crate::manifest::extract::FailureKind as K;
     match f.kind {

@@ -13,6 +13,7 @@ mod bench_support;
 mod check;
 mod cli;
 mod config;
+mod deploy;
 mod error;
 mod fs;
 mod graph;

@@ -56,6 +56,19 @@ pub(super) struct LaunchArgs {
     refresh: RefreshFlag,
     #[command(flatten)]
     compare: super::affected::CompareArgs,
+    /// Submit each step to the Dagster webserver at URL (a deployment, or `dg dev`) instead
+    /// of running it here; dependent steps are submitted when their runs have succeeded
+    #[arg(long, value_name = "URL")]
+    remote: Option<String>,
+    /// Bearer token for --remote (a webserver behind the access proxy)
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "DG_RS_REMOTE_TOKEN",
+        hide_env_values = true,
+        requires = "remote"
+    )]
+    token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,7 +110,10 @@ pub(super) fn run(ctx: &Ctx, args: &LaunchArgs) -> Result<()> {
     for w in &prepared.warnings {
         ctx.printer.warning(w);
     }
-    let plan = r::plan_json(&loaded.graph, &prepared);
+    let mut plan = r::plan_json(&loaded.graph, &prepared);
+    if let Some(url) = &args.remote {
+        plan.dagster_home = format!("{url} (remote)");
+    }
     if args.dry_run {
         if args.json {
             ctx.printer.json(&plan);
@@ -111,7 +127,13 @@ pub(super) fn run(ctx: &Ctx, args: &LaunchArgs) -> Result<()> {
         ctx.printer.status(&r::starting(&plan, &launch_id));
     }
     let progress = r::LaunchProgress::new(&ctx.printer, &plan.steps, ctx.printer.interactive());
-    let report = launch::run(&ctx.settings, &loaded, &prepared, &launch_id, &progress)?;
+    let report = match &args.remote {
+        Some(url) => {
+            let token = args.token.clone();
+            launch::remote::run(&loaded.graph, &prepared, url, token, &launch_id, &progress)?
+        }
+        None => launch::run(&ctx.settings, &loaded, &prepared, &launch_id, &progress)?,
+    };
     drop(progress);
     if let Some(path) = &args.junit {
         let xml = crate::render::ci::launch_junit(&plan.steps, &report.outcomes);

@@ -6,6 +6,7 @@ mod check;
 mod completions;
 mod create;
 mod defs;
+mod deploy;
 mod graph;
 mod launch;
 mod list;
@@ -99,6 +100,10 @@ enum Command {
     State(state::StateCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(completions::CompletionsArgs),
+    /// Generate the production topology on Dagster's own engine (one gRPC code server and
+    /// image per location, Postgres) for Docker Compose or the Helm chart
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,6 +188,7 @@ where
         Command::Affected(args) => affected::run(&ctx, args),
         Command::State(cmd) => state::run(&ctx, cmd),
         Command::Completions(args) => completions::run(&ctx, args),
+        Command::Deploy(cmd) => deploy::run(&ctx, cmd),
     };
     finish(&ctx.printer, result)
 }

@@ -6,6 +6,7 @@
 
 pub(crate) mod execute;
 pub(crate) mod plan;
+pub(crate) mod remote;
 pub(crate) mod run_config;
 pub(crate) mod schedule;
 mod step;

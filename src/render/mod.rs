@@ -7,6 +7,7 @@ pub(crate) mod assets;
 pub(crate) mod check;
 pub(crate) mod ci;
 pub(crate) mod defs;
+pub(crate) mod deploy;
 pub(crate) mod graph;
 pub(crate) mod launch;
 pub(crate) mod progress;
