@@ -4,6 +4,7 @@ before any run or service uses it.
 Run with a location's own interpreter, while dg-rs holds the instance's inter-process lock:
 
     <python> instance.py --result FILE
+    <python> instance.py --result FILE --finalize RUN_ID
 
 Concurrent first uses of a fresh instance race while creating the schema (two processes stamp
 the alembic version table, which then holds two revisions and every later use fails with "more
@@ -14,6 +15,11 @@ than one head present"); doing it once, under a lock, avoids that.
   {"status": "damaged", "dagster_version": V, "storage": S, "head": REV,
    "tables": [{"file": PATH, "revisions": [REV, ...]}], "message": M}
   {"status": "error", "dagster_version": V|null, "message": M, "traceback_tail": T}
+With --finalize, the run RUN_ID (of a launch step dg-rs had to stop) is put into a final state
+if it is not in one yet (canceled, with a message saying why), and the result is
+  {"status": "finalized", "run_status": S, "changed": bool}  (S: SUCCESS|FAILURE|CANCELED)
+or {"status": "error", ...} as above.
+
 Exit codes: 0 ok; 1 damaged or failed (see the result).
 """
 
@@ -61,11 +67,46 @@ def sqlite_version_tables(home):
     return found
 
 
+def finalize(run_id, result):
+    try:
+        with stdout_to_stderr():
+            from dagster import DagsterInstance
+            from dagster._core.storage.dagster_run import FINISHED_STATUSES
+
+            with DagsterInstance.get() as instance:
+                run = instance.get_run_by_id(run_id)
+                if run is None:
+                    raise LookupError(f"no run {run_id} in the instance")
+                changed = run.status not in FINISHED_STATUSES
+                if changed:
+                    instance.report_run_canceled(
+                        run, message="dg-rs stopped this launch step before its run finished"
+                    )
+                    run = instance.get_run_by_id(run_id)
+                status = run.status.value
+    except Exception as e:  # noqa: BLE001
+        write_json_atomic(
+            result,
+            {
+                "status": "error",
+                "dagster_version": None,
+                "message": one_line_message(e),
+                "traceback_tail": format_traceback_tail(e),
+            },
+        )
+        return 1
+    write_json_atomic(result, {"status": "finalized", "run_status": status, "changed": changed})
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--result", required=True)
+    parser.add_argument("--finalize", metavar="RUN_ID")
     args = parser.parse_args(argv)
     result = os.path.abspath(args.result)
+    if args.finalize:
+        return finalize(args.finalize, result)
     version = None
     storage = None
     try:

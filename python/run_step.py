@@ -50,6 +50,29 @@ class RequestError(Exception):
     """The request cannot be turned into a run (unknown key, bad partition, bad config...)."""
 
 
+class Interrupted(Exception):
+    """SIGINT/SIGTERM arrived before the run's execution started."""
+
+
+class _Stop:
+    """Until Dagster's own interrupt handling takes over (during execution), SIGINT and
+    SIGTERM only set a flag: the step checks it before and right after creating its run, so an
+    interrupt never leaves a run behind that nothing will finish."""
+
+    def __init__(self):
+        self.requested = False
+
+    def install(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum, frame):  # noqa: ARG002
+        self.requested = True
+
+
+STOP = _Stop()
+
+
 # ---------------------------------------------------------------------------------------------
 # event stream
 # ---------------------------------------------------------------------------------------------
@@ -313,6 +336,8 @@ def execute(recon_job, job_def, asset_keys, run_config, tags, instance, repo_def
     except ImportError:  # pragma: no cover - older/newer layouts
         core_execute_run = None
 
+    if STOP.requested:
+        raise Interrupted()
     try:
         dagster_run = instance.create_run_for_job(
             job_def=job_def,
@@ -325,6 +350,17 @@ def execute(recon_job, job_def, asset_keys, run_config, tags, instance, repo_def
     except Exception as e:
         raise RequestError(f"{type(e).__name__}: {_first_line(str(e))}") from e
     state["run_id"] = dagster_run.run_id
+    # dg-rs learns the run id at once, so it can put the run in a final state even if this
+    # process has to be killed.
+    writer.emit(
+        {"event": "RUN_CREATED", "asset": None, "message": None, "step": None,
+         "run_id": dagster_run.run_id}
+    )
+    if STOP.requested:
+        # Interrupted between creating the run and starting it: the run must not stay
+        # NOT_STARTED forever.
+        instance.report_run_canceled(dagster_run, message="interrupted before the run started")
+        raise Interrupted()
 
     step_assets = _step_asset_map(repo_def, job_def, asset_keys)
     selected = set(asset_keys or [])
@@ -337,6 +373,10 @@ def execute(recon_job, job_def, asset_keys, run_config, tags, instance, repo_def
     # Like `dagster api execute_run`: SIGTERM behaves as SIGINT; the interrupt is captured and
     # re-raised inside step execution, so Dagster records the run as failed/canceled.
     setup_interrupt_handlers()
+    if STOP.requested:
+        # It arrived while Dagster's handlers were being put in place.
+        instance.report_run_canceled(dagster_run, message="interrupted before the run started")
+        raise Interrupted()
     with capture_interrupts():
         try:
             for event in events():
@@ -470,6 +510,7 @@ def wait_for_go():
 
 
 def main(argv=None):
+    STOP.install()
     args = parse_args(argv)
     args.result = os.path.abspath(args.result)
     args.working_directory = os.path.abspath(args.working_directory)
@@ -525,6 +566,8 @@ def main(argv=None):
 
     if args.wait_for_go and not wait_for_go():
         return EXIT_NOT_STARTED
+    if STOP.requested:
+        return EXIT_NOT_STARTED
 
     os.makedirs(dagster_home, exist_ok=True)
     writer = EventWriter()
@@ -543,6 +586,17 @@ def main(argv=None):
             write_json_atomic(
                 args.result,
                 _result(state, "FAILURE", dagster.__version__, _simple_error("invalid_request", str(e))),
+            )
+            return EXIT_RUN_FAILED
+        except Interrupted:
+            write_json_atomic(
+                args.result,
+                _result(
+                    state,
+                    "CANCELED",
+                    dagster.__version__,
+                    _simple_error("interrupted", "interrupted before the run started"),
+                ),
             )
             return EXIT_RUN_FAILED
 

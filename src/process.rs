@@ -197,12 +197,22 @@ impl Cmd {
     /// Like [`Cmd::output`], also calling `on_line` with each complete line either stream
     /// yields, as it comes (installer progress).
     pub(crate) fn output_lines(&self, on_line: &dyn Fn(&str)) -> Result<Finished, ProcessError> {
-        let mut child = self.spawn(
-            Stdio::null(),
-            Stdio::piped(),
-            Stdio::piped(),
-            OnInterrupt::KillGroup,
-        )?;
+        self.run_to_end(on_line, OnInterrupt::KillGroup)
+    }
+
+    /// Like [`Cmd::output`] for the clean-up work an interrupt itself calls for (putting a
+    /// run in a final state): an interrupt does not stop it; its timeout does.
+    pub(crate) fn output_ignoring_interrupts(&self) -> Result<Finished, ProcessError> {
+        self.run_to_end(&|_| {}, OnInterrupt::Caller)
+    }
+
+    fn run_to_end(
+        &self,
+        on_line: &dyn Fn(&str),
+        on_interrupt: OnInterrupt,
+    ) -> Result<Finished, ProcessError> {
+        let mut child = self.spawn(Stdio::null(), Stdio::piped(), Stdio::piped(), on_interrupt)?;
+        let watch_interrupts = on_interrupt == OnInterrupt::KillGroup;
         let (tx, rx) = mpsc::channel::<(bool, Vec<u8>)>();
         if let Some(out) = child.child.stdout.take() {
             forward_chunks(out, true, tx.clone());
@@ -230,7 +240,7 @@ impl Cmd {
             if let Some(status) = child.try_wait()? {
                 break Some(status);
             }
-            if interrupt::requested() {
+            if watch_interrupts && interrupt::requested() {
                 child.kill_group();
                 break child.wait().ok();
             }
@@ -258,7 +268,7 @@ impl Cmd {
         Ok(Finished {
             code: status.and_then(|s| s.code()),
             timed_out,
-            interrupted: interrupt::requested(),
+            interrupted: watch_interrupts && interrupt::requested(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
         })

@@ -24,6 +24,8 @@ pub(crate) struct Settings {
     pub(crate) python_search: PythonSearch,
     /// `PATH`, for program lookups and the children's environment.
     pub(crate) path: Option<OsString>,
+    /// `COLUMNS`: how wide human tables may be (over what the terminal reports).
+    pub(crate) columns: Option<u16>,
     /// The per-user cache folder (`$XDG_CACHE_HOME/dg-rs`, else `~/.cache/dg-rs`), used when
     /// the workspace itself is read-only.
     pub(crate) user_cache_dir: Option<PathBuf>,

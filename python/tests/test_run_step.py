@@ -99,7 +99,10 @@ class RunStepFixtureTests(RunStepTestBase):
         self.assertTrue(lines)
         self.assertTrue(all(line.startswith(EVENT_PREFIX) for line in lines), lines)
         events = event_lines(proc.stdout)
-        self.assertEqual(events[0]["event"], "RUN_START")
+        # The run's id comes first (so dg-rs can finish the run if it must stop the step).
+        self.assertEqual(events[0]["event"], "RUN_CREATED")
+        self.assertEqual(events[0]["run_id"], doc["run_id"])
+        self.assertEqual(events[1]["event"], "RUN_START")
         self.assertEqual(events[-1]["event"], "RUN_SUCCESS")
         self.assertTrue(all(set(e) >= {"event", "asset", "message"} for e in events))
         started = [e["asset"] for e in events if e["event"] == "STEP_START" and e["asset"]]

@@ -245,7 +245,7 @@ pub fn analyze(input: &Input) -> Affected {
                             seed(id, Reason::Changed, source, Some(f));
                         }
                     }
-                    None if is_location_file(rel) => location_wide.push(f),
+                    None if is_location_file(p, rel) => location_wide.push(f),
                     None => {}
                 }
             }

@@ -66,10 +66,11 @@ pub fn is_workspace_file(ws: &Workspace, rel: &str) -> bool {
         || (!rel.contains('/') && is_requirements_file(rel))
 }
 
-/// Whether `rel` (relative to a project root) is a file its whole location depends on (and
+/// Whether `rel` (relative to `project`'s root) is a file its whole location depends on (and
 /// not only the assets defined in it): everything the fingerprint covers, requirement files.
-pub fn is_location_file(rel: &str) -> bool {
-    fingerprint::covers(Path::new(rel)) || (!rel.contains('/') && is_requirements_file(rel))
+pub fn is_location_file(project: &crate::config::Project, rel: &str) -> bool {
+    fingerprint::covers(project, Path::new(rel))
+        || (!rel.contains('/') && is_requirements_file(rel))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,7 +199,7 @@ pub fn project_file_hashes(
     ws: &Workspace,
     project: &crate::config::Project,
 ) -> BTreeMap<String, String> {
-    let mut files = fingerprint::source_files(&project.root);
+    let mut files = fingerprint::covered_files(project);
     if let Ok(rd) = std::fs::read_dir(&project.root) {
         files.extend(
             rd.filter_map(|e| e.ok())

@@ -111,7 +111,10 @@ fn project(ctx: &Ctx, args: &ProjectArgs) -> Result<()> {
         dagster_version: args.dagster_version.clone(),
     })?;
     let root = display_path(&created.root);
-    printer.status(&format!("Scaffolded files for Dagster project at {root}."));
+    printer.status(&format!(
+        "Scaffolded files for Dagster project {}.",
+        place(&root)
+    ));
     if let Some((file, listed)) = &created.registered {
         printer.status(&format!(
             "Listed it in {} as `{listed}`.",
@@ -139,7 +142,8 @@ fn project(ctx: &Ctx, args: &ProjectArgs) -> Result<()> {
         printer.status("uv.lock and virtual environment created.");
     } else {
         printer.status(&format!(
-            "Next: build its environment with `dg sync` (in {root}), or `create-dagster project ... --sync` next time."
+            "Next: build its environment with `dg sync`{}, or `create-dagster project ... --sync` next time.",
+            if root == "." { String::new() } else { format!(" (in {root})") }
         ));
     }
     Ok(())
@@ -157,7 +161,8 @@ fn workspace(ctx: &Ctx, args: &WorkspaceArgs) -> Result<()> {
     let root = display_path(&created.root);
     let local = created.root.join("deployments").join("local");
     printer.status(&format!(
-        "Scaffolded files for Dagster workspace at {root}.\nIts local deployment project (the environment for running the Dagster UI over the workspace) is at {}; --uv-sync builds it.",
+        "Scaffolded files for Dagster workspace {}.\nIts local deployment project (the environment for running the Dagster UI over the workspace) is at {}; --uv-sync builds it.",
+        place(&root),
         display_path(&local)
     ));
     if should_uv_sync(settings, printer, args.uv.choice(), &local)? {
@@ -170,8 +175,13 @@ fn workspace(ctx: &Ctx, args: &WorkspaceArgs) -> Result<()> {
         env::uv_sync(uv.as_deref(), &local, &[], &progress)?;
         printer.status("uv.lock and virtual environment created.");
     }
+    let cd = if root == "." {
+        String::new()
+    } else {
+        format!("`cd {root}` and ")
+    };
     printer.status(&format!(
-        "Next: `cd {root}` and `create-dagster project projects/NAME` for each code location."
+        "Next: {cd}`create-dagster project projects/NAME` for each code location."
     ));
     Ok(())
 }
@@ -220,6 +230,15 @@ fn should_uv_sync(
             Error::usage(format!("invalid answer `{other}`: enter y or n"))
                 .with_hint("pass --uv-sync or --no-uv-sync to skip the question"),
         ),
+    }
+}
+
+/// "at PATH", or "in the current directory" for `.`.
+fn place(root: &str) -> String {
+    if root == "." {
+        "in the current directory".into()
+    } else {
+        format!("at {root}")
     }
 }
 

@@ -98,7 +98,8 @@ pub(super) fn run_assets(ctx: &Ctx, args: &AssetsArgs) -> Result<()> {
     if args.json {
         ctx.printer.json(&rows);
     } else if !rows.is_empty() {
-        ctx.printer.out(&crate::render::assets::table(&rows));
+        ctx.printer
+            .out_with(|w| crate::render::assets::write_table(w, &rows));
     } else if loaded.failures.is_empty() {
         ctx.printer.status("No assets matched.");
     }

@@ -174,6 +174,7 @@ where
             return ExitCode::from(e.kind.exit_code());
         }
     };
+    crate::render::table::set_columns(settings.columns);
     let ctx = Ctx {
         printer: Printer::new(args.global.color.into(), settings.verbose),
         settings,
@@ -226,6 +227,7 @@ where
             return ExitCode::from(e.kind.exit_code());
         }
     };
+    crate::render::table::set_columns(settings.columns);
     let ctx = Ctx {
         printer: Printer::new(args.color.into(), settings.verbose),
         settings,

@@ -78,6 +78,7 @@ fn base(verbose: bool) -> Result<Settings> {
             path: path.clone(),
         },
         path,
+        columns: var("COLUMNS").and_then(|c| c.to_str()?.trim().parse().ok()),
         user_cache_dir: var("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .or_else(|| home.as_ref().map(|h| h.join(".cache")))

@@ -83,8 +83,11 @@ pub(super) fn parse(path: &Path, text: String) -> std::result::Result<Document<S
 /// Reads `dir`'s config file if it has one: `dg.toml`, else a `pyproject.toml` with a
 /// `[tool.dg]` table. A pyproject.toml without `[tool.dg]` is not a config file.
 pub fn read_config_in(dir: &Path) -> std::result::Result<Option<ConfigFile>, Problem> {
+    // `symlink_metadata`, not `exists`: a file that is there but cannot be read (a symlink
+    // loop, no permission) is reported by name, not silently passed over.
+    let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
     let dg_toml = dir.join("dg.toml");
-    if dg_toml.exists() {
+    if present(&dg_toml) {
         let text = read_text(&dg_toml)?;
         let doc = parse(&dg_toml, text.clone())?;
         return Ok(Some(ConfigFile {
@@ -95,7 +98,7 @@ pub fn read_config_in(dir: &Path) -> std::result::Result<Option<ConfigFile>, Pro
         }));
     }
     let pyproject = dir.join("pyproject.toml");
-    if pyproject.exists() {
+    if present(&pyproject) {
         let text = read_text(&pyproject)?;
         let doc = parse(&pyproject, text.clone())?;
         let file = ConfigFile {
@@ -106,6 +109,26 @@ pub fn read_config_in(dir: &Path) -> std::result::Result<Option<ConfigFile>, Pro
         };
         if file.dg_table().is_some() {
             return Ok(Some(file));
+        }
+        // `tool` or `tool.dg` present but not a table: dg's settings are there, written
+        // wrongly. Say so where it is written (not "has no [tool.dg]").
+        if let Some(tool) = file.doc.get("tool") {
+            let wrong = match tool.as_table_like() {
+                None => Some(("tool", tool.span())),
+                Some(t) => t
+                    .get("dg")
+                    .filter(|dg| dg.as_table_like().is_none())
+                    .map(|dg| ("tool.dg", dg.span().or_else(|| t.key("dg")?.span()))),
+            };
+            if let Some((name, span)) = wrong {
+                let pos = match span {
+                    Some(span) => SourcePos::from_span(&file.path, &file.text, span),
+                    None => SourcePos::start_of(&file.path, &file.text),
+                };
+                return Err(Problem::new(format!("`{name}` must be a table"))
+                    .at(pos)
+                    .hint("write dg's settings as a table: [tool.dg] with directory_type = \"project\", and [tool.dg.project] root_module = \"...\""));
+            }
         }
     }
     Ok(None)

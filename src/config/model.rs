@@ -103,6 +103,12 @@ pub struct Project {
     pub dev_dependencies: Vec<String>,
     /// `[tool.dg-rs] python`: the Python version (or interpreter path) this project wants.
     pub python_request: Option<String>,
+    /// `[tool.dg-rs] extra_inputs`: more files (paths, folders or globs relative to the
+    /// project) whose content can change the definitions, such as a JSON file read at import.
+    pub extra_inputs: Vec<String>,
+    /// Where `code_location_name` is set, when the project sets it (for errors about it).
+    #[serde(skip)]
+    pub code_location_name_at: Option<crate::error::SourcePos>,
 }
 
 #[derive(Debug, Clone, Serialize)]

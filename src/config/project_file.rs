@@ -156,7 +156,12 @@ fn validate_project_file(
             }
         });
     let interpreter = resolve(dir).map_err(|p| vec![p])?;
+    let code_location_name_at = fields
+        .get("code_location_name")
+        .and_then(|(_, span)| span.clone())
+        .map(|span| crate::error::SourcePos::from_span(&file.path, &file.text, span));
     Ok(Project {
+        code_location_name_at,
         code_location_name: fields
             .get("code_location_name")
             .map(|v| v.0.clone())
@@ -178,6 +183,7 @@ fn validate_project_file(
         dependencies: meta.dependencies,
         dev_dependencies: meta.dev_dependencies,
         python_request: meta.python_request,
+        extra_inputs: meta.extra_inputs,
     })
 }
 
@@ -197,6 +203,7 @@ struct PyprojectMeta {
     dependencies: Vec<String>,
     dev_dependencies: Vec<String>,
     python_request: Option<String>,
+    extra_inputs: Vec<String>,
 }
 
 /// Reads the standard `[project]` metadata and our `[tool.dg-rs]` table from the project's
@@ -204,7 +211,7 @@ struct PyprojectMeta {
 fn read_pyproject_metadata(dir: &Path, problems: &mut Vec<Problem>) -> PyprojectMeta {
     let path = dir.join("pyproject.toml");
     let mut meta = PyprojectMeta::default();
-    if !path.exists() {
+    if std::fs::symlink_metadata(&path).is_err() {
         return meta;
     }
     let doc = match read_text(&path).and_then(|t| parse(&path, t).map(|d| (d, ()))) {
@@ -240,7 +247,8 @@ fn read_pyproject_metadata(dir: &Path, problems: &mut Vec<Problem>) -> Pyproject
         && let Some(ours) = tool.get("dg-rs")
         && let Some(t) = c.table(ours, "tool.dg-rs")
     {
-        c.unknown_keys(t, "tool.dg-rs", &["python"]);
+        c.unknown_keys(t, "tool.dg-rs", &["python", "extra_inputs"]);
+        meta.extra_inputs = c.string_list(t, "tool.dg-rs.extra_inputs", "extra_inputs");
         meta.python_request = c
             .string(t, None, "tool.dg-rs.python", "python", false)
             .map(|v| v.0);

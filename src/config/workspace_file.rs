@@ -3,7 +3,7 @@
 //! (paths inside the workspace, no duplicates, unique location names).
 
 use super::file::ConfigFile;
-use super::model::Workspace;
+use super::model::{Project, Workspace};
 use super::project_file::load_project_dir;
 use super::toml_check::Checker;
 use super::{Resolve, relative_display};
@@ -150,15 +150,25 @@ pub(super) fn load_workspace_file(file: ConfigFile, resolve: Resolve) -> Result<
         }
     }
     // Location names must be unique across the workspace (Dagster refuses duplicates).
-    let mut names: HashMap<&str, &str> = HashMap::new();
+    let mut names: HashMap<&str, &Project> = HashMap::new();
     for (p, pos) in &projects {
-        if let Some(first) = names.insert(&p.code_location_name, &p.listed_path) {
+        if let Some(first) = names.insert(&p.code_location_name, p) {
+            // Point at the line that set the name (in the project's own file) when one did;
+            // the workspace entry otherwise (the name is then the folder name).
+            let at = p
+                .code_location_name_at
+                .clone()
+                .unwrap_or_else(|| pos.clone());
+            let first_at = match &first.code_location_name_at {
+                Some(f) => format!(" (set at {}:{})", relative_display(&f.file, &root), f.line),
+                None => " (its folder name)".to_string(),
+            };
             problems.push(
                 Problem::new(format!(
-                    "projects `{first}` and `{}` have the same code location name `{}`",
-                    p.listed_path, p.code_location_name
+                    "projects `{}`{first_at} and `{}` have the same code location name `{}`",
+                    first.listed_path, p.listed_path, p.code_location_name
                 ))
-                .at(pos.clone())
+                .at(at)
                 .hint(format!(
                     "set a distinct `code_location_name` under [tool.dg.project] in {}",
                     relative_display(&p.config_file, &root)

@@ -63,8 +63,12 @@ pub(super) fn process(spec: StepSpec<'_>) -> Result<StepProcess> {
         .arg("--result")
         .arg(&spec.result_file)
         .env("DAGSTER_HOME", spec.home.as_os_str());
+    let finalize = crate::manifest::extract::location_python(spec.project, spec.path)?
+        .arg(spec.script_dir.join(Script::Instance.file_name()))
+        .env("DAGSTER_HOME", spec.home.as_os_str());
     Ok(StepProcess {
         cmd,
         result_file: spec.result_file,
+        finalize: Some(finalize),
     })
 }

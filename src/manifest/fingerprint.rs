@@ -6,9 +6,12 @@
 //! (location name, target module, working directory); every source file Dagster may read
 //! (`.py`, `.pyi`, YAML, TOML, SQL, `.cfg`, `.ini`, lock files) that git would not ignore;
 //! the project's `.env`; the interpreter (path, the file it resolves to, its size and mtime,
-//! `pyvenv.cfg`); and the names of every entry in the environment's site-packages, which carry
+//! `pyvenv.cfg`); the names of every entry in the environment's site-packages, which carry
 //! the installed distributions and their versions (installing, upgrading or removing a
-//! package changes them). Not covered on purpose: data files the assets write.
+//! package changes them); the source files of editable installs outside the project (a
+//! sibling `libs/shared` that a `.pth` file or an editable finder points at); and the files
+//! the project names in `[tool.dg-rs] extra_inputs` (data read at import, such as a JSON
+//! file). Not covered on purpose: data files the assets write.
 
 use super::schema::MANIFEST_VERSION;
 use crate::config::Project;
@@ -33,7 +36,8 @@ pub fn fingerprint(project: &Project, script: &str) -> String {
     field(&mut h, "root", &project.root.display().to_string());
     hash_sources(&mut h, &project.root);
     file(&mut h, &project.dotenv_path());
-    hash_interpreter(&mut h, &project.interpreter.path);
+    hash_extra_inputs(&mut h, project);
+    hash_interpreter(&mut h, &project.interpreter.path, &project.root);
     h.finalize().to_hex().to_string()
 }
 
@@ -56,25 +60,44 @@ fn file(h: &mut blake3::Hasher, path: &Path) {
     }
 }
 
-/// Whether a file at `rel` (relative to the project root) is one the fingerprint covers:
-/// what `dg affected` treats as able to change every asset of the location.
-pub fn covers(rel: &Path) -> bool {
-    if rel == Path::new(".env") {
-        return true;
+/// `[tool.dg-rs] extra_inputs`: a file, a folder (every file below it that git would not
+/// ignore), or a glob matched below the project root.
+fn hash_extra_inputs(h: &mut blake3::Hasher, project: &Project) {
+    for entry in &project.extra_inputs {
+        field(h, "extra_input", entry);
+        if entry.contains(['*', '?', '[', '{']) {
+            let Ok(glob) = globset::Glob::new(entry) else {
+                continue;
+            };
+            let matcher = glob.compile_matcher();
+            let mut files: Vec<_> = walk(&project.root)
+                .filter(|p| {
+                    p.strip_prefix(&project.root)
+                        .is_ok_and(|r| matcher.is_match(r))
+                })
+                .collect();
+            files.sort();
+            for f in &files {
+                file(h, f);
+            }
+            continue;
+        }
+        let path = project.root.join(entry);
+        if path.is_dir() {
+            let mut files: Vec<_> = walk(&path).collect();
+            files.sort();
+            for f in &files {
+                file(h, f);
+            }
+        } else {
+            file(h, &path);
+        }
     }
-    let hidden = rel
-        .components()
-        .any(|c| c.as_os_str().to_str().is_some_and(|s| s.starts_with('.')));
-    !hidden
-        && rel
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| SOURCE_EXTENSIONS.contains(&e))
 }
 
-/// The source files the fingerprint hashes, sorted (absolute paths).
-pub fn source_files(root: &Path) -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = ignore::WalkBuilder::new(root)
+/// Every file below `root` that git would not ignore.
+fn walk(root: &Path) -> impl Iterator<Item = std::path::PathBuf> {
+    ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
         .git_exclude(false)
@@ -85,6 +108,72 @@ pub fn source_files(root: &Path) -> Vec<std::path::PathBuf> {
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| e.into_path())
+}
+
+/// Folders an editable install makes importable: the path lines of a `.pth` file, and the
+/// absolute paths quoted in a setuptools editable finder (`__editable___*_finder.py`).
+fn editable_roots(site: &Path, name: &str) -> Vec<std::path::PathBuf> {
+    let Ok(text) = std::fs::read_to_string(site.join(name)) else {
+        return Vec::new();
+    };
+    if name.ends_with(".pth") {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("import "))
+            .map(std::path::PathBuf::from)
+            .filter(|p| p.is_absolute() && p.is_dir())
+            .collect()
+    } else {
+        text.split(['\'', '"'])
+            .skip(1)
+            .step_by(2)
+            .map(std::path::PathBuf::from)
+            .filter(|p| p.is_absolute() && p.is_dir())
+            .collect()
+    }
+}
+
+/// Whether a file at `rel` (relative to the project root) is one the fingerprint covers:
+/// what `dg affected` treats as able to change every asset of the location. (Editable
+/// sibling packages lie outside the project; their files belong to their own folders.)
+pub fn covers(project: &Project, rel: &Path) -> bool {
+    if rel == Path::new(".env") {
+        return true;
+    }
+    let hidden = rel
+        .components()
+        .any(|c| c.as_os_str().to_str().is_some_and(|s| s.starts_with('.')));
+    let source = !hidden
+        && rel
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| SOURCE_EXTENSIONS.contains(&e));
+    source
+        || project.extra_inputs.iter().any(|entry| {
+            if entry.contains(['*', '?', '[', '{']) {
+                globset::Glob::new(entry).is_ok_and(|g| g.compile_matcher().is_match(rel))
+            } else {
+                rel.starts_with(entry)
+            }
+        })
+}
+
+/// The project's files the fingerprint hashes, sorted (absolute paths): its source files and
+/// its `[tool.dg-rs] extra_inputs` below the project root.
+pub fn covered_files(project: &Project) -> Vec<std::path::PathBuf> {
+    let mut files = source_files(&project.root);
+    files.extend(walk(&project.root).filter(|p| {
+        p.strip_prefix(&project.root)
+            .is_ok_and(|rel| !project.extra_inputs.is_empty() && covers(project, rel))
+    }));
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// The source files below `root` (`.py`, YAML, TOML, SQL, lock files, …), sorted.
+fn source_files(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = walk(root)
         .filter(|p| {
             p.extension()
                 .and_then(|e| e.to_str())
@@ -104,7 +193,7 @@ fn hash_sources(h: &mut blake3::Hasher, root: &Path) {
     }
 }
 
-fn hash_interpreter(h: &mut blake3::Hasher, python: &Path) {
+fn hash_interpreter(h: &mut blake3::Hasher, python: &Path, project_root: &Path) {
     field(h, "interpreter", &python.display().to_string());
     let real = std::fs::canonicalize(python).ok();
     field(
@@ -147,12 +236,26 @@ fn hash_interpreter(h: &mut blake3::Hasher, python: &Path) {
                 .collect();
             names.sort();
             field(h, "site-packages", &site.display().to_string());
+            let mut editable = Vec::new();
             for n in &names {
                 field(h, "entry", n);
-                // Editable installs and path hooks live in .pth files; their content matters.
-                if n.ends_with(".pth") {
+                // Editable installs and path hooks live in .pth files; their content matters,
+                // and so do the sources they point at (a sibling package of the workspace).
+                let finder = n.starts_with("__editable__") && n.ends_with("_finder.py");
+                if n.ends_with(".pth") || finder {
                     file(h, &site.join(n));
+                    editable.extend(editable_roots(&site, n));
                 }
+            }
+            editable.sort();
+            editable.dedup();
+            for dir in editable {
+                // The project's own sources are hashed already.
+                if dir.starts_with(project_root) || project_root.starts_with(&dir) {
+                    continue;
+                }
+                field(h, "editable", &dir.display().to_string());
+                hash_sources(h, &dir);
             }
         }
     }

@@ -64,8 +64,8 @@ pub(crate) fn rows<'a>(
     rows
 }
 
-/// The human table.
-pub(crate) fn table(rows: &[AssetRow]) -> String {
+/// The human table, written to `w`.
+pub(crate) fn write_table(w: &mut dyn std::io::Write, rows: &[AssetRow]) -> std::io::Result<()> {
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
@@ -92,7 +92,8 @@ pub(crate) fn table(rows: &[AssetRow]) -> String {
             ]
         })
         .collect();
-    super::table::render(
+    super::table::write(
+        w,
         &[
             "KEY",
             "LOCATION",

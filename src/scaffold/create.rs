@@ -109,7 +109,7 @@ pub fn create_project(req: &ProjectRequest) -> Result<Created> {
     // Registration is computed before anything is written, so a refusal leaves no trace.
     let registration = match &workspace {
         None => None,
-        Some(file) => Some(registration(file, &target)?),
+        Some(file) => Some(registration(file, &target, &name)?),
     };
     target.refuse_existing("file or directory")?;
 
@@ -162,7 +162,11 @@ pub fn create_project(req: &ProjectRequest) -> Result<Created> {
 
 /// The workspace file's new text with the project added, after checking that the project
 /// lies inside the workspace and is not listed yet.
-fn registration(file: &ConfigFile, target: &Target) -> Result<(PathBuf, String, String)> {
+fn registration(
+    file: &ConfigFile,
+    target: &Target,
+    package: &str,
+) -> Result<(PathBuf, String, String)> {
     let ws_root = file.path.parent().unwrap_or(Path::new("/"));
     let rel = match target.root.strip_prefix(ws_root) {
         Ok(rel) if rel.as_os_str().is_empty() => {
@@ -215,6 +219,7 @@ fn registration(file: &ConfigFile, target: &Target) -> Result<(PathBuf, String, 
             return Err(err);
         }
     }
+    refuse_collisions(ws_root, target, package)?;
     register::add_project(&mut doc, nested, &listed).map_err(|msg| {
         Error::usage(format!(
             "cannot register the project in {}: {msg}",
@@ -223,6 +228,38 @@ fn registration(file: &ConfigFile, target: &Target) -> Result<(PathBuf, String, 
         .with_hint("add an empty `[workspace]` table (real dg needs it too)")
     })?;
     Ok((file.path.clone(), listed, doc.to_string()))
+}
+
+/// A new project's location name (its folder name) and package must be new to the
+/// workspace: two locations with one name stop every command, and two projects with one
+/// package shadow each other (`projects/-x` and `projects/_x` are both `_x`).
+fn refuse_collisions(ws_root: &Path, target: &Target, package: &str) -> Result<()> {
+    // A workspace that does not load is reported by every dg command; the listed-path check
+    // above already ran.
+    let Ok(ws) = crate::config::discover(ws_root, crate::python::interpreter::resolve_project)
+    else {
+        return Ok(());
+    };
+    let location = target.folder_name()?;
+    for p in &ws.projects {
+        let clash = if p.code_location_name == location {
+            Some(format!("its code location name `{location}`"))
+        } else if p.root_module == package {
+            Some(format!("its Python package `{package}`"))
+        } else {
+            None
+        };
+        if let Some(what) = clash {
+            return Err(Error::usage(format!(
+                "{what} is already used by the project at `{}`; nothing was written",
+                p.listed_path
+            ))
+            .with_hint(
+                "choose another folder name: every location of a workspace needs its own name and package",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The nearest workspace file at or above `dir` (the scaffolded `deployments/local`, whose

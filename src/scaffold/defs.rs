@@ -72,6 +72,12 @@ pub fn stub_text(kind: DefsKind, stem: &str, asset_key: Option<&str>) -> Result<
                 Error::usage("an asset check needs the key of the asset it checks")
                     .with_hint("pass --asset-key KEY (or real dg's --json-params '{\"asset_key\": \"KEY\"}'); use / between the parts of a multi-part key")
             })?;
+            if key.split('/').any(|part| part.trim().is_empty()) {
+                return Err(Error::usage(format!(
+                    "`{key}` is not an asset key: every part between `/` must have a name"
+                ))
+                .with_hint("write the key like `raw_orders` or `warehouse/raw_orders`"));
+            }
             let parts: Vec<String> = key.split('/').map(python_str_repr).collect();
             format!(
                 "import dagster as dg\n\n\n@dg.asset_check(asset=dg.AssetKey([{}]))\ndef {stem}(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult: ...\n",
@@ -156,6 +162,15 @@ pub fn scaffold_defs(
                 ),
             ),
         );
+    }
+    if rel.file_name().is_some_and(|n| n == ".py") {
+        return Err(Error::usage(format!(
+            "`{path}` has no file name before `.py`"
+        ))
+        .with_hint(format!(
+            "the file name becomes the name of the {}'s function: write something like `raw_orders.py`",
+            kind.name()
+        )));
     }
     if rel.extension().is_none_or(|e| e != "py") {
         return Err(

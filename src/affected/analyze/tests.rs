@@ -32,6 +32,8 @@ fn project(path: &str) -> Project {
         dependencies: vec![],
         dev_dependencies: vec![],
         python_request: None,
+        extra_inputs: vec!["seeds".into(), "conf/*.json".into()],
+        code_location_name_at: None,
     }
 }
 
@@ -156,6 +158,9 @@ fn location_files_affect_every_asset_of_the_location() {
         "projects/data-engineering/.env",
         "projects/data-engineering/src/data_engineering/definitions.py",
         "projects/data-engineering/src/data_engineering/defs/resources.py",
+        // `[tool.dg-rs] extra_inputs`: a folder and a glob the fingerprint also covers.
+        "projects/data-engineering/seeds/orders.csv",
+        "projects/data-engineering/conf/prod.json",
     ] {
         let a = run(&[file], &ProjectChanges::default(), None);
         assert_eq!(
