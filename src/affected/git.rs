@@ -5,7 +5,10 @@
 //! changed too.
 //!
 //! Every git call is an argv list run in the workspace root with `--relative`, so paths come
-//! back relative to the workspace even when it sits deep inside a larger repository.
+//! back relative to the workspace even when it sits deep inside a larger repository. Each
+//! call costs a process, so the happy path makes two rounds of calls that run side by side
+//! (merge base and head; diff and the base's workspace file), and failures are diagnosed
+//! only when they happen.
 
 use super::AffectedError;
 use crate::process::Cmd;
@@ -30,30 +33,13 @@ pub struct GitRange {
     pub head_commit: String,
 }
 
-/// What git says changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GitChanges {
-    /// `None` with only `--uncommitted`.
-    pub range: Option<GitRange>,
-    pub uncommitted: bool,
-    /// Relative to the workspace root, `/`-separated, sorted, unique.
-    pub files: Vec<String>,
-}
-
 impl Repo {
     /// The repository `dir` is in, worked on with the `git` program found by the caller.
-    pub fn open(dir: &Path, git: &Path) -> Result<Repo> {
-        let repo = Repo {
+    /// Nothing runs yet: the first call says whether `dir` is in a repository at all.
+    pub fn open(dir: &Path, git: &Path) -> Repo {
+        Repo {
             dir: dir.to_path_buf(),
             git: git.to_path_buf(),
-        };
-        let out = repo.run(&["rev-parse", "--is-inside-work-tree"])?;
-        if out.0 && out.1.trim() == "true" {
-            Ok(repo)
-        } else {
-            Err(AffectedError::NotARepository {
-                dir: dir.to_path_buf(),
-            })
         }
     }
 
@@ -72,16 +58,25 @@ impl Repo {
         Ok((finished.success(), finished.stdout, finished.stderr))
     }
 
+    fn not_a_repository(&self, stderr: &str) -> Option<AffectedError> {
+        stderr
+            .contains("not a git repository")
+            .then(|| AffectedError::NotARepository {
+                dir: self.dir.clone(),
+            })
+    }
+
     fn run_ok(&self, args: &[&str]) -> Result<String> {
         let (ok, out, err) = self.run(args)?;
         if ok {
-            Ok(out)
-        } else {
-            Err(AffectedError::Git {
+            return Ok(out);
+        }
+        Err(self
+            .not_a_repository(&err)
+            .unwrap_or_else(|| AffectedError::Git {
                 args: args.join(" "),
                 stderr: err.trim().to_string(),
-            })
-        }
+            }))
     }
 
     pub fn is_shallow(&self) -> bool {
@@ -92,7 +87,7 @@ impl Repo {
     /// The commit `rev` names.
     pub fn commit(&self, rev: &str) -> Result<String> {
         let spec = format!("{rev}^{{commit}}");
-        let (ok, out, _) = self.run(&[
+        let (ok, out, err) = self.run(&[
             "rev-parse",
             "--verify",
             "--quiet",
@@ -100,13 +95,14 @@ impl Repo {
             &spec,
         ])?;
         if ok && !out.trim().is_empty() {
-            Ok(out.trim().to_string())
-        } else {
-            Err(AffectedError::UnknownRevision {
+            return Ok(out.trim().to_string());
+        }
+        Err(self
+            .not_a_repository(&err)
+            .unwrap_or_else(|| AffectedError::UnknownRevision {
                 rev: rev.to_string(),
                 shallow: self.is_shallow(),
-            })
-        }
+            }))
     }
 
     /// The best common ancestor of `base` and `head`; an error (never a guess) without one.
@@ -172,44 +168,53 @@ fn split_z(out: &str) -> Vec<String> {
         .collect()
 }
 
-/// The changed files of a comparison: `base` (merge base with `head`) to `head`, plus the
-/// working tree's edits and untracked files with `uncommitted`.
-pub fn changes(
-    repo: &Repo,
-    base: Option<&str>,
-    head: Option<&str>,
-    uncommitted: bool,
-) -> Result<GitChanges> {
-    if uncommitted && head.is_some() {
-        return Err(AffectedError::UncommittedWithHead);
-    }
-    let mut files = Vec::new();
-    let range = match base {
-        Some(base) => {
-            let head_name = head.unwrap_or("HEAD");
-            // Resolve both first: an unknown name is a clearer error than "no merge base".
+/// The range of a comparison: both commits and their merge base (an error, never a guess,
+/// when there is none). The merge base and the head's commit are asked at once; an unknown
+/// name is diagnosed only when `merge-base` fails.
+pub fn range(repo: &Repo, base: &str, head: Option<&str>) -> Result<GitRange> {
+    let head_name = head.unwrap_or("HEAD");
+    let (merge_base, head_commit) = std::thread::scope(|s| {
+        let head_commit = s.spawn(|| repo.commit(head_name));
+        let merge_base = repo.merge_base(base, head_name);
+        let head_commit = head_commit
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (merge_base, head_commit)
+    });
+    let merge_base = match merge_base {
+        Ok(sha) => sha,
+        // A name git does not know is a clearer error than what merge-base says about it.
+        Err(e @ AffectedError::Git { .. }) => {
+            head_commit.as_ref().map_err(Clone::clone)?;
             repo.commit(base)?;
-            let head_commit = repo.commit(head_name)?;
-            let merge_base = repo.merge_base(base, head_name)?;
-            files.extend(repo.diff_names(&merge_base, Some(&head_commit))?);
-            Some(GitRange {
-                base: base.to_string(),
-                head: head_name.to_string(),
-                merge_base,
-                head_commit,
-            })
+            return Err(e);
         }
-        None => None,
+        Err(e) => return Err(head_commit.err().unwrap_or(e)),
     };
+    Ok(GitRange {
+        base: base.to_string(),
+        head: head_name.to_string(),
+        merge_base,
+        head_commit: head_commit?,
+    })
+}
+
+/// The changed files: from the merge base to the head of `range`, plus the working tree's
+/// edits and untracked files with `uncommitted`. Sorted, unique.
+pub fn changed_files(
+    repo: &Repo,
+    range: Option<&GitRange>,
+    uncommitted: bool,
+) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    if let Some(r) = range {
+        files.extend(repo.diff_names(&r.merge_base, Some(&r.head_commit))?);
+    }
     if uncommitted {
         files.extend(repo.diff_names("HEAD", None)?);
         files.extend(repo.untracked()?);
     }
     files.sort();
     files.dedup();
-    Ok(GitChanges {
-        range,
-        uncommitted,
-        files,
-    })
+    Ok(files)
 }

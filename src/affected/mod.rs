@@ -19,7 +19,7 @@ pub mod state;
 use std::path::PathBuf;
 
 /// What can go wrong while working out what changed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AffectedError {
     #[error("{dir} is not inside a git repository")]
     NotARepository { dir: PathBuf },
@@ -181,24 +181,33 @@ pub fn changes(
             .ok_or_else(|| AffectedError::GitMissing {
                 message: "git is not on PATH".into(),
             })?;
-        let git_changes = Repo::open(&ws.root, git).and_then(|repo| {
-            let c = git::changes(
-                &repo,
-                req.base.as_deref(),
-                req.head.as_deref(),
-                req.uncommitted,
-            )?;
-            let base = match &c.range {
-                Some(r) => projects::from_git(&repo, &r.merge_base, ws)?,
-                None => projects::BaseWorkspace::default(),
-            };
-            Ok((c, base))
-        });
+        if req.uncommitted && req.head.is_some() {
+            return Err(AffectedError::UncommittedWithHead);
+        }
+        let repo = Repo::open(&ws.root, git);
+        let git_changes = req
+            .base
+            .as_deref()
+            .map(|b| git::range(&repo, b, req.head.as_deref()))
+            .transpose()
+            .and_then(|range| {
+                // The diff and the base's workspace file are independent: one wait, not two.
+                let (files, base) = std::thread::scope(|s| {
+                    let base = s.spawn(|| match &range {
+                        Some(r) => projects::from_git(&repo, &r.merge_base, ws),
+                        None => Ok(projects::BaseWorkspace::default()),
+                    });
+                    let files = git::changed_files(&repo, range.as_ref(), req.uncommitted);
+                    let base = base.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                    (files, base)
+                });
+                Ok((range, files?, base?))
+            });
         match git_changes {
-            Ok((c, base)) => {
-                out.range = c.range;
-                out.uncommitted = c.uncommitted;
-                out.files = c.files;
+            Ok((range, files, base)) => {
+                out.range = range;
+                out.uncommitted = req.uncommitted;
+                out.files = files;
                 if let Some(list) = &base.projects {
                     out.projects = projects::compare(ws, list);
                 }
