@@ -100,10 +100,57 @@ def compute_fn_source(node, project_root):
     return {"file": _rel_file(file, project_root), "line": line}
 
 
+def _digest(value):
+    """A short digest of a Dagster value, stable across processes and machines: its serdes
+    form when it has one, else its repr with memory addresses taken out."""
+    import hashlib
+    import re
+
+    try:
+        from dagster._serdes import serialize_value
+
+        text = serialize_value(value)
+    except Exception:
+        text = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+# Absolute paths of the checkout: they differ between machines without the asset changing.
+_UNCOMPARED_METADATA = ("dagster/code_references",)
+
+
+def metadata_digests(metadata):
+    return {
+        k: _digest(v) for k, v in sorted((metadata or {}).items()) if k not in _UNCOMPARED_METADATA
+    }
+
+
+def partition_mapping_digests(node):
+    try:
+        mappings = dict(node.partition_mappings or {})
+    except Exception:
+        return {}
+    return {k.to_user_string(): _digest(m) for k, m in mappings.items()}
+
+
+def partitions_identity(pd):
+    """What identifies the definition, not today's keys (a daily definition gains a key a
+    day): Dagster's own unique identifier where it has one."""
+    try:
+        return str(pd.get_serializable_unique_identifier())
+    except Exception:
+        return _digest(pd)
+
+
 def partitions_info(partitions_def):
     if partitions_def is None:
         return None
-    info = {"type": type(partitions_def).__name__, "num_keys": None, "sample_keys": []}
+    info = {
+        "type": type(partitions_def).__name__,
+        "num_keys": None,
+        "sample_keys": [],
+        "identity": partitions_identity(partitions_def),
+    }
     try:
         info["num_keys"], info["sample_keys"] = _partition_counts(partitions_def)
     except Exception:
@@ -219,6 +266,8 @@ def build_manifest(repo_def, args, extraction_seconds, caught_warnings):
                 "code_version": node.code_version,
                 "source": compute_fn_source(node, project_root) if node.is_executable else None,
                 "dg_source": dg_source(node.metadata, project_root),
+                "metadata": metadata_digests(node.metadata),
+                "partition_mappings": partition_mapping_digests(node),
             }
         )
 

@@ -4,10 +4,12 @@
 //! The shape imitates real projects: chains of assets with some fan-in inside a location,
 //! a few dependencies on assets of lower-numbered locations (so the whole workspace is a
 //! DAG), each such dependency listed as the non-executable stub real Dagster emits, plus
-//! groups, kinds, tags, owners, one job and one schedule per location.
+//! groups, kinds, tags, owners, a source file per group of a hundred assets, one job and one
+//! schedule per location.
 
 use crate::manifest::schema::{
     AssetDef, JobDef, KeyParts, LocationInfo, MANIFEST_VERSION, Manifest, ScheduleDef,
+    SourceLocation,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,8 +75,35 @@ pub fn generate_workspace(
         for (path, text) in files {
             write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
         }
+        // The modules the assets are defined in, a hundred each (what `dg affected` maps
+        // changed files to).
+        for group in 0..assets.div_ceil(100) {
+            let path = root
+                .join("src")
+                .join(&module)
+                .join("defs")
+                .join(format!("group_{group}.py"));
+            let text = format!(
+                "# synthetic assets {}..{} of {name}\n",
+                group * 100,
+                (group + 1) * 100
+            );
+            write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+        }
     }
     write_atomic(&dir.join("dg.toml"), dg_toml.as_bytes()).map_err(|e| e.to_string())?;
+    seed_workspace(dir, locations, assets, cross)
+}
+
+#[cfg(feature = "bench")]
+/// Stores the synthetic manifests of the workspace in `dir` again, under the fingerprints
+/// its files have now (after a benchmark edited and committed some), writing no project file.
+pub fn seed_workspace(
+    dir: &std::path::Path,
+    locations: usize,
+    assets: usize,
+    cross: usize,
+) -> Result<(), String> {
     let ws = crate::config::discover(dir, crate::python::interpreter::resolve_project)
         .map_err(|e| e.to_string())?;
     let cache = crate::manifest::cache::ManifestCache::new(&ws.state_dir().join("cache"));
@@ -156,8 +185,14 @@ pub fn synthetic_workspace(
                 partitions: None,
                 automation_condition: None,
                 code_version: None,
-                source: None,
+                // One module per group of a hundred assets, as a project splits its defs.
+                source: Some(SourceLocation {
+                    file: format!("src/loc_{i:03}/defs/group_{}.py", j / 100),
+                    line: Some((j % 100) as u32 * 10 + 1),
+                }),
                 dg_source: None,
+                metadata: Default::default(),
+                partition_mappings: Default::default(),
             });
         }
         // Dependencies on earlier locations, with the stubs Dagster lists for them.
@@ -189,6 +224,8 @@ pub fn synthetic_workspace(
                 code_version: None,
                 source: None,
                 dg_source: None,
+                metadata: Default::default(),
+                partition_mappings: Default::default(),
             });
         }
         assets.sort_by(|a, b| a.key.cmp(&b.key));

@@ -503,6 +503,24 @@ impl From<crate::launch::LaunchError> for Error {
 }
 
 /// A selection that did not parse or evaluate, shown with a caret under the bad part.
+impl From<crate::affected::AffectedError> for Error {
+    fn from(e: crate::affected::AffectedError) -> Self {
+        let kind = if e.is_usage() {
+            ErrorKind::Usage
+        } else {
+            ErrorKind::Failed
+        };
+        let mut problem = Problem::new(e.to_string());
+        if let Some(h) = e.hint() {
+            problem = problem.hint(h);
+        }
+        Error {
+            kind,
+            problems: vec![problem],
+        }
+    }
+}
+
 impl From<crate::graph::InvalidSelection> for Error {
     fn from(e: crate::graph::InvalidSelection) -> Self {
         Error::usage(format!(

@@ -3,11 +3,12 @@
 //! Data flows one way: `cli` (argv → [`settings`]) → `config` (workspace + projects) →
 //! `python` (interpreters, environments) → `manifest` (definitions per location, cached) →
 //! `graph` (one asset graph, selection) → `workspace` (the load layer over those four) →
-//! `check`, `launch`, `scaffold` → `render` (the only module that prints). `fs` (every write)
+//! `check`, `launch`, `scaffold`, `affected` (what a change affects, saved state) → `render` (the only module that prints). `fs` (every write)
 //! and `process` (every child) serve them all.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod access;
+mod affected;
 #[cfg(any(test, feature = "bench"))]
 mod bench_support;
 mod check;
@@ -31,5 +32,5 @@ mod suggest;
 mod workspace;
 
 #[cfg(feature = "bench")]
-pub use bench_support::generate_workspace;
+pub use bench_support::{generate_workspace, seed_workspace};
 pub use cli::{run_create_dagster, run_dg};

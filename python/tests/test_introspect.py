@@ -27,8 +27,8 @@ SCHEMA_RS = os.path.join(os.path.dirname(PYTHON_DIR), "src", "manifest", "schema
 EXPECTED_FIELDS = {
     "Manifest": {"manifest_version", "location", "assets", "asset_checks", "jobs", "schedules", "sensors", "resources"},
     "LocationInfo": {"name", "module", "python_executable", "python_version", "dagster_version", "extraction_seconds", "warnings"},
-    "AssetDef": {"key", "deps", "group_name", "kinds", "owners", "tags", "description", "is_executable", "partitions", "automation_condition", "code_version", "source", "dg_source"},
-    "PartitionsInfo": {"type", "num_keys", "sample_keys"},
+    "AssetDef": {"key", "deps", "group_name", "kinds", "owners", "tags", "description", "is_executable", "partitions", "automation_condition", "code_version", "source", "dg_source", "metadata", "partition_mappings"},
+    "PartitionsInfo": {"type", "num_keys", "sample_keys", "identity"},
     "AutomationConditionInfo": {"label", "expanded_label"},
     "SourceLocation": {"file", "line"},
     "AssetCheckDef": {"asset_key", "name", "additional_deps", "description", "blocking", "dg_source"},
@@ -187,6 +187,15 @@ def plain():
     pass
 
 
+@dg.asset(
+    partitions_def=daily,
+    metadata={"note": "lagged by a day", "rows": dg.MetadataValue.int(3)},
+    deps=[dg.AssetDep(daily_asset, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1))],
+)
+def lagged():
+    pass
+
+
 @dg.asset_check(asset=daily_asset, blocking=True, additional_deps=[plain])
 def daily_check():
     return dg.AssetCheckResult(passed=True)
@@ -210,7 +219,7 @@ def op_job():
 
 defs = dg.Definitions(
     assets=dg.with_source_code_references(
-        [daily_asset, dyn_asset, multi_asset, business_hours_asset, plain]
+        [daily_asset, dyn_asset, multi_asset, business_hours_asset, plain, lagged]
     ),
     asset_checks=[daily_check],
     jobs=[plain_job, op_job],
@@ -374,10 +383,15 @@ class IntrospectFixtureTests(TempDirMixin, unittest.TestCase):
         self.assertTrue(ds["is_executable"])
         self.assertEqual(ds["deps"], [["data_engineering_asset"]])
         report = self.asset(doc, "reports", "regional_report")
+        partitions = dict(report["partitions"])
+        # What identifies the definition (for a saved-state comparison): Dagster's own id.
+        self.assertRegex(partitions.pop("identity"), r"^[0-9a-f]{16,}$")
         self.assertEqual(
-            report["partitions"],
+            partitions,
             {"type": "StaticPartitionsDefinition", "num_keys": 3, "sample_keys": ["eu", "us", "apac"]},
         )
+        self.assertEqual(report["metadata"], {})
+        self.assertEqual(report["partition_mappings"], {})
         self.assertEqual(report["owners"], [])
         self.assertEqual(len(doc["sensors"]), 1)
         self.assertEqual(doc["sensors"][0]["name"], "upstream_orders_sensor")
@@ -413,7 +427,21 @@ class IntrospectFeatureTests(TempDirMixin, unittest.TestCase):
         self.assertEqual(daily["type"], "DailyPartitionsDefinition")
         self.assertGreater(daily["num_keys"], 2000)
         self.assertEqual(daily["sample_keys"], ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04", "2020-01-05"])
-        self.assertEqual(assets["dyn_asset"]["partitions"], {"type": "DynamicPartitionsDefinition", "num_keys": None, "sample_keys": []})
+        dynamic = dict(assets["dyn_asset"]["partitions"])
+        # Dynamic partitions have no id without an instance: a digest of the definition.
+        self.assertRegex(dynamic.pop("identity"), r"^[0-9a-f]{16}$")
+        self.assertEqual(dynamic, {"type": "DynamicPartitionsDefinition", "num_keys": None, "sample_keys": []})
+        # Metadata and partition mappings as digests, enough to tell a change; the code
+        # references (absolute paths of this checkout) are not compared.
+        lagged = assets["lagged"]
+        self.assertEqual(set(lagged["metadata"]), {"note", "rows"})
+        for digest in [*lagged["metadata"].values(), *lagged["partition_mappings"].values()]:
+            self.assertRegex(digest, r"^[0-9a-f]{16}$")
+        self.assertNotEqual(lagged["metadata"]["note"], lagged["metadata"]["rows"])
+        self.assertEqual(set(lagged["partition_mappings"]), {"daily_asset"})
+        self.assertEqual(assets["p/plain"]["partition_mappings"], {})
+        # A daily definition keeps its identity as days pass: it is not a digest of the keys.
+        self.assertEqual(lagged["partitions"]["identity"], daily["identity"])
         multi = assets["multi_asset"]["partitions"]
         self.assertEqual((multi["type"], multi["num_keys"], len(multi["sample_keys"])), ("MultiPartitionsDefinition", 6, 5))
         biz = assets["business_hours_asset"]["partitions"]

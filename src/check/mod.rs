@@ -29,6 +29,8 @@ pub(crate) struct LocationReport {
     pub(crate) dagster_version: Option<String>,
     pub(crate) assets: usize,
     pub(crate) load_error: Option<String>,
+    /// Read from a saved state (`--state`) because its environment is missing.
+    pub(crate) from_state: bool,
 }
 
 #[derive(Serialize)]
@@ -40,7 +42,19 @@ pub(crate) struct ProblemReport {
     pub(crate) keys: Vec<String>,
     /// Where the keys involved are defined, `key in location: file:line`.
     pub(crate) defined_at: Vec<String>,
+    /// The same places as data: the file relative to the workspace root (what CI
+    /// annotations point at).
+    pub(crate) at: Vec<SourceRef>,
     pub(crate) hint: Option<String>,
+}
+
+/// Where a key involved in a problem is defined.
+#[derive(Serialize)]
+pub(crate) struct SourceRef {
+    pub(crate) location: String,
+    pub(crate) key: String,
+    pub(crate) file: String,
+    pub(crate) line: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -105,6 +119,10 @@ pub(crate) fn check(loaded: &Loaded, strict: bool, access: Vec<Diagnostic>) -> C
                 .map(|m| m.assets.iter().filter(|a| a.is_executable).count())
                 .unwrap_or(0),
             load_error: failure.map(|f| f.message.clone()),
+            from_state: loaded
+                .loads
+                .iter()
+                .any(|l| l.location == p.code_location_name && l.from_saved),
         });
     }
     let errors = diagnostics
@@ -130,6 +148,7 @@ pub(crate) fn check(loaded: &Loaded, strict: bool, access: Vec<Diagnostic>) -> C
                 locations: d.locations.clone(),
                 keys: d.keys.iter().map(|k| k.to_string()).collect(),
                 defined_at: defined_at(graph, d),
+                at: source_refs(loaded, d),
                 hint: d.hint.clone(),
             })
             .collect(),
@@ -159,6 +178,43 @@ fn defined_at(graph: &AssetGraph, d: &Diagnostic) -> Vec<String> {
                     src.file
                 ));
             }
+        }
+    }
+    out
+}
+
+/// Where each key of `d` is defined, with files relative to the workspace root.
+fn source_refs(loaded: &Loaded, d: &Diagnostic) -> Vec<SourceRef> {
+    let graph = &loaded.graph;
+    let mut out = Vec::new();
+    for key in &d.keys {
+        let Some(id) = graph.find(key) else { continue };
+        let mut defs: Vec<_> = graph.node(id).definition.into_iter().collect();
+        for dup in graph.duplicate_owners() {
+            if dup.node == id {
+                defs = dup.definitions.clone();
+            }
+        }
+        for def in defs {
+            let Some(src) = &graph.asset_def(def).source else {
+                continue;
+            };
+            let location = graph.location_name(def.location);
+            let file = match loaded.project(location) {
+                Some(p) => {
+                    let path = p.root.join(&src.file);
+                    path.strip_prefix(&loaded.ws.root)
+                        .map(|rel| rel.to_string_lossy().replace('\\', "/"))
+                        .unwrap_or_else(|_| path.display().to_string())
+                }
+                None => src.file.clone(),
+            };
+            out.push(SourceRef {
+                location: location.to_string(),
+                key: key.to_string(),
+                file,
+                line: src.line,
+            });
         }
     }
     out

@@ -25,14 +25,33 @@ enum CheckSub {
 
 #[derive(Debug, Args, Clone)]
 struct DefsCheckArgs {
-    /// Print a JSON report on stdout
-    #[arg(long)]
+    /// Print a JSON report on stdout (the same as --format json)
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+    /// Output format: the human report, JSON, or GitHub Actions annotations (on each
+    /// problem's file and line) followed by the human report
+    #[arg(long, value_enum)]
+    format: Option<CheckFormat>,
+    /// Also write a JUnit XML report to FILE (a test case per location and per problem)
+    #[arg(long, value_name = "FILE")]
+    junit: Option<std::path::PathBuf>,
+    /// A saved state (`dg state export`): read locations whose environment is missing from
+    /// it instead of failing them (a location's CI checks its cross-location dependencies
+    /// without building the other locations' environments)
+    #[arg(long, value_name = "DIR")]
+    state: Option<std::path::PathBuf>,
     /// Fail (exit 1) on warnings too
     #[arg(long)]
     strict: bool,
     #[command(flatten)]
     refresh: RefreshFlag,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+    Github,
 }
 
 pub(super) fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
@@ -46,10 +65,55 @@ pub(super) fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
 fn check_defs(ctx: &Ctx, args: &DefsCheckArgs) -> Result<()> {
     // The graph needs every location, even when run inside one project: a dependency on
     // another location can only be judged with that location loaded.
-    let loaded = super::load(ctx, Which::All, args.refresh, args.json)?;
+    let format = match (args.format, args.json) {
+        (Some(f), _) => f,
+        (None, true) => CheckFormat::Json,
+        (None, false) => CheckFormat::Text,
+    };
+    let compare = super::affected::CompareArgs {
+        state: args.state.clone(),
+        ..Default::default()
+    };
+    let loaded = match super::affected::load(
+        ctx,
+        Which::All,
+        args.refresh,
+        format == CheckFormat::Json,
+        &compare,
+    ) {
+        Ok((loaded, _)) => loaded,
+        Err(e) => {
+            if format == CheckFormat::Github {
+                ctx.printer.out(&crate::render::ci::github_annotations(
+                    &crate::render::ci::problem_annotations(&e),
+                ));
+            }
+            return Err(e);
+        }
+    };
     let access = crate::access::hooks::violations(&loaded)?;
     let checked = crate::check::check(&loaded, args.strict, access);
-    if args.json {
+    let failed: Vec<crate::render::ci::FailedLocation> = checked
+        .failures
+        .iter()
+        .map(|f| crate::render::ci::FailedLocation {
+            error: f,
+            config_file: loaded
+                .project(&f.location)
+                .map(|p| p.config_file.clone())
+                .unwrap_or_else(|| loaded.ws.config_file.clone()),
+        })
+        .collect();
+    if let Some(path) = &args.junit {
+        let xml = crate::render::ci::check_junit(&checked, &failed, args.strict);
+        crate::fs::write_atomic(path, xml.as_bytes())?;
+    }
+    if format == CheckFormat::Github {
+        ctx.printer.out(&crate::render::ci::github_annotations(
+            &crate::render::ci::check_annotations(&checked, &failed, &loaded.ws.root),
+        ));
+    }
+    if format == CheckFormat::Json {
         ctx.printer.json(&checked);
     } else {
         ctx.printer.out(&report::human(&checked));

@@ -25,6 +25,8 @@ pub(super) struct DefsArgs {
     columns: Vec<String>,
     #[command(flatten)]
     refresh: RefreshFlag,
+    #[command(flatten)]
+    compare: super::affected::CompareArgs,
 }
 
 #[derive(Debug, Args)]
@@ -36,6 +38,8 @@ pub(super) struct AssetsArgs {
     select: SelectArg,
     #[command(flatten)]
     refresh: RefreshFlag,
+    #[command(flatten)]
+    compare: super::affected::CompareArgs,
 }
 
 pub(super) fn run_defs(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
@@ -58,11 +62,12 @@ pub(super) fn run_defs(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
             })
             .collect::<Result<_>>()?
     };
-    let loaded = super::load(ctx, Which::InScope, args.refresh, args.json)?;
+    let (loaded, state) =
+        super::affected::load(ctx, Which::InScope, args.refresh, args.json, &args.compare)?;
     let selected = args
         .assets
         .as_deref()
-        .map(|s| crate::graph::select(&loaded.graph, s))
+        .map(|s| super::affected::select(ctx, &loaded, s, &args.compare, state.as_ref()))
         .transpose()?;
     let out = r::defs_json(&loaded, selected.as_ref());
     if args.json {
@@ -81,12 +86,13 @@ pub(super) fn run_defs(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
 
 pub(super) fn run_assets(ctx: &Ctx, args: &AssetsArgs) -> Result<()> {
     // Assets are a workspace-wide view: every location, wherever it is run from.
-    let loaded = super::load(ctx, Which::All, args.refresh, args.json)?;
+    let (loaded, state) =
+        super::affected::load(ctx, Which::All, args.refresh, args.json, &args.compare)?;
     let selected = args
         .select
         .select
         .as_deref()
-        .map(|s| crate::graph::select(&loaded.graph, s))
+        .map(|s| super::affected::select(ctx, &loaded, s, &args.compare, state.as_ref()))
         .transpose()?;
     let (visibility, selective) = crate::access::hooks::visibility_labels(&loaded)?;
     let rows = crate::render::assets::rows(&loaded.graph, selected.as_ref(), &visibility);

@@ -20,6 +20,8 @@ pub(super) struct GraphArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     refresh: RefreshFlag,
+    #[command(flatten)]
+    compare: super::affected::CompareArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -51,12 +53,21 @@ pub(super) fn run(ctx: &Ctx, args: &GraphArgs) -> Result<()> {
         })?,
         (None, None) => GraphFormat::Mermaid,
     };
-    let loaded = super::load(ctx, Which::All, args.refresh, args.output.is_none())?;
+    let (loaded, state) = super::affected::load(
+        ctx,
+        Which::All,
+        args.refresh,
+        args.output.is_none(),
+        &args.compare,
+    )?;
     let only: Option<Vec<_>> = args
         .select
         .select
         .as_deref()
-        .map(|s| crate::graph::select(&loaded.graph, s).map(|set| set.into_iter().collect()))
+        .map(|s| {
+            super::affected::select(ctx, &loaded, s, &args.compare, state.as_ref())
+                .map(|set| set.into_iter().collect())
+        })
         .transpose()?;
     let graph = &loaded.graph;
     match &args.output {

@@ -49,8 +49,13 @@ pub(super) struct LaunchArgs {
     /// Print the plan (with --dry-run) or the final report as JSON on stdout
     #[arg(long)]
     json: bool,
+    /// Also write a JUnit XML report to FILE: a test case per step
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    junit: Option<PathBuf>,
     #[command(flatten)]
     refresh: RefreshFlag,
+    #[command(flatten)]
+    compare: super::affected::CompareArgs,
     /// Submit each step to the Dagster webserver at URL (a deployment, or `dg dev`) instead
     /// of running it here; dependent steps are submitted when their runs have succeeded
     #[arg(long, value_name = "URL")]
@@ -73,6 +78,15 @@ enum ExecutorArg {
 }
 
 pub(super) fn run(ctx: &Ctx, args: &LaunchArgs) -> Result<()> {
+    // A launch spans the workspace wherever it is started from.
+    let (loaded, state) =
+        super::affected::load(ctx, Which::All, args.refresh, args.json, &args.compare)?;
+    let changes = match &args.assets {
+        Some(sel) => {
+            super::affected::branch_changes(ctx, &loaded, sel, &args.compare, state.as_ref())?
+        }
+        None => None,
+    };
     let request = LaunchRequest {
         target: match (&args.assets, &args.job) {
             (Some(sel), _) => Target::Assets(sel.clone()),
@@ -90,9 +104,8 @@ pub(super) fn run(ctx: &Ctx, args: &LaunchArgs) -> Result<()> {
             ExecutorArg::Multiprocess => Executor::Multiprocess,
         },
         jobs: args.jobs.map(usize::from),
+        changes,
     };
-    // A launch spans the workspace wherever it is started from.
-    let loaded = super::load(ctx, Which::All, args.refresh, args.json)?;
     let prepared = launch::prepare(&ctx.settings, &loaded, &request)?;
     for w in &prepared.warnings {
         ctx.printer.warning(w);
@@ -124,6 +137,10 @@ pub(super) fn run(ctx: &Ctx, args: &LaunchArgs) -> Result<()> {
         None => launch::run(&ctx.settings, &loaded, &prepared, &launch_id, &progress)?,
     };
     drop(progress);
+    if let Some(path) = &args.junit {
+        let xml = crate::render::ci::launch_junit(&plan.steps, &report.outcomes);
+        crate::fs::write_atomic(path, xml.as_bytes())?;
+    }
     if args.json {
         ctx.printer.json(&r::report_json(&plan, &report));
     } else {

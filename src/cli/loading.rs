@@ -13,9 +13,21 @@ pub(super) fn load(
     refresh: RefreshFlag,
     quiet: bool,
 ) -> Result<crate::workspace::Loaded> {
+    load_with(ctx, which, refresh, quiet, None)
+}
+
+/// [`load`], reading locations whose environment is missing from `saved` (`--state`).
+pub(super) fn load_with(
+    ctx: &Ctx,
+    which: crate::workspace::Which,
+    refresh: RefreshFlag,
+    quiet: bool,
+    saved: Option<&dyn crate::workspace::SavedManifests>,
+) -> Result<crate::workspace::Loaded> {
     let request = crate::workspace::LoadRequest {
         refresh: refresh.refresh,
         which,
+        saved,
     };
     let progress = crate::render::progress::LoadProgress::new(&ctx.printer, !quiet);
     let loaded = crate::workspace::load(&ctx.settings, request, &progress)?;

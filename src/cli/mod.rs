@@ -2,7 +2,9 @@
 //! into settings and requests, call core, and hand results to `render`; nothing else.
 
 mod access;
+mod affected;
 mod check;
+mod completions;
 mod create;
 mod defs;
 mod deploy;
@@ -11,9 +13,10 @@ mod graph;
 mod launch;
 mod list;
 mod loading;
-use loading::{failures, load};
+use loading::{failures, load, load_with};
 mod scaffold;
 mod settings;
+mod state;
 mod sync;
 
 use crate::error::Result;
@@ -93,6 +96,14 @@ enum Command {
     /// Materialize assets (or run a job) across code locations: one Dagster run per step, in
     /// each location's own interpreter, all in one Dagster instance
     Launch(launch::LaunchArgs),
+    /// Which locations and assets a change affects (git range, uncommitted edits, files or
+    /// a saved state), downstream across locations
+    Affected(affected::AffectedArgs),
+    /// Save the workspace's definitions for later comparisons (`--state DIR`)
+    #[command(subcommand)]
+    State(state::StateCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(completions::CompletionsArgs),
     /// Generate the production topology on Dagster's own engine (one gRPC code server and
     /// image per location, Postgres) for Docker Compose or the Helm chart
     #[command(subcommand)]
@@ -185,6 +196,9 @@ where
         Command::Sync(args) => sync::run(&ctx, args),
         Command::Scaffold(cmd) => scaffold::run(&ctx, cmd),
         Command::Launch(args) => launch::run(&ctx, args),
+        Command::Affected(args) => affected::run(&ctx, args),
+        Command::State(cmd) => state::run(&ctx, cmd),
+        Command::Completions(args) => completions::run(&ctx, args),
         Command::Deploy(cmd) => deploy::run(&ctx, cmd),
         Command::Access(cmd) => access::run(&ctx, cmd),
         Command::Dev(args) => dev::run(&ctx, args),

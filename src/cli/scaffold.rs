@@ -1,4 +1,5 @@
-//! `dg scaffold defs TYPE PATH`: a stub definition file in the current project's defs folder.
+//! `dg scaffold defs TYPE PATH`: a stub definition file in the current project's defs folder;
+//! `dg scaffold github-actions`: the CI workflow.
 
 use super::Ctx;
 use crate::error::{Error, Result};
@@ -10,6 +11,27 @@ pub(super) enum ScaffoldCommand {
     /// Write a stub definition under the project's defs folder, like real
     /// `dg scaffold defs dagster.asset PATH` (never overwrites)
     Defs(DefsArgs),
+    /// Write a GitHub Actions workflow: what a pull request affects as a matrix, a check of
+    /// each affected location against main's saved state, a launch of the affected assets,
+    /// and the state saved on every push to the main branch (never overwrites)
+    GithubActions(GithubActionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct GithubActionsArgs {
+    /// The branch pull requests target
+    #[arg(long, default_value = "main", value_name = "BRANCH")]
+    branch: String,
+    /// The command that installs dg-rs on the runner
+    #[arg(
+        long,
+        default_value = "cargo install --locked dg-rs",
+        value_name = "COMMAND"
+    )]
+    install: String,
+    /// Where to write it [default: .github/workflows/dagster.yml in the repository]
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -28,7 +50,10 @@ pub(super) struct DefsArgs {
 }
 
 pub(super) fn run(ctx: &Ctx, cmd: &ScaffoldCommand) -> Result<()> {
-    let ScaffoldCommand::Defs(args) = cmd;
+    let args = match cmd {
+        ScaffoldCommand::Defs(args) => args,
+        ScaffoldCommand::GithubActions(args) => return github_actions(ctx, args),
+    };
     let kind: DefsKind = args.kind.parse()?;
     let asset_key = match &args.json_params {
         None => args.asset_key.clone(),
@@ -57,6 +82,23 @@ pub(super) fn run(ctx: &Ctx, cmd: &ScaffoldCommand) -> Result<()> {
     let written = scaffold_defs(project, kind, &args.path, asset_key.as_deref())?;
     ctx.printer.status(&format!(
         "Creating defs at {}.",
+        ctx.settings.display(&written)
+    ));
+    Ok(())
+}
+
+fn github_actions(ctx: &Ctx, args: &GithubActionsArgs) -> Result<()> {
+    let ws = crate::workspace::discover(&ctx.settings)?;
+    let written = crate::scaffold::github_actions::write(
+        &ws,
+        &crate::scaffold::github_actions::WorkflowRequest {
+            branch: args.branch.clone(),
+            install: args.install.clone(),
+            output: args.output.as_ref().map(|o| ctx.settings.cwd.join(o)),
+        },
+    )?;
+    ctx.printer.status(&format!(
+        "wrote {} (commit it; pull requests then run what they affect)",
         ctx.settings.display(&written)
     ));
     Ok(())

@@ -5,6 +5,7 @@
 //! any walk over node ids in index order is already sorted by key, which keeps every output
 //! deterministic without sorting again.
 
+pub mod changes;
 pub mod key;
 mod merge;
 pub mod selection;
@@ -21,13 +22,15 @@ pub(crate) struct InvalidSelection {
     pub(crate) error: selection::SelectionError,
 }
 
-/// The assets a selection string picks (comma-separated pieces united, as `dg launch` takes).
-pub(crate) fn select(
+/// The assets a selection string picks (comma-separated pieces united, as `dg launch`
+/// takes), with what changed in the branch for `changed_in_branch:`.
+pub(crate) fn select_with_changes(
     graph: &AssetGraph,
     text: &str,
+    changes: Option<&changes::BranchChanges>,
 ) -> Result<std::collections::BTreeSet<NodeId>, InvalidSelection> {
     selection::parse_union(text)
-        .and_then(|sel| sel.evaluate(graph))
+        .and_then(|sel| sel.evaluate_with_changes(graph, changes))
         .map(|nodes| nodes.into_iter().collect())
         .map_err(|error| InvalidSelection {
             text: text.to_string(),
@@ -291,6 +294,8 @@ pub(crate) mod test_support {
             code_version: None,
             source: None,
             dg_source: None,
+            metadata: Default::default(),
+            partition_mappings: Default::default(),
         }
     }
 

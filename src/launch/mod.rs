@@ -69,6 +69,8 @@ pub(crate) struct LaunchRequest {
     pub(crate) executor: Executor,
     /// Steps at once (default: the number of cores).
     pub(crate) jobs: Option<usize>,
+    /// What changed in the branch, for `changed_in_branch:` in the selection.
+    pub(crate) changes: Option<crate::graph::changes::BranchChanges>,
 }
 
 /// A launch ready to run: the plan, each step's run config, the instance, and what the user
@@ -117,7 +119,9 @@ pub(crate) fn prepare(
     let graph = &loaded.graph;
     let mut warnings = Vec::new();
     let plan = match &request.target {
-        Target::Assets(text) => plan_selection(graph, text, &mut warnings)?,
+        Target::Assets(text) => {
+            plan_selection(graph, text, request.changes.as_ref(), &mut warnings)?
+        }
         Target::Job { name, location } => plan::resolve_job(graph, name, location.as_deref())?,
     };
     if !loaded.failures.is_empty() {
@@ -316,9 +320,10 @@ fn launch_despite_failures(
 fn plan_selection(
     graph: &AssetGraph,
     text: &str,
+    changes: Option<&crate::graph::changes::BranchChanges>,
     warnings: &mut Vec<Problem>,
 ) -> Result<LaunchPlan> {
-    let selected = crate::graph::select(graph, text)?;
+    let selected = crate::graph::select_with_changes(graph, text, changes)?;
     let plan = plan::plan_assets(graph, &selected).map_err(|e| match e {
         PlanError::NothingSelected => LaunchError::NothingSelected(text.to_string()),
         PlanError::OnlyExternal(ids) => LaunchError::OnlyExternal {

@@ -133,18 +133,47 @@ fn editable_roots(site: &Path, name: &str) -> Vec<std::path::PathBuf> {
     }
 }
 
-fn hash_sources(h: &mut blake3::Hasher, root: &Path) {
-    let mut files: Vec<_> = ignore::WalkBuilder::new(root)
-        .hidden(true)
-        .git_ignore(true)
-        .git_exclude(false)
-        .git_global(false)
-        .require_git(false)
-        .parents(false)
-        .build()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .map(|e| e.into_path())
+/// Whether a file at `rel` (relative to the project root) is one the fingerprint covers:
+/// what `dg affected` treats as able to change every asset of the location. (Editable
+/// sibling packages lie outside the project; their files belong to their own folders.)
+pub fn covers(project: &Project, rel: &Path) -> bool {
+    if rel == Path::new(".env") {
+        return true;
+    }
+    let hidden = rel
+        .components()
+        .any(|c| c.as_os_str().to_str().is_some_and(|s| s.starts_with('.')));
+    let source = !hidden
+        && rel
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| SOURCE_EXTENSIONS.contains(&e));
+    source
+        || project.extra_inputs.iter().any(|entry| {
+            if entry.contains(['*', '?', '[', '{']) {
+                globset::Glob::new(entry).is_ok_and(|g| g.compile_matcher().is_match(rel))
+            } else {
+                rel.starts_with(entry)
+            }
+        })
+}
+
+/// The project's files the fingerprint hashes, sorted (absolute paths): its source files and
+/// its `[tool.dg-rs] extra_inputs` below the project root.
+pub fn covered_files(project: &Project) -> Vec<std::path::PathBuf> {
+    let mut files = source_files(&project.root);
+    files.extend(walk(&project.root).filter(|p| {
+        p.strip_prefix(&project.root)
+            .is_ok_and(|rel| !project.extra_inputs.is_empty() && covers(project, rel))
+    }));
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// The source files below `root` (`.py`, YAML, TOML, SQL, lock files, …), sorted.
+fn source_files(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = walk(root)
         .filter(|p| {
             p.extension()
                 .and_then(|e| e.to_str())
@@ -152,6 +181,11 @@ fn hash_sources(h: &mut blake3::Hasher, root: &Path) {
         })
         .collect();
     files.sort();
+    files
+}
+
+fn hash_sources(h: &mut blake3::Hasher, root: &Path) {
+    let files = source_files(root);
     for f in &files {
         let rel = f.strip_prefix(root).unwrap_or(f);
         field(h, "source", &rel.display().to_string());

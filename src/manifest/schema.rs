@@ -72,6 +72,14 @@ pub struct AssetDef {
     /// What real `dg list defs --json` prints as `source` (only set when the asset carries
     /// `dagster/code_references` metadata, exactly as real dg does).
     pub dg_source: Option<String>,
+    /// A short digest of each metadata value (Dagster's serialized form), by key: enough to
+    /// tell that metadata changed (a saved-state comparison), not to show it. Code
+    /// references are left out (they hold absolute paths that differ between checkouts).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    /// Digests of the explicit partition mappings to upstream keys (`/`-joined).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub partition_mappings: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +92,10 @@ pub struct PartitionsInfo {
     /// Up to five keys, first ones.
     #[serde(default)]
     pub sample_keys: Vec<String>,
+    /// A digest of the definition itself (not of its keys today: a daily definition keeps
+    /// its identity as days pass), to tell when it changed.
+    #[serde(default)]
+    pub identity: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

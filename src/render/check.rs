@@ -19,7 +19,12 @@ pub(crate) fn human(r: &CheckReport) -> String {
                     LocationStatus::Failed => "failed to load",
                     LocationStatus::Problems => "problems",
                 }
-                .to_string(),
+                .to_string()
+                    + if l.from_state {
+                        " (from saved state)"
+                    } else {
+                        ""
+                    },
                 l.assets.to_string(),
                 l.python_version.clone().unwrap_or_default(),
                 l.dagster_version.clone().unwrap_or_default(),

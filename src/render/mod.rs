@@ -3,8 +3,10 @@
 //! diagnostics and progress to stderr, and `--json` output is never mixed with human text.
 
 pub(crate) mod access;
+pub(crate) mod affected;
 pub(crate) mod assets;
 pub(crate) mod check;
+pub(crate) mod ci;
 pub(crate) mod create;
 pub(crate) mod defs;
 pub(crate) mod deploy;

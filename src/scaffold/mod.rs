@@ -1,13 +1,15 @@
 //! Scaffolding: the file trees `create-dagster workspace|project` writes (the templates of
 //! real create-dagster 1.13 under `templates/`, rendered with minijinja and embedded in the
 //! binary), the format-preserving registration of a new project in the workspace's
-//! `dg.toml`, name validation, and the stubs `dg scaffold defs` writes.
+//! `dg.toml`, name validation, the stubs `dg scaffold defs` writes, and the CI workflow of
+//! `dg scaffold github-actions`.
 //!
 //! Nothing here overwrites a file: every target is checked before anything is written, all
 //! files are written atomically, and the workspace file is changed last, in one write.
 
 mod create;
 pub mod defs;
+pub mod github_actions;
 pub mod names;
 pub mod register;
 mod render;

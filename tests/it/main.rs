@@ -4,6 +4,7 @@
 mod common;
 
 mod access;
+mod affected;
 mod check;
 mod check_toml;
 mod deploy;

@@ -10,12 +10,17 @@
 
 use super::SelectionError;
 use super::parser::{Depth, Expr, IsValue, Value};
+use crate::graph::changes::BranchChanges;
 use crate::graph::{AssetGraph, AssetKey, LocationId, NodeId};
 use crate::manifest::schema::AssetDef;
 use fixedbitset::FixedBitSet;
 use petgraph::Direction;
 
-pub(super) fn evaluate(expr: &Expr, graph: &AssetGraph) -> Result<Vec<NodeId>, SelectionError> {
+pub(super) fn evaluate(
+    expr: &Expr,
+    graph: &AssetGraph,
+    changes: Option<&BranchChanges>,
+) -> Result<Vec<NodeId>, SelectionError> {
     let n = graph.node_count();
     let mut materializable = FixedBitSet::with_capacity(n);
     for id in graph.node_ids() {
@@ -26,6 +31,7 @@ pub(super) fn evaluate(expr: &Expr, graph: &AssetGraph) -> Result<Vec<NodeId>, S
     let ctx = Ctx {
         graph,
         materializable,
+        changes,
     };
     let set = ctx.eval(expr)?;
     Ok(set.ones().map(NodeId::new).collect())
@@ -34,6 +40,7 @@ pub(super) fn evaluate(expr: &Expr, graph: &AssetGraph) -> Result<Vec<NodeId>, S
 struct Ctx<'g> {
     graph: &'g AssetGraph,
     materializable: FixedBitSet,
+    changes: Option<&'g BranchChanges>,
 }
 
 impl Ctx<'_> {
@@ -71,14 +78,34 @@ impl Ctx<'_> {
                 out.difference_with(&self.eval(inner)?);
                 out
             }
-            Expr::And(a, b) => {
-                let mut out = self.eval(a)?;
-                out.intersect_with(&self.eval(b)?);
-                out
-            }
-            Expr::Or(a, b) => {
-                let mut out = self.eval(a)?;
-                out.union_with(&self.eval(b)?);
+            // Long chains (a generated `key:"a" or key:"b" or …` of thousands of keys) nest
+            // to the left: walk the spine in a loop so depth never grows with the length.
+            Expr::And(..) | Expr::Or(..) => {
+                let is_or = matches!(expr, Expr::Or(..));
+                let mut rights = Vec::new();
+                let mut left = expr;
+                loop {
+                    match left {
+                        Expr::Or(a, b) if is_or => {
+                            rights.push(b);
+                            left = a;
+                        }
+                        Expr::And(a, b) if !is_or => {
+                            rights.push(b);
+                            left = a;
+                        }
+                        _ => break,
+                    }
+                }
+                let mut out = self.eval(left)?;
+                for right in rights.into_iter().rev() {
+                    let r = self.eval(right)?;
+                    if is_or {
+                        out.union_with(&r);
+                    } else {
+                        out.intersect_with(&r);
+                    }
+                }
                 out
             }
             Expr::Traverse { inner, up, down } => {
@@ -177,6 +204,25 @@ impl Ctx<'_> {
             }
             Expr::Job(Value::Null) | Expr::Schedule(Value::Null) | Expr::Sensor(Value::Null) => {
                 self.empty()
+            }
+            Expr::ChangedInBranch { kind, column, len } => {
+                let Some(changes) = self.changes else {
+                    return Err(SelectionError {
+                        message: "changed_in_branch: needs something to compare with: pass \
+                                  --base REF (a git branch or commit) or --state DIR (a saved \
+                                  state, `dg state export`)"
+                            .into(),
+                        column: *column,
+                        len: *len,
+                    });
+                };
+                self.filter(None, |id, _| {
+                    let kinds = changes.kinds(self.graph.key(id));
+                    match kind {
+                        None => !kinds.is_empty(),
+                        Some(k) => kinds.contains(*k),
+                    }
+                })
             }
         })
     }

@@ -11,6 +11,8 @@
 //! * `job:`, `schedule:` and `sensor:` resolve statically from the manifests (assets of the
 //!   job; of the schedule's job; of the sensor's target jobs);
 //! * the other runtime attributes (`status:`, `column:`, …) are rejected at parse time;
+//! * `changed_in_branch:KIND` compares with a git base or a saved state (`--base`,
+//!   `--state`), not a Dagster+ branch deployment; `SOURCE` is an extra kind;
 //! * `owner:<null>` selects assets without owners (Dagster's selects nothing);
 //! * a selection spans every location: traversals follow cross-location edges.
 
@@ -20,6 +22,7 @@ mod parser;
 
 #[cfg(test)]
 use super::AssetKey;
+use super::changes::BranchChanges;
 use super::{AssetGraph, NodeId};
 use parser::Expr;
 
@@ -109,7 +112,24 @@ pub fn parse_union(input: &str) -> Result<Selection, SelectionError> {
 impl Selection {
     /// The selected assets, in key order.
     pub fn evaluate(&self, graph: &AssetGraph) -> Result<Vec<NodeId>, SelectionError> {
-        eval::evaluate(&self.expr, graph)
+        eval::evaluate(&self.expr, graph, None)
+    }
+
+    /// Like [`Selection::evaluate`], with what changed in the branch for
+    /// `changed_in_branch:` (without it that attribute is an error).
+    pub fn evaluate_with_changes(
+        &self,
+        graph: &AssetGraph,
+        changes: Option<&BranchChanges>,
+    ) -> Result<Vec<NodeId>, SelectionError> {
+        eval::evaluate(&self.expr, graph, changes)
+    }
+
+    /// Whether the selection uses `changed_in_branch:` (so the caller knows to work out what
+    /// changed before evaluating).
+    pub fn uses_changes(&self) -> bool {
+        self.expr
+            .any(&|e| matches!(e, Expr::ChangedInBranch { .. }))
     }
 
     /// The selected keys, sorted.

@@ -4,6 +4,7 @@
 
 use super::SelectionError;
 use super::lexer::{KEYWORDS, Tok, Token, lex};
+use crate::graph::changes::ChangeKind;
 
 /// Traversal depth: `None` is unlimited (a bare `+` or a legacy `*`).
 pub(super) type Depth = Option<u32>;
@@ -48,6 +49,13 @@ pub(super) enum Expr {
     Job(Value),
     Schedule(Value),
     Sensor(Value),
+    /// `changed_in_branch:KIND` (`None` is `ANY`); the span is for the error when there is
+    /// nothing to compare with.
+    ChangedInBranch {
+        kind: Option<ChangeKind>,
+        column: usize,
+        len: usize,
+    },
     /// A legacy bare key: unlike `key:`, selecting a key nobody defines is an error.
     LegacyKey {
         key: String,
@@ -56,13 +64,35 @@ pub(super) enum Expr {
     },
 }
 
+impl Expr {
+    /// Whether `pred` holds for this expression or any inside it.
+    pub(super) fn any(&self, pred: &dyn Fn(&Expr) -> bool) -> bool {
+        // A work list, not recursion: generated selections chain thousands of `or`s.
+        let mut todo = vec![self];
+        while let Some(e) = todo.pop() {
+            if pred(e) {
+                return true;
+            }
+            match e {
+                Expr::Not(e) | Expr::Sinks(e) | Expr::Roots(e) => todo.push(e),
+                Expr::Traverse { inner, .. } => todo.push(inner),
+                Expr::And(a, b) | Expr::Or(a, b) => {
+                    todo.push(a);
+                    todo.push(b);
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
 /// Attributes real Dagster only resolves against a running instance or Dagster+ data.
-const RUNTIME_ONLY: [&str; 8] = [
+const RUNTIME_ONLY: [&str; 7] = [
     "status",
     "column",
     "table_name",
     "column_tag",
-    "changed_in_branch",
     "partitions",
     "automation_type",
     "not_materialized_in_hours",
@@ -381,6 +411,27 @@ impl<'a> Parser<'a> {
             "job" => Expr::Job(value),
             "schedule" => Expr::Schedule(value),
             "sensor" => Expr::Sensor(value),
+            "changed_in_branch" => {
+                let kind = match &value {
+                    Value::Str(v) if v == "ANY" => None,
+                    Value::Str(v) => match ChangeKind::parse(v) {
+                        Some(ChangeKind::Removed) => {
+                            return Err(self.semantic_error(
+                                value_start,
+                                end,
+                                "changed_in_branch:REMOVED cannot select anything: removed \
+                                 assets are not in the graph (`dg affected` lists them)",
+                            ));
+                        }
+                        Some(k) => Some(k),
+                        None => return Err(self.bad_change_kind(value_start, end)),
+                    },
+                    Value::Null => return Err(self.bad_change_kind(value_start, end)),
+                };
+                let column = self.input[..start].chars().count();
+                let len = self.input[start..end].chars().count();
+                Expr::ChangedInBranch { kind, column, len }
+            }
             "is" => match value {
                 Value::Str(v) if v == "external" => Expr::Is(IsValue::External),
                 Value::Str(v) if v == "materializable" => Expr::Is(IsValue::Materializable),
@@ -404,6 +455,28 @@ impl<'a> Parser<'a> {
                 ));
             }
         })
+    }
+
+    fn bad_change_kind(&self, start: usize, end: usize) -> Failure {
+        let shown = &self.input[start..end];
+        let kinds: Vec<&str> = std::iter::once("ANY")
+            .chain(
+                ChangeKind::ALL
+                    .iter()
+                    .filter(|k| **k != ChangeKind::Removed)
+                    .map(|k| k.as_str()),
+            )
+            .collect();
+        let upper = shown.trim_matches('"').to_ascii_uppercase();
+        let message = if kinds.contains(&upper.as_str()) {
+            format!("invalid value '{shown}' for changed_in_branch:; kinds are uppercase: {upper}")
+        } else {
+            format!(
+                "invalid value '{shown}' for changed_in_branch:; expected one of {}",
+                kinds.join(", ")
+            )
+        };
+        self.semantic_error(start, end, message)
     }
 
     /// `NULL_STRING | QUOTED_STRING | UNQUOTED_STRING | 'sensor' | 'schedule' | 'job'`.

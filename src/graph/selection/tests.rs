@@ -220,7 +220,6 @@ fn unsupported_runtime_attributes_are_clear() {
         "column:x",
         "table_name:x",
         "column_tag:k=v",
-        "changed_in_branch:main",
         "partitions:x",
         "automation_type:x",
     ] {
@@ -234,6 +233,78 @@ fn unsupported_runtime_attributes_are_clear() {
         assert_eq!(err.column, 0);
         assert_eq!(err.len, attr.chars().count(), "{attr}");
     }
+}
+
+#[test]
+fn changed_in_branch_selects_by_kind_and_traverses_like_any_attribute() {
+    use crate::graph::changes::{BranchChanges, ChangeKind};
+    let mut changes = BranchChanges::default();
+    changes.add("b".into(), [ChangeKind::Tags].into_iter().collect());
+    changes.add(
+        "e".into(),
+        [ChangeKind::New, ChangeKind::Source].into_iter().collect(),
+    );
+    let sel = |input: &str| -> Result<String, SelectionError> {
+        let s = parse(input)?;
+        assert!(s.uses_changes(), "{input}");
+        Ok(s.evaluate_with_changes(&REFERENCE, Some(&changes))?
+            .into_iter()
+            .map(|id| REFERENCE.key(id).to_string())
+            .collect::<Vec<_>>()
+            .join(","))
+    };
+    assert_eq!(sel("changed_in_branch:ANY").unwrap(), "b,e");
+    assert_eq!(sel(r#"changed_in_branch:"ANY""#).unwrap(), "b,e");
+    assert_eq!(sel("changed_in_branch:TAGS").unwrap(), "b");
+    assert_eq!(sel("changed_in_branch:NEW").unwrap(), "e");
+    assert_eq!(sel("changed_in_branch:SOURCE").unwrap(), "e");
+    assert_eq!(sel("changed_in_branch:CODE_VERSION").unwrap(), "");
+    assert_eq!(sel("changed_in_branch:ANY+").unwrap(), "b,d,e,pre/c");
+    assert_eq!(
+        sel("changed_in_branch:TAGS+1 and not changed_in_branch:TAGS").unwrap(),
+        "pre/c"
+    );
+    assert!(!parse("key:a").unwrap().uses_changes());
+}
+
+#[test]
+fn changed_in_branch_without_a_comparison_or_with_a_bad_kind_is_a_clear_error() {
+    let input = "key:a or changed_in_branch:ANY+";
+    let err = parse(input).unwrap().evaluate(&REFERENCE).unwrap_err();
+    assert!(err.message.contains("--base REF"), "{}", err.message);
+    assert_eq!((err.column, err.len), (9, 21));
+    let err = parse("changed_in_branch:tags").unwrap_err();
+    assert_eq!(
+        err.message,
+        "invalid value 'tags' for changed_in_branch:; kinds are uppercase: TAGS"
+    );
+    let err = parse("changed_in_branch:main").unwrap_err();
+    assert!(err.message.starts_with(
+        "invalid value 'main' for changed_in_branch:; expected one of ANY, NEW, CODE_VERSION"
+    ));
+    assert_eq!((err.column, err.len), (18, 4));
+    let err = parse("changed_in_branch:REMOVED").unwrap_err();
+    assert!(err.message.contains("removed assets are not in the graph"));
+}
+
+#[test]
+fn a_generated_chain_of_many_keys_evaluates_without_deep_recursion() {
+    // What `dg affected --format selection` prints for a large change.
+    let graph = AssetGraph::build(crate::bench_support::synthetic_workspace(2, 1000, 5, 1));
+    let keys: Vec<String> = graph
+        .node_ids()
+        .map(|id| format!("key:\"{}\"", graph.key(id)))
+        .collect();
+    let input = keys.join(" or ");
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let sel = parse(&input).unwrap();
+            assert!(!sel.uses_changes());
+            sel.evaluate(&graph).unwrap().len()
+        })
+        .unwrap();
+    assert_eq!(handle.join().unwrap(), 2000);
 }
 
 const ALPHABET: &[&str] = &[

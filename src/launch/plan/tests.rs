@@ -237,6 +237,7 @@ fn partitioned(mut a: AssetDef) -> AssetDef {
         kind: "static".into(),
         num_keys: Some(3),
         sample_keys: vec!["eu".into(), "us".into(), "apac".into()],
+        identity: None,
     });
     a
 }
