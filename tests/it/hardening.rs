@@ -234,7 +234,7 @@ fn read_commands_work_in_a_read_only_checkout_with_a_per_user_cache() {
 #[test]
 fn concurrent_first_launches_share_one_instance_safely() {
     let ctx = TestContext::with_envs();
-    // Warm the manifests, so both launches reach the instance at about the same moment.
+    // Warm the manifests, so the launches reach the instance at about the same moment.
     assert_eq!(run(ctx.dg().args(["list", "defs", "--json"])).code, 0);
     let spawn = || {
         ctx.command(env!("CARGO_BIN_EXE_dg"))
@@ -244,8 +244,8 @@ fn concurrent_first_launches_share_one_instance_safely() {
             .spawn()
             .unwrap()
     };
-    let (a, b) = (spawn(), spawn());
-    for child in [a, b] {
+    let children = [spawn(), spawn(), spawn()];
+    for child in children {
         let out = child.wait_with_output().unwrap();
         assert!(
             out.status.success(),
@@ -257,7 +257,7 @@ fn concurrent_first_launches_share_one_instance_safely() {
     let state = instance_state(&home(&ctx));
     assert_eq!(state["versions"].as_array().unwrap().len(), 1, "{state}");
     let runs = state["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 2);
+    assert_eq!(runs.len(), 3);
     assert!(runs.iter().all(|r| r[1] == "SUCCESS"), "{state}");
 }
 
@@ -307,15 +307,34 @@ fn a_damaged_instance_is_named_with_its_repair() {
 #[test]
 fn a_read_only_dagster_home_is_a_clear_error() {
     let ctx = TestContext::with_envs();
-    ctx.write("not-a-folder", "");
-    let out = run(ctx
-        .dg()
+    let home = tempfile::tempdir().unwrap();
+    // DAGSTER_HOME mounted read-only (in a mount namespace of its own).
+    let out = ctx
+        .command("unshare")
+        .args([
+            "--mount",
+            "sh",
+            "-c",
+            "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\" && exec \"$@\"",
+        ])
+        .arg(home.path())
+        .arg(env!("CARGO_BIN_EXE_dg"))
         .args(["launch", "--assets", "key:raw_orders"])
-        .env("DAGSTER_HOME", ctx.path("not-a-folder/home")));
-    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("could not create"), "{}", out.stderr);
-    assert!(out.stderr.contains("not-a-folder/home"), "{}", out.stderr);
-    assert!(!out.stderr.contains("without writing a result"));
+        .env("DAGSTER_HOME", home.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stderr.contains("Read-only file system"), "{stderr}");
+    assert!(
+        stderr.contains(&home.path().display().to_string()),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("without writing a result"), "{stderr}");
+    assert!(stdout.is_empty(), "no step ran: {stdout}");
 }
 
 /// A data-engineering asset that ignores SIGINT and runs for minutes.
