@@ -382,13 +382,29 @@ mod tests {
 
     #[test]
     fn special_files_are_streamed_not_replaced() {
-        write_atomic(Path::new("/dev/null"), b"discarded").unwrap();
-        let meta = std::fs::symlink_metadata("/dev/null").unwrap();
+        // As root a regression would replace the device itself, so root writes to a null
+        // device of its own (a node made in a temporary directory), never the machine's.
+        let dir = tempfile::tempdir().unwrap();
+        let null = if nix::unistd::geteuid().is_root() {
+            let node = dir.path().join("null");
+            nix::sys::stat::mknod(
+                &node,
+                nix::sys::stat::SFlag::S_IFCHR,
+                nix::sys::stat::Mode::from_bits_truncate(0o666),
+                nix::sys::stat::makedev(1, 3),
+            )
+            .expect("root makes a null device node (mknod c 1 3)");
+            node
+        } else {
+            PathBuf::from("/dev/null")
+        };
+        write_atomic(&null, b"discarded").unwrap();
+        let meta = std::fs::symlink_metadata(&null).unwrap();
         assert!(
             std::os::unix::fs::FileTypeExt::is_char_device(&meta.file_type()),
-            "/dev/null must stay a character device"
+            "{} must stay a character device",
+            null.display()
         );
-        let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("pipe");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
         let reader = {

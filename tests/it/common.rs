@@ -354,3 +354,21 @@ pub fn real_dg(env_python: &Path, dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env("DAGSTER_DG_UPDATE_CHECK_ENABLED", "0"))
 }
+
+/// A null character device to write to: as root a node of its own in `dir` (mknod c 1 3),
+/// so that a regression that replaces devices cannot damage the machine's `/dev/null`;
+/// otherwise `/dev/null`, which only root could replace.
+pub fn null_device(dir: &Path) -> PathBuf {
+    if !nix::unistd::geteuid().is_root() {
+        return PathBuf::from("/dev/null");
+    }
+    let node = dir.join("null-device");
+    nix::sys::stat::mknod(
+        &node,
+        nix::sys::stat::SFlag::S_IFCHR,
+        nix::sys::stat::Mode::from_bits_truncate(0o666),
+        nix::sys::stat::makedev(1, 3),
+    )
+    .unwrap_or_else(|e| panic!("root makes a null device at {}: {e}", node.display()));
+    node
+}

@@ -3,7 +3,7 @@
 //! interrupted launches, user code that starts processes or hangs, huge broken configs,
 //! names that collide, and errors that must point at the right line.
 
-use crate::common::{TestContext, clean_command, fixture_envs, json, run};
+use crate::common::{TestContext, clean_command, fixture_envs, json, null_device, run};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -58,10 +58,14 @@ fn graph_output_streams_to_devices_and_writes_through_symlinks() {
     assert_eq!(run(ctx.dg().args(["graph", "-o", "first.mmd"])).code, 0);
     let mermaid = std::fs::read_to_string(ctx.path("first.mmd")).unwrap();
 
-    // /dev/null stays the character device it is (as root it used to become a file).
-    let out = run(ctx.dg().args(["graph", "-o", "/dev/null", "-f", "mermaid"]));
+    // A null device stays the character device it is (as root /dev/null used to become a
+    // file). Root writes to a node of its own so that a regression cannot break the machine.
+    let null = null_device(&ctx.path(""));
+    let out = run(ctx
+        .dg()
+        .args(["graph", "-o", null.to_str().unwrap(), "-f", "mermaid"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let ft = std::fs::symlink_metadata("/dev/null").unwrap().file_type();
+    let ft = std::fs::symlink_metadata(&null).unwrap().file_type();
     assert!(std::os::unix::fs::FileTypeExt::is_char_device(&ft));
 
     // /dev/stdout prints (and stays a symlink).
