@@ -76,36 +76,34 @@ pub(crate) fn write_table(
     rows: &[AssetRow],
     with_visibility: bool,
 ) -> std::io::Result<()> {
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| {
-            let mut cells = vec![
-                row.key.clone(),
-                row.location
-                    .map(str::to_string)
-                    .unwrap_or_else(|| "(external)".into()),
-                row.group.unwrap_or("").to_string(),
-                row.kinds.join(", "),
-                row.upstream
-                    .iter()
-                    .map(|u| {
-                        if u.cross_location {
-                            format!("{} ⇠ {}", u.key, u.location.unwrap_or(""))
-                        } else if u.location.is_none() {
-                            format!("{} (external)", u.key)
-                        } else {
-                            u.key.clone()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ];
-            if with_visibility {
-                cells.push(row.visibility.clone().unwrap_or_else(|| "-".into()));
+    let fill = |i: usize, cells: &mut Vec<String>| {
+        let row = &rows[i];
+        cells.push(row.key.clone());
+        cells.push(
+            row.location
+                .map(str::to_string)
+                .unwrap_or_else(|| "(external)".into()),
+        );
+        cells.push(row.group.unwrap_or("").to_string());
+        cells.push(row.kinds.join(", "));
+        let mut upstream = String::new();
+        for (j, u) in row.upstream.iter().enumerate() {
+            if j > 0 {
+                upstream.push('\n');
             }
-            cells
-        })
-        .collect();
+            upstream.push_str(&u.key);
+            if u.cross_location {
+                upstream.push_str(" ⇠ ");
+                upstream.push_str(u.location.unwrap_or(""));
+            } else if u.location.is_none() {
+                upstream.push_str(" (external)");
+            }
+        }
+        cells.push(upstream);
+        if with_visibility {
+            cells.push(row.visibility.clone().unwrap_or_else(|| "-".into()));
+        }
+    };
     let mut header = vec![
         "KEY",
         "LOCATION",
@@ -116,5 +114,5 @@ pub(crate) fn write_table(
     if with_visibility {
         header.push("VISIBILITY");
     }
-    super::table::write(w, &header, &table)
+    super::table::write_each(w, &header, rows.len(), &fill)
 }

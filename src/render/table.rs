@@ -50,21 +50,6 @@ pub(crate) fn render(header: &[&str], rows: &[Vec<String>]) -> String {
     }
 }
 
-/// Like [`render`], written straight to `w` (large listings), with a final newline.
-pub(crate) fn write(
-    w: &mut dyn std::io::Write,
-    header: &[&str],
-    rows: &[Vec<String>],
-) -> std::io::Result<()> {
-    match width() {
-        Some(width) => writeln!(w, "{}", fitted(header, rows, width)),
-        None => {
-            plain(w, header, rows)?;
-            w.write_all(b"\n")
-        }
-    }
-}
-
 /// Wrapped to `width` columns (comfy-table).
 fn fitted(header: &[&str], rows: &[Vec<String>], width: u16) -> String {
     let mut table = Table::new();
@@ -87,21 +72,67 @@ fn fitted(header: &[&str], rows: &[Vec<String>], width: u16) -> String {
         .join("\n")
 }
 
+/// Like [`render`], written straight to `w` with a final newline, for a table too large
+/// to hold twice: `fill(i, cells)` makes row `i`'s
+/// cells on demand. Without a width limit the rows are made twice (widths, then lines) and
+/// never held together; a table that must fit a terminal is collected for comfy-table.
+pub(crate) fn write_each(
+    w: &mut dyn std::io::Write,
+    header: &[&str],
+    len: usize,
+    fill: &dyn Fn(usize, &mut Vec<String>),
+) -> std::io::Result<()> {
+    match width() {
+        Some(width) => {
+            let rows: Vec<Vec<String>> = (0..len)
+                .map(|i| {
+                    let mut cells = Vec::new();
+                    fill(i, &mut cells);
+                    cells
+                })
+                .collect();
+            writeln!(w, "{}", fitted(header, &rows, width))
+        }
+        None => {
+            let visit = |f: &mut dyn FnMut(&[String]) -> std::io::Result<()>| {
+                let mut cells = Vec::new();
+                for i in 0..len {
+                    cells.clear();
+                    fill(i, &mut cells);
+                    f(&cells)?;
+                }
+                Ok(())
+            };
+            plain_visit(w, header, &visit)?;
+            w.write_all(b"\n")
+        }
+    }
+}
+
 /// No width limit: each column as wide as its widest line (no newline after the last).
 fn plain(
     out: &mut dyn std::io::Write,
     header: &[&str],
     rows: &[Vec<String>],
 ) -> std::io::Result<()> {
+    plain_visit(out, header, &|f| rows.iter().try_for_each(|r| f(r)))
+}
+
+/// Calls its argument with every row's cells, in order (twice per table).
+type Visit<'a> =
+    dyn Fn(&mut dyn FnMut(&[String]) -> std::io::Result<()>) -> std::io::Result<()> + 'a;
+
+fn plain_visit(out: &mut dyn std::io::Write, header: &[&str], rows: &Visit) -> std::io::Result<()> {
     let n = header.len();
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
-    for row in rows {
+    rows(&mut |row| {
         for (i, cell) in row.iter().enumerate().take(n) {
             for line in cell.lines() {
                 widths[i] = widths[i].max(line.width());
             }
         }
-    }
+        Ok(())
+    })?;
     let mut line = String::new();
     let mut first = true;
     let mut push_line = |cells: &[&str], out: &mut dyn std::io::Write| -> std::io::Result<()> {
@@ -120,24 +151,22 @@ fn plain(
         out.write_all(line.trim_end().as_bytes())
     };
     push_line(header, out)?;
-    let mut cells: Vec<std::str::Lines> = Vec::with_capacity(n);
-    let mut parts: Vec<&str> = Vec::with_capacity(n);
-    for row in rows {
-        cells.clear();
-        cells.extend(row.iter().take(n).map(|c| c.lines()));
+    rows(&mut |row| {
+        let mut cells: Vec<std::str::Lines> = row.iter().take(n).map(|c| c.lines()).collect();
         let height = row
             .iter()
             .map(|c| c.lines().count().max(1))
             .max()
             .unwrap_or(1);
+        let mut parts: Vec<&str> = Vec::with_capacity(n);
         for _ in 0..height {
             parts.clear();
             parts.extend(cells.iter_mut().map(|l| l.next().unwrap_or("")));
             parts.resize(n, "");
             push_line(&parts, out)?;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]
