@@ -1,5 +1,6 @@
 # Shared set-up of the bench scripts (sourced): builds dg-rs, checks the fixture environments,
-# and copies the fixture workspace into a temp folder whose projects point at those
+# and copies the fixture workspace (without any .venv: a copied venv has stale bytecode
+# that every import recompiles) into a temp folder whose projects point at those
 # environments through `.env`, as a user's workspace would. Sets ROOT, DG, FIX, DE_BIN,
 # DS_BIN, DE_PY, DS_PY, OUT, WORK, WS.
 set -euo pipefail
@@ -20,7 +21,7 @@ mkdir -p "$OUT"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cp -r "$FIX" "$WORK/ws"
-rm -rf "$WORK"/ws/projects/*/.venv "$WORK"/ws/.dg "$WORK"/ws/projects/*/data
+rm -rf "$WORK"/ws/projects/*/.venv "$WORK"/ws/deployments/*/.venv "$WORK"/ws/.dg "$WORK"/ws/projects/*/data
 echo "DG_PROJECT_PYTHON_EXECUTABLE=$DE_PY" > "$WORK/ws/projects/data-engineering/.env"
 echo "DG_PROJECT_PYTHON_EXECUTABLE=$DS_PY" > "$WORK/ws/projects/data-science/.env"
 WS=$WORK/ws
