@@ -536,6 +536,7 @@ impl From<crate::deploy::DeployError> for Error {
         use crate::deploy::DeployError as D;
         let e = match e {
             D::Fs(fs) => return Error::from(fs),
+            D::Access(access) => return Error::from(*access),
             other => other,
         };
         let shown = |p: &Path| p.display().to_string();
@@ -596,7 +597,7 @@ impl From<crate::deploy::DeployError> for Error {
                 shown(project)
             )),
             D::BadOption { .. } => Problem::new(message),
-            D::Fs(_) => unreachable!("handled above"),
+            D::Fs(_) | D::Access(_) => unreachable!("handled above"),
             D::Io { .. } | D::Template { .. } => Problem::new(message),
         };
         Error {

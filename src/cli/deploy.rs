@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub(super) enum DeployCommand {
     /// Docker Compose on one machine: Postgres, one code server per location built from its
     /// own Dockerfile, the webserver and the daemon; runs start in their location's image
-    Compose(DeployArgs),
+    Compose(ComposeArgs),
     /// The official Helm chart on Kubernetes: values for `dagster/dagster` (one user
     /// deployment per location, the K8s run launcher) and a script that builds every image
     Helm(HelmArgs),
@@ -41,6 +41,16 @@ pub(super) struct DeployArgs {
 }
 
 #[derive(Debug, Args)]
+pub(super) struct ComposeArgs {
+    #[command(flatten)]
+    common: DeployArgs,
+    /// Put dg-rs's authorizing proxy (the workspace's [access] policy) in front of the
+    /// webserver, which then listens on loopback behind it
+    #[arg(long)]
+    access: bool,
+}
+
+#[derive(Debug, Args)]
 pub(super) struct HelmArgs {
     #[command(flatten)]
     common: DeployArgs,
@@ -50,9 +60,9 @@ pub(super) struct HelmArgs {
 }
 
 pub(super) fn run(ctx: &Ctx, cmd: &DeployCommand) -> Result<()> {
-    let (target, args, postgres_host) = match cmd {
-        DeployCommand::Compose(a) => (Target::Compose, a, None),
-        DeployCommand::Helm(h) => (Target::Helm, &h.common, h.postgres_host.clone()),
+    let (target, args, postgres_host, access) = match cmd {
+        DeployCommand::Compose(c) => (Target::Compose, &c.common, None, c.access),
+        DeployCommand::Helm(h) => (Target::Helm, &h.common, h.postgres_host.clone(), false),
     };
     let ws = crate::workspace::discover(&ctx.settings)?;
     let output = match &args.output {
@@ -66,6 +76,7 @@ pub(super) fn run(ctx: &Ctx, cmd: &DeployCommand) -> Result<()> {
         tag: args.tag.clone(),
         base_port: args.grpc_base_port,
         postgres_host,
+        access,
     };
     let generated = deploy::generate(&ws, &opts)?;
     let changes = deploy::plan(generated.artifacts.clone())?;

@@ -7,7 +7,7 @@ use super::{Artifact, DeployError, DeployOptions, Generated, SecretReference, Ta
 use crate::config::Workspace;
 use minijinja::Environment;
 use serde_json::{Value, json};
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 /// The compose network every container (and every run) joins.
 pub(crate) const NETWORK: &str = "dagster_network";
@@ -25,6 +25,10 @@ pub(crate) const POSTGRES_ENV: [&str; 5] = [
 pub(crate) const POSTGRES_SECRET: &str = "dagster-postgresql-secret";
 /// Name of the host image (compose builds it).
 pub(crate) const HOST_IMAGE: &str = "dagster-host";
+/// Where the access proxy's container sees the workspace's policy files.
+pub(crate) const ACCESS_WORKSPACE: &str = "/workspace";
+/// The webserver's own port behind the access proxy (loopback of the shared namespace).
+pub(crate) const ACCESS_UPSTREAM: &str = "127.0.0.1:3001";
 
 const TEMPLATES: [(&str, &str); 8] = [
     (
@@ -111,6 +115,7 @@ pub(crate) fn render(
     ws: &Workspace,
     topo: &Topology,
     opts: &DeployOptions,
+    access: Option<&[PathBuf]>,
 ) -> Result<Generated, DeployError> {
     let env = env();
     let command = format!("dg deploy {}", opts.target.as_str());
@@ -193,6 +198,7 @@ pub(crate) fn render(
                 "storage_mount": format!("{STORAGE_VOLUME}:{DAGSTER_HOME}/storage"),
                 "host_image": format!("{HOST_IMAGE}:{}", topo.host.dagster_version),
                 "compose_path": relative(&ws.root, &out.join("compose.yaml")),
+                "access": access.map(|files| access_json(ws, out, files)),
             });
             for (file, template) in [
                 ("Dockerfile", "host.Dockerfile"),
@@ -270,7 +276,43 @@ pub(crate) fn render(
         artifacts,
         secrets,
         images,
+        access_proxy: access.is_some(),
     })
+}
+
+/// The access proxy's service: its command and its read-only mounts, each policy file at its
+/// place under [`ACCESS_WORKSPACE`].
+fn access_json(ws: &Workspace, out: &Path, files: &[PathBuf]) -> Value {
+    let mounts: Vec<Value> = files
+        .iter()
+        .map(|f| {
+            let inside = Path::new(ACCESS_WORKSPACE).join(relative(&ws.root, f));
+            json!({
+                "host": relative(out, f),
+                "container": lexically_normal(&inside).display().to_string(),
+            })
+        })
+        .collect();
+    json!({
+        "workspace": ACCESS_WORKSPACE,
+        "entrypoint": ["dg", "access", "proxy", "--listen", "0.0.0.0:3000", "--upstream", ACCESS_UPSTREAM],
+        "mounts": mounts,
+    })
+}
+
+/// `/workspace/../tokens` → `/tokens`, without touching the filesystem.
+fn lexically_normal(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn location_json(l: &Location) -> Value {

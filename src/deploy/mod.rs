@@ -58,6 +58,9 @@ pub(crate) struct DeployOptions {
     pub(crate) base_port: u16,
     /// Helm: an external PostgreSQL host (else the chart's own PostgreSQL).
     pub(crate) postgres_host: Option<String>,
+    /// Compose: put dg-rs's authorizing proxy in front of the webserver (the workspace's
+    /// `[access]` policy), the webserver on loopback behind it.
+    pub(crate) access: bool,
 }
 
 /// One generated file.
@@ -87,6 +90,8 @@ pub(crate) struct Generated {
     pub(crate) secrets: Vec<SecretReference>,
     /// Image of each location, in workspace order.
     pub(crate) images: Vec<(String, String)>,
+    /// Compose with the access proxy in front of the webserver.
+    pub(crate) access_proxy: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +151,8 @@ pub(crate) enum DeployError {
     },
     #[error(transparent)]
     Fs(#[from] crate::fs::FsError),
+    #[error(transparent)]
+    Access(Box<crate::access::AccessError>),
     #[error("could not render {name}: {message}")]
     Template { name: String, message: String },
 }
@@ -160,5 +167,31 @@ pub(crate) fn generate(ws: &Workspace, opts: &DeployOptions) -> Result<Generated
             Target::Compose => names::check_service_name(&loc.name, project)?,
         }
     }
-    artifacts::render(ws, &topology, opts)
+    let access = if opts.access {
+        Some(access_mounts(ws)?)
+    } else {
+        None
+    };
+    artifacts::render(ws, &topology, opts, access.as_deref())
+}
+
+/// The files the access proxy reads, which its container gets (read-only, at the same
+/// place under the workspace's mount) and nothing else: the workspace file, `dg-rs.toml`,
+/// every project's config file (location names, `[tool.dg-rs.access]`) and the tokens file.
+/// No `.env`, no code.
+fn access_mounts(ws: &Workspace) -> Result<Vec<PathBuf>, DeployError> {
+    let policy = crate::access::load(ws).map_err(|e| DeployError::Access(Box::new(e)))?;
+    let Some(roles) = policy.roles else {
+        return Err(DeployError::Access(Box::new(
+            crate::access::AccessError::NoPolicy {
+                file: ws.root.join("dg-rs.toml"),
+            },
+        )));
+    };
+    let mut files = vec![ws.config_file.clone(), roles.file.clone()];
+    files.extend(ws.projects.iter().map(|p| p.config_file.clone()));
+    files.extend(roles.proxy.tokens_file.clone());
+    files.sort();
+    files.dedup();
+    Ok(files)
 }

@@ -8,7 +8,12 @@ use crate::config::Project;
 use crate::error::SourcePos;
 
 /// The services dg deploy adds beside the locations (compose).
-pub(crate) const RESERVED: [&str; 3] = ["dagster-postgres", "dagster-webserver", "dagster-daemon"];
+pub(crate) const RESERVED: [&str; 4] = [
+    "dagster-postgres",
+    "dagster-webserver",
+    "dagster-daemon",
+    "dagster-access-proxy",
+];
 
 /// DNS-1035 label: lowercase letters, digits and `-`, starting with a letter, ending with a
 /// letter or digit, at most 63 characters.

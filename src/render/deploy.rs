@@ -104,8 +104,21 @@ fn next_steps(root: &Path, target: Target, generated: &Generated) -> String {
     match target {
         Target::Compose => {
             s.push_str(&format!(
-                "  echo DAGSTER_POSTGRES_PASSWORD=... > {out}/.env\n  docker compose -f {out}/compose.yaml up --build\n  open http://localhost:3000\n"
+                "  echo DAGSTER_POSTGRES_PASSWORD=... > {out}/.env\n"
             ));
+            if generated.access_proxy {
+                s.push_str(&format!(
+                    "  echo DG_RS_BINARY=/path/to/linux/dg >> {out}/.env   # the access proxy runs it\n"
+                ));
+            }
+            s.push_str(&format!(
+                "  docker compose -f {out}/compose.yaml up --build\n  open http://localhost:3000\n"
+            ));
+            if generated.access_proxy {
+                s.push_str(
+                    "\nThe UI is behind the access proxy (dg-rs.toml [access]); the webserver listens on loopback only.\nIdentity: bearer tokens from the policy's tokens file, or an SSO proxy's header once its address is in [access.proxy] trusted_sources.\n",
+                );
+            }
         }
         Target::Helm => {
             s.push_str(&format!("  {out}/build-images.sh\n"));

@@ -514,14 +514,161 @@ fn dockerfile_pins(dockerfile: &Path) -> Vec<String> {
         .collect()
 }
 
+/// A policy for the bundled workspace: everyone views, the CI identity launches in both
+/// locations, bob (by token) only views.
+const POLICY: &str = r#"[access]
+default_role = "viewer"
+
+[access.locations.data-engineering]
+launcher = ["ci@example.com"]
+
+[access.locations.data-science]
+launcher = ["ci@example.com"]
+
+[access.proxy]
+tokens_file = "access-tokens"
+"#;
+const CI_TOKEN: &str = "ci-secret-token";
+const BOB_TOKEN: &str = "bob-secret-token";
+
+fn with_policy(ctx: &TestContext) {
+    use sha2::Digest;
+    let hash = |t: &str| {
+        sha2::Sha256::digest(t.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    ctx.write("dg-rs.toml", POLICY);
+    ctx.write(
+        "access-tokens",
+        &format!(
+            "ci@example.com sha256:{}\nbob@example.com sha256:{}\n",
+            hash(CI_TOKEN),
+            hash(BOB_TOKEN)
+        ),
+    );
+}
+
+#[test]
+fn compose_with_access_puts_the_proxy_in_front_of_a_loopback_webserver() {
+    let ctx = TestContext::new("workspace");
+    // Without a policy there is nothing to enforce: a configuration error, nothing written.
+    let out = run(ctx.dg().args(["deploy", "compose", "--access"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("has no [access] table"),
+        "{}",
+        out.stderr
+    );
+    assert!(!ctx.path("deployments/compose").exists());
+    // Helm has no such option (its webserver has no sidecars; README, "Deploying").
+    let out = run(ctx.dg().args(["deploy", "helm", "--access"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+
+    with_policy(&ctx);
+    ctx.write("projects/data-science/.env", "SECRET_TOKEN=do-not-copy\n");
+    let out = run(ctx.dg().args(["deploy", "compose", "--access"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("DG_RS_BINARY="), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("behind the access proxy"),
+        "{}",
+        out.stdout
+    );
+    let dir = ctx.path("deployments/compose");
+    let compose = yaml(&dir.join("compose.yaml"));
+    let services = &compose["services"];
+    let web: Vec<String> =
+        serde_json::from_value(services["dagster-webserver"]["entrypoint"].clone()).unwrap();
+    assert_eq!(&web[1..5], ["-h", "127.0.0.1", "-p", "3001"], "{web:?}");
+    let proxy = &services["dagster-access-proxy"];
+    assert_eq!(proxy["network_mode"], "service:dagster-webserver");
+    assert!(proxy.get("ports").is_none() && proxy.get("networks").is_none());
+    let entry: Vec<String> = serde_json::from_value(proxy["entrypoint"].clone()).unwrap();
+    assert_eq!(
+        entry,
+        [
+            "dg",
+            "access",
+            "proxy",
+            "--listen",
+            "0.0.0.0:3000",
+            "--upstream",
+            "127.0.0.1:3001"
+        ]
+    );
+    // The only published port is the one the proxy listens on.
+    let published: Vec<&Value> = services
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|s| s.get("ports"))
+        .collect();
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0][0], "3000:3000");
+    // Its mounts: the dg binary, and exactly the policy files, read-only, at their place
+    // under /workspace; no .env.
+    let mounts: Vec<String> = serde_json::from_value(proxy["volumes"].clone()).unwrap();
+    assert!(
+        mounts[0].starts_with("${DG_RS_BINARY:?") && mounts[0].ends_with(":/usr/local/bin/dg:ro")
+    );
+    let mut inside = Vec::new();
+    for m in &mounts[1..] {
+        let parts: Vec<&str> = m.split(':').collect();
+        assert_eq!(parts.len(), 3, "{m}");
+        assert_eq!(parts[2], "ro", "{m}");
+        let host = dir.join(parts[0]).canonicalize().unwrap();
+        let rel = host
+            .strip_prefix(ctx.path("").canonicalize().unwrap())
+            .unwrap();
+        assert_eq!(
+            Path::new("/workspace").join(rel),
+            Path::new(parts[1]),
+            "{m}"
+        );
+        inside.push(rel.display().to_string());
+    }
+    inside.sort();
+    assert_eq!(
+        inside,
+        [
+            "access-tokens",
+            "dg-rs.toml",
+            "dg.toml",
+            "projects/data-engineering/pyproject.toml",
+            "projects/data-science/pyproject.toml"
+        ]
+    );
+    assert!(
+        !std::fs::read_to_string(dir.join("compose.yaml"))
+            .unwrap()
+            .contains("do-not-copy")
+    );
+    // --check knows which variant is on disk.
+    assert_eq!(
+        run(ctx.dg().args(["deploy", "compose", "--access", "--check"])).code,
+        0
+    );
+    let plain = run(ctx.dg().args(["deploy", "compose", "--check"]));
+    assert_eq!(plain.code, 1, "{}", plain.stdout);
+    assert!(plain.stdout.contains("compose.yaml"), "{}", plain.stdout);
+}
+
 #[test]
 fn the_generated_topology_runs_on_postgres_and_launches_locally_and_remotely() {
     let envs = fixture_envs();
     let ctx = TestContext::new("workspace");
+    // With the access proxy, as a team that shares the instance would deploy it.
+    with_policy(&ctx);
     let base = free_port_block(2);
-    let out = run(ctx
-        .dg()
-        .args(["deploy", "compose", "--grpc-base-port", &base.to_string()]));
+    let out = run(ctx.dg().args([
+        "deploy",
+        "compose",
+        "--access",
+        "--grpc-base-port",
+        &base.to_string(),
+    ]));
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let compose_dir = ctx.path("deployments/compose");
 
@@ -594,7 +741,7 @@ fn the_generated_topology_runs_on_postgres_and_launches_locally_and_remotely() {
             .iter()
             .map(|a| match a.as_str() {
                 "0.0.0.0" => "127.0.0.1".to_string(),
-                "3000" => web_port.to_string(),
+                "3000" | "3001" => web_port.to_string(),
                 "workspace.yaml" => ws_file.display().to_string(),
                 _ => a.clone(),
             })
@@ -677,7 +824,8 @@ fn the_generated_topology_runs_on_postgres_and_launches_locally_and_remotely() {
     let mut launch = ctx.dg();
     launch
         .args(["launch", "--assets", "+key:data_science_asset"])
-        .env("DAGSTER_HOME", &home);
+        .env("DAGSTER_HOME", &home)
+        .env("DG_RS_USER", "ci@example.com");
     for (k, v) in pg.env() {
         launch.env(k, v);
     }
@@ -718,7 +866,7 @@ fn the_generated_topology_runs_on_postgres_and_launches_locally_and_remotely() {
 
     // The same selection submitted to the webserver: the daemon runs each step with the
     // default launcher in the location's code server environment.
-    let remote = run(ctx.dg().args([
+    let remote = run(ctx.dg().env("DG_RS_USER", "ci@example.com").args([
         "launch",
         "--remote",
         &url,
@@ -768,7 +916,7 @@ fn the_generated_topology_runs_on_postgres_and_launches_locally_and_remotely() {
 
     // A step the webserver refuses fails like a local step: its dependents are skipped, the
     // summary says why, exit 1.
-    let refused = run(ctx.dg().args([
+    let refused = run(ctx.dg().env("DG_RS_USER", "ci@example.com").args([
         "launch",
         "--remote",
         &url,
@@ -795,8 +943,110 @@ fn the_generated_topology_runs_on_postgres_and_launches_locally_and_remotely() {
         .unwrap();
     assert!(step2.contains("skipped"), "{}", refused.stdout);
 
+    // Behind the generated access proxy: its container's command, run with exactly the files
+    // compose mounts into it (copied to where the container sees them), in front of the
+    // webserver. The CI identity's token launches there; bob's (a viewer) is refused before
+    // any run is created; no token is refused too.
+    let proxy_svc = &compose["services"]["dagster-access-proxy"];
+    let container = run_dir.path().join("proxy-root");
+    let mounts: Vec<String> = serde_json::from_value(proxy_svc["volumes"].clone()).unwrap();
+    for m in &mounts[1..] {
+        let parts: Vec<&str> = m.split(':').collect();
+        let to = container.join(parts[1].trim_start_matches('/'));
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(compose_dir.join(parts[0]), &to).unwrap();
+    }
+    let proxy_port = free_port();
+    let entry: Vec<String> = serde_json::from_value(proxy_svc["entrypoint"].clone()).unwrap();
+    let args: Vec<String> = entry[1..]
+        .iter()
+        .map(|a| match a.as_str() {
+            "0.0.0.0:3000" => format!("127.0.0.1:{proxy_port}"),
+            "127.0.0.1:3001" => format!("127.0.0.1:{web_port}"),
+            _ => a.clone(),
+        })
+        .collect();
+    let workdir = container.join(
+        proxy_svc["working_dir"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches('/'),
+    );
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dg"));
+    c.args(&args).current_dir(&workdir).env_clear();
+    servers.push(Supervised::start(
+        "dagster-access-proxy",
+        &mut c,
+        run_dir.path(),
+    ));
+    let proxy_url = format!("http://127.0.0.1:{proxy_port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", proxy_port)).is_err() {
+        let proxy = servers.last_mut().unwrap();
+        assert!(proxy.alive(), "the proxy exited:\n{}", proxy.log_tail());
+        assert!(Instant::now() < deadline, "the proxy does not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let runs_now = || -> u64 {
+        graphql(&url, "{ runsOrError { ... on Runs { count } } }")["runsOrError"]["count"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = runs_now();
+    for (token, what) in [(Some(BOB_TOKEN), "a viewer's token"), (None, "no token")] {
+        let mut cmd = ctx.dg();
+        cmd.env("DG_RS_USER", "ci@example.com").args([
+            "launch",
+            "--remote",
+            &proxy_url,
+            "--assets",
+            "+key:data_science_asset",
+        ]);
+        if let Some(t) = token {
+            cmd.args(["--token", t]);
+        }
+        let refused = run(&mut cmd);
+        assert_ne!(
+            refused.code, 0,
+            "{what}: {}\n{}",
+            refused.stdout, refused.stderr
+        );
+        assert!(
+            refused.stdout.contains("launcher") || refused.stderr.contains("launcher"),
+            "{what}: the refusal names the role needed:\n{}\n{}",
+            refused.stdout,
+            refused.stderr
+        );
+        assert_eq!(runs_now(), before, "{what}: no run was created");
+    }
+    let through = run(ctx.dg().env("DG_RS_USER", "ci@example.com").args([
+        "launch",
+        "--remote",
+        &proxy_url,
+        "--token",
+        CI_TOKEN,
+        "--assets",
+        "+key:data_science_asset",
+    ]));
+    assert_eq!(through.code, 0, "{}\n{}", through.stdout, through.stderr);
+    assert!(
+        through.stdout.contains(": 2 succeeded"),
+        "{}",
+        through.stdout
+    );
+    assert_eq!(
+        runs_now(),
+        before + 2,
+        "two runs, one per location, through the proxy"
+    );
+    let proxy_log = std::fs::read_to_string(&servers.last().unwrap().log).unwrap();
+    assert!(
+        proxy_log.contains("ci@example.com"),
+        "the proxy logs who launched:\n{proxy_log}"
+    );
+
     // An unreachable webserver is named, before anything is submitted.
-    let unknown = run(ctx.dg().args([
+    let unknown = run(ctx.dg().env("DG_RS_USER", "ci@example.com").args([
         "launch",
         "--remote",
         &format!("http://127.0.0.1:{}", free_port()),
