@@ -57,6 +57,8 @@ pub(crate) struct Cmd {
     pub(crate) cwd: Option<PathBuf>,
     pub(crate) env: BTreeMap<String, OsString>,
     pub(crate) timeout: Option<Duration>,
+    /// Linux: the child gets SIGTERM when dg-rs dies, even by SIGKILL (long-running services).
+    pub(crate) die_with_parent: bool,
 }
 
 /// How a [`Cmd::output`] ended.
@@ -94,6 +96,7 @@ impl Cmd {
             cwd: None,
             env: BTreeMap::new(),
             timeout: None,
+            die_with_parent: false,
         }
     }
 
@@ -136,6 +139,15 @@ impl Cmd {
         self
     }
 
+    /// The child is sent SIGTERM when dg-rs ends without stopping it (SIGKILL, a crash), so
+    /// a long-running service never outlives its supervisor. Linux only (`PR_SET_PDEATHSIG`);
+    /// the signal comes when the thread that spawned the child ends, so spawn such children
+    /// from a thread that lives as long as they should (the supervisor's).
+    pub(crate) fn die_with_parent(mut self) -> Self {
+        self.die_with_parent = true;
+        self
+    }
+
     /// The command line, for messages.
     pub(crate) fn describe(&self) -> String {
         std::iter::once(self.program.display().to_string())
@@ -153,6 +165,23 @@ impl Cmd {
         }
         for (k, v) in &self.env {
             c.env(k, v);
+        }
+        #[cfg(target_os = "linux")]
+        if self.die_with_parent {
+            use std::os::unix::process::CommandExt;
+            let parent = nix::unistd::getpid();
+            // SAFETY: between fork and exec only async-signal-safe calls run: prctl, getppid
+            // and raise, no allocation and no locks.
+            unsafe {
+                c.pre_exec(move || {
+                    nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+                    // dg-rs died before the prctl took effect: end as if it had come after.
+                    if nix::unistd::getppid() != parent {
+                        let _ = nix::sys::signal::raise(Signal::SIGTERM);
+                    }
+                    Ok(())
+                });
+            }
         }
         c
     }

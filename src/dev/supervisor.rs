@@ -1028,6 +1028,8 @@ fn with_platform_env(cmd: Cmd, instance: &Instance) -> Cmd {
         // What real `dg dev` sets for every Dagster process it starts.
         .env("DAGSTER_IS_DEV_CLI", "1")
         .env("PYTHONUNBUFFERED", "1")
+        // Killed outright (SIGKILL, OOM), dg dev still takes every service with it.
+        .die_with_parent()
 }
 
 /// The webserver's port: the one asked for (an error when taken), any free one for 0, or

@@ -702,6 +702,41 @@ fn a_port_in_use_is_a_clear_error() {
 }
 
 #[test]
+fn a_dg_dev_killed_outright_takes_every_service_with_it() {
+    let ctx = dev_context();
+    let mut p = start_dev(&ctx, ".", &[]);
+    // The daemon starts just after ready: wait until all four services run.
+    let dg = p.child.id();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let services = loop {
+        let d = descendants(dg);
+        if d.iter().any(|(_, c)| c.contains("dagster._daemon")) {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "no daemon under dg dev: {d:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(services.len() >= 4, "{services:?}");
+    // SIGKILL: dg-rs runs no handler, stops nobody; the kernel tells the services.
+    let (code, _, _) = p.stop_mut(Signal::SIGKILL);
+    assert_eq!(code, None, "killed by the signal");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left: Vec<&(u32, String)> = services.iter().filter(|(pid, _)| alive(*pid)).collect();
+        if left.is_empty() {
+            break;
+        }
+        if Instant::now() > deadline {
+            for (pid, _) in &left {
+                let _ = killpg(Pid::from_raw(*pid as i32), Signal::SIGKILL);
+            }
+            panic!("services outlived a killed dg dev by 30 s: {left:?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
 fn dg_sync_builds_the_host_with_the_newest_locations_dagster() {
     let host = host_venv();
     let site = std::fs::read_dir(host.join("lib"))
