@@ -349,7 +349,7 @@ fn chromium() -> PathBuf {
         }
         assert!(
             exe.is_file(),
-            "could not install Debian's chromium with apt-get:\n{log}"
+            "could not install Debian's chromium (apt-get install -y chromium):\n{log}"
         );
     }
     let _ = lock.unlock();
