@@ -88,6 +88,31 @@ struct Location {
     restart_started: Option<Instant>,
 }
 
+impl Location {
+    /// A location whose code server has not started yet.
+    fn new(project: Project, socket: PathBuf, dir: &Path, index: usize) -> Location {
+        Location {
+            project,
+            socket,
+            dir: dir.to_path_buf(),
+            index,
+            generation: 0,
+            server_socket: PathBuf::new(),
+            replacement_socket: PathBuf::new(),
+            server: None,
+            state: ServerState::Starting,
+            listened_after: 0.0,
+            replacement: None,
+            ui: UiStatus::Loading,
+            last_reload: None,
+            restart_at: None,
+            crashes: 0,
+            reload_when_listening: false,
+            restart_started: None,
+        }
+    }
+}
+
 /// The webserver or the daemon.
 struct HostService {
     id: ServiceId,
@@ -193,24 +218,13 @@ pub(crate) fn run(
     let mut locations: Vec<Location> = projects
         .iter()
         .enumerate()
-        .map(|(i, p)| Location {
-            project: p.clone(),
-            socket: runtime.path().join(format!("{i}.sock")),
-            dir: runtime.path().to_path_buf(),
-            index: i,
-            generation: 0,
-            server_socket: PathBuf::new(),
-            replacement_socket: PathBuf::new(),
-            server: None,
-            state: ServerState::Starting,
-            listened_after: 0.0,
-            replacement: None,
-            ui: UiStatus::Loading,
-            last_reload: None,
-            restart_at: None,
-            crashes: 0,
-            reload_when_listening: false,
-            restart_started: None,
+        .map(|(i, p)| {
+            Location::new(
+                p.clone(),
+                runtime.path().join(format!("{i}.sock")),
+                runtime.path(),
+                i,
+            )
         })
         .collect();
     let yaml_path = runtime.path().join("workspace.yaml");
@@ -908,23 +922,10 @@ impl Location {
 /// A stand-in while a location is taken out of the list to be worked on.
 fn placeholder(l: &Location) -> Location {
     Location {
-        project: l.project.clone(),
-        socket: l.socket.clone(),
-        dir: l.dir.clone(),
-        index: l.index,
         generation: l.generation,
         server_socket: l.server_socket.clone(),
         replacement_socket: l.replacement_socket.clone(),
-        server: None,
-        state: ServerState::Starting,
-        listened_after: 0.0,
-        replacement: None,
-        ui: UiStatus::Loading,
-        last_reload: None,
-        restart_at: None,
-        crashes: 0,
-        reload_when_listening: false,
-        restart_started: None,
+        ..Location::new(l.project.clone(), l.socket.clone(), &l.dir, l.index)
     }
 }
 

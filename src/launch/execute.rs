@@ -124,7 +124,8 @@ pub(crate) struct StepOutcome {
 }
 
 impl StepOutcome {
-    fn without_run(status: StepStatus, blocked_by: Option<usize>) -> Self {
+    /// The outcome of a step that has no run (not started, skipped, refused).
+    pub(crate) fn without_run(status: StepStatus, blocked_by: Option<usize>) -> Self {
         StepOutcome {
             status,
             run_id: None,

@@ -264,13 +264,13 @@ pub(crate) fn execute_remote(
                             status: StepStatus::Interrupted,
                             run_id: Some(r.run_id),
                             seconds: Some(r.since.elapsed().as_secs_f64()),
-                            ..without_run(StepStatus::Interrupted, None)
+                            ..StepOutcome::without_run(StepStatus::Interrupted, None)
                         };
                         observer.finished(i, &o);
                         outcomes[i] = Some(o);
                     }
                     State::Pending => {
-                        let o = without_run(StepStatus::NotStarted, None);
+                        let o = StepOutcome::without_run(StepStatus::NotStarted, None);
                         observer.finished(i, &o);
                         outcomes[i] = Some(o);
                     }
@@ -294,7 +294,7 @@ pub(crate) fn execute_remote(
                     .is_some_and(|o| o.status != StepStatus::Succeeded)
             });
             if let Some(b) = blocked {
-                let o = without_run(StepStatus::Skipped, Some(*b));
+                let o = StepOutcome::without_run(StepStatus::Skipped, Some(*b));
                 observer.finished(i, &o);
                 outcomes[i] = Some(o);
                 states[i] = State::Done;
@@ -332,7 +332,7 @@ pub(crate) fn execute_remote(
                     let o = StepOutcome {
                         seconds: Some(0.0),
                         error: Some(error),
-                        ..without_run(StepStatus::Failed, None)
+                        ..StepOutcome::without_run(StepStatus::Failed, None)
                     };
                     observer.finished(i, &o);
                     outcomes[i] = Some(o);
@@ -384,21 +384,8 @@ pub(crate) fn execute_remote(
     }
     outcomes
         .into_iter()
-        .map(|o| o.unwrap_or_else(|| without_run(StepStatus::NotStarted, None)))
+        .map(|o| o.unwrap_or_else(|| StepOutcome::without_run(StepStatus::NotStarted, None)))
         .collect()
-}
-
-fn without_run(status: StepStatus, blocked_by: Option<usize>) -> StepOutcome {
-    StepOutcome {
-        status,
-        run_id: None,
-        seconds: None,
-        dagster_version: None,
-        materialized: Vec::new(),
-        failed_assets: Vec::new(),
-        error: None,
-        blocked_by,
-    }
 }
 
 fn submit(

@@ -157,30 +157,93 @@ pub(crate) fn sync_project(
     opts: &SyncOptions,
     progress: &dyn SyncProgress,
 ) -> Result<SyncReport> {
-    let start = Instant::now();
     let venv = venv_dir(project)?;
     // Two `dg sync` runs on one project wait for each other instead of building the same venv
     // at once. The lock is held on the folder that holds the venv, so no lock file is left in
     // the user's project.
     let _lock = LockedFile::acquire_dir(venv.parent().unwrap_or(&project.root))?;
-    let python = venv.join("bin").join("python");
     let request = PythonRequest::from_project(
         opts.python.as_deref().or(project.python_request.as_deref()),
         project.requires_python.as_deref(),
     );
     let key = stamp_key(project, &request, opts);
+    build_env(
+        settings,
+        EnvBuild {
+            name: &project.name,
+            venv,
+            request,
+            requires_python: project.requires_python.as_deref(),
+            key,
+            kept_because: "the existing environment's Python still satisfies the project",
+            installing: "installing the project and its dependencies",
+            install: &|base| {
+                let install = base
+                    .arg("-e")
+                    .arg(&project.root)
+                    .cwd(&project.root)
+                    .timeout(INSTALL_TIMEOUT);
+                if opts.no_dev {
+                    install
+                } else {
+                    install.args(project.dev_dependencies.iter())
+                }
+            },
+            install_what: "install the project and its dependencies".to_string(),
+            recreate_on_force: false,
+        },
+        opts,
+        progress,
+    )
+}
+
+/// One environment build as every `dg sync` target does it (a project's, the host's): up to
+/// date when its stamp holds the build's key (no installer starts); else the existing venv
+/// is kept when its Python still fits, or made anew from the chosen interpreter; then the
+/// install step, then the stamp.
+pub(crate) struct EnvBuild<'a> {
+    /// Shown in progress and errors (`data-engineering`, `deployments/local`).
+    pub(crate) name: &'a str,
+    pub(crate) venv: PathBuf,
+    pub(crate) request: PythonRequest,
+    pub(crate) requires_python: Option<&'a str>,
+    /// A hash of everything the build depends on.
+    pub(crate) key: String,
+    /// The report's reason when the existing venv is kept.
+    pub(crate) kept_because: &'a str,
+    /// The progress line of the install step.
+    pub(crate) installing: &'a str,
+    /// The install command, from the installer's base command for this venv.
+    pub(crate) install: &'a dyn Fn(Cmd) -> Cmd,
+    /// What the install step does, for its error.
+    pub(crate) install_what: String,
+    /// `--force` makes the venv anew even when its Python fits (the host: nothing in it is
+    /// the user's); otherwise `--force` reinstalls into the venv that is there (a project's
+    /// venv may hold what its user added).
+    pub(crate) recreate_on_force: bool,
+}
+
+pub(crate) fn build_env(
+    settings: &Settings,
+    b: EnvBuild,
+    opts: &SyncOptions,
+    progress: &dyn SyncProgress,
+) -> Result<SyncReport> {
+    let start = Instant::now();
+    let venv = b.venv;
+    let python = venv.join("bin").join("python");
     let stamp_path = venv.join(STAMP_FILE);
     let existing_version = venv_python_version(&venv);
     let stamp: Option<Stamp> = std::fs::read(&stamp_path)
         .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     if !opts.force
         && python.exists()
         && let Some(stamp) = &stamp
-        && stamp.key == key
+        && stamp.key == b.key
     {
         return Ok(SyncReport {
-            project: project.name.clone(),
+            project: b.name.to_string(),
             venv,
             interpreter: python,
             python_version: Some(stamp.python_version.clone()),
@@ -191,14 +254,15 @@ pub(crate) fn sync_project(
         });
     }
 
-    // Keep an existing venv only if its Python still satisfies the project.
-    let keep = python.exists()
+    // Keep an existing venv only if its Python still satisfies the request.
+    let keep = !(opts.force && b.recreate_on_force)
+        && python.exists()
         && existing_version
             .as_deref()
             .and_then(|v| pep440_rs::Version::from_str(v).ok())
             .map(|v| {
-                request.matches(&v).unwrap_or(false)
-                    && project.requires_python.as_deref().is_none_or(|r| {
+                b.request.matches(&v).unwrap_or(false)
+                    && b.requires_python.is_none_or(|r| {
                         interpreter::parse_specifiers(r).is_ok_and(|s| s.contains(&v))
                     })
             })
@@ -207,16 +271,13 @@ pub(crate) fn sync_project(
     let (action, reason, version) = if keep {
         (
             SyncAction::Updated,
-            "the existing environment's Python still satisfies the project".to_string(),
+            b.kept_because.to_string(),
             existing_version.clone().unwrap_or_default(),
         )
     } else {
-        let (base, why) = interpreter::choose(
-            &settings.python_search,
-            &request,
-            project.requires_python.as_deref(),
-        )
-        .map_err(|e| prefix(e, &project.name))?;
+        let (base, why) =
+            interpreter::choose(&settings.python_search, &b.request, b.requires_python)
+                .map_err(|e| prefix(e, b.name))?;
         let action = if venv.exists() {
             std::fs::remove_dir_all(&venv).map_err(|e| Error::io("remove", &venv, &e))?;
             SyncAction::Recreated
@@ -225,15 +286,10 @@ pub(crate) fn sync_project(
         };
         let create = create_venv_cmd(installer, uv.as_deref(), &base.path, &venv);
         progress.step(
-            &project.name,
+            b.name,
             &format!("creating the virtual environment (Python {})", base.version),
         );
-        run_step(
-            &project.name,
-            "create the virtual environment",
-            &create,
-            progress,
-        )?;
+        run_step(b.name, "create the virtual environment", &create, progress)?;
         (
             action,
             format!("Python {}: {why}", base.version),
@@ -241,24 +297,12 @@ pub(crate) fn sync_project(
         )
     };
 
-    let mut install = install_cmd(installer, uv.as_deref(), &python, &venv)
-        .arg("-e")
-        .arg(&project.root)
-        .cwd(&project.root)
-        .timeout(INSTALL_TIMEOUT);
-    if !opts.no_dev {
-        install = install.args(project.dev_dependencies.iter());
-    }
-    progress.step(&project.name, "installing the project and its dependencies");
-    run_step(
-        &project.name,
-        "install the project and its dependencies",
-        &install,
-        progress,
-    )?;
+    let install = (b.install)(install_cmd(installer, uv.as_deref(), &python, &venv));
+    progress.step(b.name, b.installing);
+    run_step(b.name, &b.install_what, &install, progress)?;
 
     let stamp = Stamp {
-        key,
+        key: b.key,
         python_version: version.clone(),
     };
     fs::write_atomic(
@@ -266,7 +310,7 @@ pub(crate) fn sync_project(
         &serde_json::to_vec(&stamp).expect("stamps serialize"),
     )?;
     Ok(SyncReport {
-        project: project.name.clone(),
+        project: b.name.to_string(),
         venv,
         interpreter: python,
         python_version: Some(version),

@@ -9,24 +9,20 @@
 //! are read from the environments' `*.dist-info` folders, so no Python is started to know them.
 
 use super::env::{
-    SyncAction, SyncOptions, SyncProgress, SyncReport, create_venv_cmd, install_cmd, installer,
-    run_step, sync_all,
+    EnvBuild, SyncAction, SyncOptions, SyncProgress, SyncReport, build_env, sync_all,
 };
-use super::interpreter::{self, PythonRequest};
+use super::interpreter::PythonRequest;
 use crate::config::{Project, Workspace};
 use crate::error::{Error, Problem, Result, SourcePos};
 use crate::fs::LockedFile;
-use crate::process::Cmd;
 use crate::settings::Settings;
 use pep440_rs::Version;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Where create-dagster puts the host environment's project, relative to the workspace root.
 pub const HOST_DIR: &str = "deployments/local";
-const STAMP_FILE: &str = ".dg-rs-sync.json";
 /// Bump when the way the host environment is built changes.
 const HOST_BUILDER_VERSION: &str = "1";
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -324,12 +320,6 @@ pub(crate) fn sync_with_host(
     results
 }
 
-#[derive(Serialize, Deserialize, PartialEq)]
-struct HostStamp {
-    key: String,
-    python_version: String,
-}
-
 /// Builds or updates `deployments/local/.venv` with `dagster` = `dagster` (see
 /// [`choose_host_dagster`]). A second run with nothing changed starts no installer.
 pub fn sync_host(
@@ -339,10 +329,6 @@ pub fn sync_host(
     opts: &SyncOptions,
     progress: &dyn SyncProgress,
 ) -> Result<SyncReport> {
-    let start = Instant::now();
-    let name = HOST_DIR.to_string();
-    let venv = host.venv();
-    let python = host.python();
     let _lock = LockedFile::acquire_dir(&host.root)?;
     let requirements = host_requirements(host, dagster);
     let request =
@@ -357,93 +343,34 @@ pub fn sync_host(
         h.update(request.describe().as_bytes());
         h.finalize().to_hex().to_string()
     };
-    let stamp_path = venv.join(STAMP_FILE);
-    let stamp: Option<HostStamp> = std::fs::read(&stamp_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
-    if !opts.force
-        && python.exists()
-        && let Some(stamp) = &stamp
-        && stamp.key == key
-    {
-        return Ok(SyncReport {
-            project: name,
-            venv,
-            interpreter: python,
-            python_version: Some(stamp.python_version.clone()),
-            action: SyncAction::UpToDate,
-            reason: String::new(),
-            installer: None,
-            seconds: start.elapsed().as_secs_f64(),
-        });
-    }
-    let existing = super::env::venv_python_version(&venv)
-        .and_then(|v| Version::from_str(&v).ok())
-        .filter(|v| python.exists() && request.matches(v).unwrap_or(false));
-    let (installer, uv) = installer(settings);
-    let (action, reason, version) = match existing {
-        Some(v) if !opts.force => (
-            SyncAction::Updated,
-            "the existing environment's Python still satisfies deployments/local".to_string(),
-            v.to_string(),
-        ),
-        _ => {
-            let (base, why) = interpreter::choose(
-                &settings.python_search,
-                &request,
-                host.requires_python.as_deref(),
-            )?;
-            let action = if venv.exists() {
-                std::fs::remove_dir_all(&venv).map_err(|e| Error::io("remove", &venv, &e))?;
-                SyncAction::Recreated
-            } else {
-                SyncAction::Created
-            };
-            let create = create_venv_cmd(installer, uv.as_deref(), &base.path, &venv);
-            progress.step(
-                &name,
-                &format!("creating the virtual environment (Python {})", base.version),
-            );
-            run_step(&name, "create the virtual environment", &create, progress)?;
-            (
-                action,
-                format!("Python {}: {why}", base.version),
-                base.version.to_string(),
-            )
-        }
-    };
-    progress.step(
-        &name,
-        &format!("installing dagster {dagster} and its webserver"),
-    );
-    let install: Cmd = install_cmd(installer, uv.as_deref(), &python, &venv)
-        .args(requirements.iter())
-        .cwd(&host.root)
-        .timeout(INSTALL_TIMEOUT);
-    run_step(
-        &name,
-        &format!("install the host environment (dagster {dagster})"),
-        &install,
+    let mut report = build_env(
+        settings,
+        EnvBuild {
+            name: HOST_DIR,
+            venv: host.venv(),
+            request,
+            requires_python: host.requires_python.as_deref(),
+            key,
+            kept_because: "the existing environment's Python still satisfies deployments/local",
+            installing: &format!("installing dagster {dagster} and its webserver"),
+            install: &|base| {
+                base.args(requirements.iter())
+                    .cwd(&host.root)
+                    .timeout(INSTALL_TIMEOUT)
+            },
+            install_what: format!("install the host environment (dagster {dagster})"),
+            recreate_on_force: true,
+        },
+        opts,
         progress,
     )?;
-    crate::fs::write_atomic(
-        &stamp_path,
-        &serde_json::to_vec(&HostStamp {
-            key,
-            python_version: version.clone(),
-        })
-        .unwrap_or_default(),
-    )?;
-    Ok(SyncReport {
-        project: name,
-        venv,
-        interpreter: python,
-        python_version: Some(version),
-        action,
-        reason: format!("{reason}; dagster {dagster} (the newest location's)"),
-        installer: Some(installer),
-        seconds: start.elapsed().as_secs_f64(),
-    })
+    if report.action != SyncAction::UpToDate {
+        report.reason = format!(
+            "{}; dagster {dagster} (the newest location's)",
+            report.reason
+        );
+    }
+    Ok(report)
 }
 
 #[cfg(test)]

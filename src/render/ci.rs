@@ -213,30 +213,25 @@ pub fn junit(suite_name: &str, cases: &[TestCase]) -> String {
         errors.to_string(),
     );
     let time = format!("{time:.3}");
+    // The suite and its one testsuite carry the same totals.
+    let totals = [
+        ("name", suite_name),
+        ("tests", tests.as_str()),
+        ("failures", failures.as_str()),
+        ("errors", errors.as_str()),
+        ("skipped", skipped.as_str()),
+        ("time", time.as_str()),
+    ];
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     let written = (|| -> std::io::Result<()> {
         w.write_event(quick_xml::events::Event::Decl(
             quick_xml::events::BytesDecl::new("1.0", Some("UTF-8"), None),
         ))?;
         w.create_element("testsuites")
-            .with_attributes([
-                ("name", suite_name),
-                ("tests", &tests),
-                ("failures", &failures),
-                ("errors", &errors),
-                ("skipped", &skipped),
-                ("time", &time),
-            ])
+            .with_attributes(totals)
             .write_inner_content(|w| {
                 w.create_element("testsuite")
-                    .with_attributes([
-                        ("name", suite_name),
-                        ("tests", &tests),
-                        ("failures", &failures),
-                        ("errors", &errors),
-                        ("skipped", &skipped),
-                        ("time", &time),
-                    ])
+                    .with_attributes(totals)
                     .write_inner_content(|w| {
                         for c in cases {
                             write_case(w, c)?;
@@ -293,17 +288,14 @@ fn write_case(w: &mut Writer<Vec<u8>>, c: &TestCase) -> std::io::Result<()> {
                 Ok(())
             })?;
         }
-        Outcome::Skipped { message } => {
+        Outcome::Skipped { message } | Outcome::Errored { message } => {
+            let tag = if matches!(c.outcome, Outcome::Skipped { .. }) {
+                "skipped"
+            } else {
+                "error"
+            };
             el.write_inner_content(|w| {
-                w.create_element("skipped")
-                    .with_attribute(("message", xml_safe(message).as_str()))
-                    .write_empty()?;
-                Ok(())
-            })?;
-        }
-        Outcome::Errored { message } => {
-            el.write_inner_content(|w| {
-                w.create_element("error")
+                w.create_element(tag)
                     .with_attribute(("message", xml_safe(message).as_str()))
                     .write_empty()?;
                 Ok(())
