@@ -123,6 +123,8 @@ pub struct ReadyReport {
     /// How long making sure the instance exists and is migrated took (no Python when a
     /// stamp says it is).
     pub instance_seconds: f64,
+    /// With `--access`: where the authorizing proxy listens and the webserver it fronts.
+    pub proxy: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
 }
 
 /// Why a code server is replaced.

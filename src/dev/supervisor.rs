@@ -286,6 +286,9 @@ pub(crate) fn run(
     }
     platform.locations = locations;
     let stop_proxy = Arc::new(AtomicBool::new(false));
+    let proxy_addrs = front
+        .as_ref()
+        .and_then(|(config, listener)| Some((listener.local_addr().ok()?, config.upstream)));
     let proxy = front.map(|(config, listener)| {
         let events = Arc::new(ProxyLines(Mutex::new(platform.tx.clone())));
         let stop = Arc::clone(&stop_proxy);
@@ -336,6 +339,7 @@ pub(crate) fn run(
                 seconds: t0.elapsed().as_secs_f64(),
                 webserver_seconds,
                 instance_seconds,
+                proxy: proxy_addrs,
             };
             observer.ready(&report);
             // The daemon starts once the UI is up: it then loads a complete workspace (it
@@ -950,11 +954,8 @@ fn spawn(cmd: &Cmd, id: ServiceId, tx: &mpsc::Sender<Message>) -> Result<Service
 struct ProxyLines(Mutex<mpsc::Sender<Message>>);
 
 impl crate::access::proxy::ProxyEvents for ProxyLines {
-    fn listening(&self, addr: std::net::SocketAddr, upstream: std::net::SocketAddr) {
-        self.line(format!(
-            "authorizing proxy on http://{addr} in front of the webserver at http://{upstream}"
-        ));
-    }
+    /// Said once, in the ready report, before "Ready in".
+    fn listening(&self, _addr: std::net::SocketAddr, _upstream: std::net::SocketAddr) {}
     fn decision(&self, d: &crate::access::proxy::Decision) {
         let who = d.person.as_deref().unwrap_or("(nobody)");
         let what = if d.mutations.is_empty() {

@@ -103,6 +103,11 @@ impl DevObserver for DevOutput<'_> {
             };
             self.printer.status(&format!("  {:<w$}  {text}", l.name));
         }
+        if let Some((addr, upstream)) = r.proxy {
+            self.printer.status(&format!(
+                "  access: authorizing proxy on http://{addr} in front of the webserver at http://{upstream}"
+            ));
+        }
         // Worth saying only when the instance was created or migrated (a Python start).
         let instance = if r.instance_seconds >= 0.5 {
             format!(" (created or migrated in {:.1} s)", r.instance_seconds)
