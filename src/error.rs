@@ -728,11 +728,17 @@ pub(crate) fn location_failures(
                     .join("\n"),
             );
         }
-        let hint = if verbose && f.kind == crate::manifest::extract::FailureKind::Crash {
+        let mut hint = if verbose && f.kind == crate::manifest::extract::FailureKind::Crash {
             "the location's whole output is shown above".to_string()
         } else {
             location_failure_hint(f)
         };
+        if f.remembered {
+            hint.push_str(
+                " (remembered from the last load: nothing the location depends on has changed \
+                 since; `--refresh` loads it again)",
+            );
+        }
         problems.push(Problem::new(msg).hint(hint));
     }
     Error {

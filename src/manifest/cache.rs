@@ -3,7 +3,15 @@
 //! per-user folder when the workspace cannot be written (see `workspace::cache_root`).
 //! Writes are atomic; a per-location lock makes concurrent invocations wait for one
 //! extraction instead of racing; a corrupt entry is ignored and rebuilt.
+//!
+//! A location that failed to load for a reason in its own code or environment (an import
+//! error, no `Definitions`, a timeout) is remembered too, under the same fingerprint: until
+//! something it depends on changes, every command answers with that failure at once
+//! instead of starting Python again (`--refresh` retries it). A failure is remembered for
+//! the environment variables it saw as well (`fingerprint::environment`): exporting the
+//! credential a location was missing loads it again.
 
+use super::extract::LocationFailure;
 use super::schema::Manifest;
 use crate::fs::{self, FsError, LockedFile};
 use serde::{Deserialize, Serialize};
@@ -12,7 +20,20 @@ use std::path::{Path, PathBuf};
 #[derive(Serialize, Deserialize)]
 struct Entry {
     fingerprint: String,
-    manifest: Manifest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    manifest: Option<Manifest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure: Option<LocationFailure>,
+    /// For a failure: `fingerprint::environment()` when it happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    environment: Option<String>,
+}
+
+/// What the cache holds for a location under a fingerprint.
+pub(crate) enum Cached {
+    Manifest(Manifest),
+    /// Marked `remembered`.
+    Failure(LocationFailure),
 }
 
 pub(crate) struct ManifestCache {
@@ -37,11 +58,23 @@ impl ManifestCache {
         self.dir.join(format!("{}.json", file_safe(location)))
     }
 
-    /// The cached manifest for `location` if it was made under `fingerprint`.
-    pub(crate) fn get(&self, location: &str, fingerprint: &str) -> Option<Manifest> {
+    /// The cached manifest or failure for `location` if it was made under `fingerprint`.
+    pub(crate) fn get(&self, location: &str, fingerprint: &str) -> Option<Cached> {
         let bytes = std::fs::read(self.entry_path(location)).ok()?;
         let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-        (entry.fingerprint == fingerprint).then_some(entry.manifest)
+        if entry.fingerprint != fingerprint {
+            return None;
+        }
+        match (entry.manifest, entry.failure) {
+            (Some(m), _) => Some(Cached::Manifest(m)),
+            (None, Some(mut f))
+                if entry.environment.as_deref() == Some(super::fingerprint::environment()) =>
+            {
+                f.remembered = true;
+                Some(Cached::Failure(f))
+            }
+            (None, _) => None,
+        }
     }
 
     pub(crate) fn put(
@@ -50,10 +83,40 @@ impl ManifestCache {
         fingerprint: &str,
         manifest: &Manifest,
     ) -> Result<(), FsError> {
+        self.write(location, fingerprint, Some(manifest.clone()), None, None)
+    }
+
+    /// Remembers that `location` failed under `fingerprint`.
+    pub(crate) fn put_failure(
+        &self,
+        location: &str,
+        fingerprint: &str,
+        failure: &LocationFailure,
+    ) -> Result<(), FsError> {
+        let environment = super::fingerprint::environment().to_string();
+        self.write(
+            location,
+            fingerprint,
+            None,
+            Some(failure.clone()),
+            Some(environment),
+        )
+    }
+
+    fn write(
+        &self,
+        location: &str,
+        fingerprint: &str,
+        manifest: Option<Manifest>,
+        failure: Option<LocationFailure>,
+        environment: Option<String>,
+    ) -> Result<(), FsError> {
         self.ensure_dir()?;
         let entry = Entry {
             fingerprint: fingerprint.to_string(),
-            manifest: manifest.clone(),
+            manifest,
+            failure,
+            environment,
         };
         let bytes = serde_json::to_vec(&entry).expect("manifests serialize");
         fs::write_atomic(&self.entry_path(location), &bytes)

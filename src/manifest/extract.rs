@@ -2,7 +2,7 @@
 //! run the introspection script for the misses in parallel (bounded by cores), each with the
 //! project's own interpreter, cwd = project root and its `.env` applied.
 
-use super::cache::ManifestCache;
+use super::cache::{Cached, ManifestCache};
 use super::fingerprint::fingerprint;
 use super::schema::{LoadFailure, MANIFEST_VERSION, Manifest};
 use crate::config::Project;
@@ -64,7 +64,7 @@ impl FailureKind {
 
 /// A location that could not be loaded. The hint for it is chosen in one place
 /// (`error::location_failures`), from the kind and these facts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct LocationFailure {
     pub(crate) location: String,
     /// The project's folder name (what `dg sync NAME` takes).
@@ -79,6 +79,36 @@ pub(crate) struct LocationFailure {
     pub(crate) output: String,
     /// The load timeout, for `Timeout`.
     pub(crate) timeout: Option<Duration>,
+    /// Served from the cache: nothing the location depends on changed since it failed.
+    #[serde(skip)]
+    pub(crate) remembered: bool,
+}
+
+impl FailureKind {
+    /// Whether the same fingerprint would fail the same way again, so the failure is worth
+    /// remembering (the location's own code or environment), unlike an interruption, a
+    /// broken state folder or a dg-rs bug. A missing interpreter costs no Python start.
+    fn is_repeatable(self) -> bool {
+        !matches!(
+            self,
+            FailureKind::Interrupted
+                | FailureKind::State
+                | FailureKind::Protocol
+                | FailureKind::MissingInterpreter
+        )
+    }
+}
+
+/// A remembered answer that still holds under `opts`: a timeout is tried again when more
+/// time is allowed now.
+fn still_holds(cached: Cached, opts: &LoadOptions) -> Option<Result<Manifest, LocationFailure>> {
+    match cached {
+        Cached::Manifest(m) => Some(Ok(m)),
+        Cached::Failure(f) if f.kind == FailureKind::Timeout && f.timeout < Some(opts.timeout) => {
+            None
+        }
+        Cached::Failure(f) => Some(Err(f)),
+    }
 }
 
 #[derive(Debug)]
@@ -108,12 +138,14 @@ pub(crate) fn load_manifests(
 ) -> Vec<LocationResult> {
     let script_version = scripts::version();
     // Warm path, no Python: fingerprint every project and read its cache entry.
-    let warm: Vec<(String, Option<Manifest>)> = parallel_map(projects.len(), |i| {
+    type Hit = Option<Result<Manifest, LocationFailure>>;
+    let warm: Vec<(String, Hit)> = parallel_map(projects.len(), |i| {
         let p = projects[i];
         let print = fingerprint(p, &script_version);
         let hit = (!opts.refresh)
             .then(|| cache.get(&p.code_location_name, &print))
-            .flatten();
+            .flatten()
+            .and_then(|c| still_holds(c, opts));
         (print, hit)
     });
     let misses: Vec<usize> = (0..projects.len())
@@ -135,9 +167,9 @@ pub(crate) fn load_manifests(
     warm.into_iter()
         .zip(projects)
         .map(|((_, hit), p)| match hit {
-            Some(m) => LocationResult {
+            Some(outcome) => LocationResult {
                 location: p.code_location_name.clone(),
-                outcome: Ok(m),
+                outcome,
                 from_cache: true,
                 seconds: 0.0,
             },
@@ -155,27 +187,42 @@ fn extract_one(
 ) -> LocationResult {
     let start = Instant::now();
     let location = project.code_location_name.clone();
-    let outcome = (|| -> Result<(Manifest, bool), Box<LocationFailure>> {
-        let script_dir = script_dir.map_err(|e| state_failure(project, e))?;
+    let outcome = (|| -> Result<(Manifest, bool), (Box<LocationFailure>, bool)> {
+        let fresh = |f: Box<LocationFailure>| (f, false);
+        let script_dir = script_dir.map_err(|e| fresh(state_failure(project, e)))?;
         // One extraction per location at a time, across processes; whoever waited may find
         // the entry the other one just wrote.
         let _lock = cache
             .lock(&location)
-            .map_err(|e| state_failure(project, &e))?
-            .ok_or_else(|| interrupted(project))?;
-        if !opts.refresh
-            && let Some(m) = cache.get(&location, print)
-        {
-            return Ok((m, true));
+            .map_err(|e| fresh(state_failure(project, &e)))?
+            .ok_or_else(|| fresh(interrupted(project)))?;
+        if !opts.refresh {
+            match cache
+                .get(&location, print)
+                .and_then(|c| still_holds(c, opts))
+            {
+                Some(Ok(m)) => return Ok((m, true)),
+                Some(Err(f)) => return Err((Box::new(f), true)),
+                None => {}
+            }
         }
-        let manifest = run_introspection(cache, project, script_dir, opts)?;
         // A cache that cannot be written still gave us the answer.
-        let _ = cache.put(&location, print, &manifest);
-        Ok((manifest, false))
+        match run_introspection(cache, project, script_dir, opts) {
+            Ok(manifest) => {
+                let _ = cache.put(&location, print, &manifest);
+                Ok((manifest, false))
+            }
+            Err(f) => {
+                if f.kind.is_repeatable() {
+                    let _ = cache.put_failure(&location, print, &f);
+                }
+                Err(fresh(f))
+            }
+        }
     })();
     let (outcome, from_cache) = match outcome {
         Ok((m, cached)) => (Ok(m), cached),
-        Err(e) => (Err(*e), false),
+        Err((e, cached)) => (Err(*e), cached),
     };
     LocationResult {
         location,
@@ -196,6 +243,7 @@ fn failure(project: &Project, kind: FailureKind, message: String) -> Box<Locatio
         detail: String::new(),
         output: String::new(),
         timeout: None,
+        remembered: false,
     })
 }
 

@@ -41,6 +41,42 @@ pub fn fingerprint(project: &Project, script: &str) -> String {
     h.finalize().to_hex().to_string()
 }
 
+/// Variables that differ between two shells of one user without changing what Python sees
+/// of its configuration.
+const VOLATILE_VARIABLES: &[&str] = &[
+    "_",
+    "PWD",
+    "OLDPWD",
+    "SHLVL",
+    "COLUMNS",
+    "LINES",
+    "TERM",
+    "TERM_SESSION_ID",
+    "WINDOWID",
+    "SSH_TTY",
+    "TMUX_PANE",
+    "STY",
+];
+
+/// A hash of this process's environment variables (which the locations inherit), for a
+/// remembered failure: a location that failed for want of a credential loads again once
+/// the variable is exported, though its fingerprint did not change. Not part of
+/// [`fingerprint`]: a manifest does not depend on which shell asked for it.
+pub fn environment() -> &'static str {
+    static PRINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PRINT.get_or_init(|| {
+        let mut vars: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os()
+            .filter(|(k, _)| !VOLATILE_VARIABLES.iter().any(|v| k == v))
+            .collect();
+        vars.sort();
+        let mut h = blake3::Hasher::new();
+        for (k, v) in &vars {
+            field(&mut h, &k.to_string_lossy(), &v.to_string_lossy());
+        }
+        h.finalize().to_hex().to_string()
+    })
+}
+
 fn field(h: &mut blake3::Hasher, name: &str, value: &str) {
     h.update(name.as_bytes());
     h.update(&(value.len() as u64).to_le_bytes());

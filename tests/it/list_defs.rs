@@ -355,6 +355,90 @@ fn a_broken_location_is_named_and_the_others_still_list() {
 }
 
 #[test]
+fn a_failing_location_is_remembered_until_something_it_depends_on_changes() {
+    let ctx = TestContext::with_envs();
+    // Each import of the module appends its process id to a file outside the workspace, so
+    // the test counts the Python starts (Dagster may import a failing module more than once
+    // in one start); it fails for want of a credential, as real locations do.
+    let marker = ctx.path("../loads.txt");
+    let module = format!(
+        "import os\nwith open({marker:?}, 'a') as f:\n    f.write(f'{{os.getpid()}}\\n')\n\
+         if not os.environ.get('WAREHOUSE_TOKEN'):\n    \
+         raise RuntimeError('WAREHOUSE_TOKEN is not set')\n",
+        marker = marker.display().to_string()
+    );
+    let loads = || {
+        std::fs::read_to_string(&marker)
+            .unwrap_or_default()
+            .lines()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let broken = "projects/data-science/src/data_science/defs/warehouse.py";
+    ctx.write(broken, &module);
+    let first = run(ctx.dg().args(["list", "defs"]));
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    assert!(
+        first
+            .stderr
+            .contains("RuntimeError: WAREHOUSE_TOKEN is not set"),
+        "{}",
+        first.stderr
+    );
+    assert!(!first.stderr.contains("remembered"), "{}", first.stderr);
+    assert_eq!(loads(), 1);
+
+    // Nothing changed: the same answer, without starting the location's Python again.
+    let second = run(ctx.dg().args(["list", "defs"]));
+    assert_eq!(second.code, 1, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains("RuntimeError: WAREHOUSE_TOKEN is not set"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second.stderr.contains("remembered from the last load")
+            && second.stderr.contains("`--refresh` loads it again"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second.stdout.contains("data_engineering_asset"),
+        "{}",
+        second.stdout
+    );
+    assert_eq!(loads(), 1, "the remembered failure started Python");
+    // `dg check` and `dg list assets` read the same memory.
+    assert_eq!(run(ctx.dg().args(["check"])).code, 1);
+    assert_eq!(run(ctx.dg().args(["list", "assets"])).code, 1);
+    assert_eq!(loads(), 1);
+
+    // `--refresh` tries again; so does an edit to the location's code.
+    assert_eq!(run(ctx.dg().args(["list", "defs", "--refresh"])).code, 1);
+    assert_eq!(loads(), 2);
+    ctx.write(broken, &format!("{module}# edited\n"));
+    let edited = run(ctx.dg().args(["list", "defs"]));
+    assert_eq!(edited.code, 1);
+    assert!(!edited.stderr.contains("remembered"), "{}", edited.stderr);
+    assert_eq!(loads(), 3);
+
+    // Exporting the missing credential is a change too: the location loads.
+    let fixed = run(ctx
+        .dg()
+        .args(["list", "defs"])
+        .env("WAREHOUSE_TOKEN", "secret"));
+    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
+    assert!(
+        fixed.stdout.contains("data_science_asset"),
+        "{}",
+        fixed.stdout
+    );
+    assert_eq!(loads(), 4);
+}
+
+#[test]
 fn a_missing_environment_says_run_dg_sync() {
     let ctx = TestContext::new("workspace");
     let out = run(ctx.dg().args(["list", "defs"]));
