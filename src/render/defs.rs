@@ -275,115 +275,36 @@ impl Column {
     }
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 1).collect::<String>() + "…"
-    }
-}
+/// How much of a description a table shows (real dg cuts at 100 characters too).
+const DESCRIPTION_CHARS: usize = 100;
 
-/// The human listing: one table per non-empty section, each with a LOCATION column.
-pub(crate) fn tables(defs: &DefsJson, columns: &[Column]) -> String {
-    let mut out = Vec::new();
-    let asset_cols: Vec<Column> = columns
-        .iter()
-        .copied()
-        .filter(|c| *c != Column::Cron)
+/// A description as one table line: its first paragraph (a docstring's summary) with every
+/// run of whitespace made one space and control characters (a stray escape sequence) dropped,
+/// cut at [`DESCRIPTION_CHARS`] with "…"; the whole text is in `--json`. Real dg prints the
+/// text's own line breaks into the cell, which breaks the table's rows apart.
+fn summary(description: Option<&str>) -> String {
+    let mut lines = description
+        .unwrap_or("")
+        .lines()
+        .skip_while(|l| l.trim().is_empty());
+    let first: Vec<&str> = lines
+        .by_ref()
+        .take_while(|l| !l.trim().is_empty())
         .collect();
-    if !defs.assets.is_empty() {
-        let mut header = vec!["LOCATION"];
-        header.extend(asset_cols.iter().map(|c| c.header()));
-        let rows: Vec<Vec<String>> = defs
-            .assets
-            .iter()
-            .map(|a| {
-                let mut row = vec![a.location.to_string()];
-                for c in &asset_cols {
-                    row.push(match *c {
-                        Column::Key => a.asset_key.clone(),
-                        Column::Group => a.group_name.unwrap_or("").to_string(),
-                        Column::Deps => a.dependency_keys.join("\n"),
-                        Column::Kinds => a.kinds.join(", "),
-                        Column::Description => truncate(a.description.unwrap_or(""), 100),
-                        Column::Tags => a
-                            .tags
-                            .as_ref()
-                            .map(|t| {
-                                t.iter()
-                                    .map(|t| format!("{}={}", t.key, t.value))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            })
-                            .unwrap_or_default(),
-                        Column::IsExecutable => a.is_executable.to_string(),
-                        Column::Cron => String::new(),
-                    });
-                }
-                row
-            })
-            .collect();
-        out.push(format!("Assets\n{}", super::table::render(&header, &rows)));
+    let more = lines.any(|l| !l.trim().is_empty());
+    let words: Vec<String> = first
+        .iter()
+        .flat_map(|l| l.split_whitespace())
+        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut one = words.join(" ");
+    if one.chars().count() > DESCRIPTION_CHARS {
+        one = one.chars().take(DESCRIPTION_CHARS - 1).collect::<String>() + "…";
+    } else if more {
+        one.push_str(" …");
     }
-    if !defs.asset_checks.is_empty() {
-        let rows: Vec<Vec<String>> = defs
-            .asset_checks
-            .iter()
-            .map(|c| {
-                vec![
-                    c.location.to_string(),
-                    c.key.clone(),
-                    truncate(c.description.unwrap_or(""), 100),
-                ]
-            })
-            .collect();
-        out.push(format!(
-            "Asset Checks\n{}",
-            super::table::render(&["LOCATION", "KEY", "DESCRIPTION"], &rows)
-        ));
-    }
-    let simple = |title: &str, rows: Vec<Vec<String>>, header: &[&str]| {
-        (!rows.is_empty()).then(|| format!("{title}\n{}", super::table::render(header, &rows)))
-    };
-    out.extend(simple(
-        "Jobs",
-        defs.jobs
-            .iter()
-            .map(|j| {
-                vec![
-                    j.location.into(),
-                    j.name.into(),
-                    truncate(j.description.unwrap_or(""), 100),
-                ]
-            })
-            .collect(),
-        &["LOCATION", "NAME", "DESCRIPTION"],
-    ));
-    out.extend(simple(
-        "Schedules",
-        defs.schedules
-            .iter()
-            .map(|s| vec![s.location.into(), s.name.into(), s.cron_schedule.into()])
-            .collect(),
-        &["LOCATION", "NAME", "CRON"],
-    ));
-    out.extend(simple(
-        "Sensors",
-        defs.sensors
-            .iter()
-            .map(|s| vec![s.location.into(), s.name.into()])
-            .collect(),
-        &["LOCATION", "NAME"],
-    ));
-    out.extend(simple(
-        "Resources",
-        defs.resources
-            .iter()
-            .map(|r| vec![r.location.into(), r.name.into(), r.type_name.into()])
-            .collect(),
-        &["LOCATION", "NAME", "TYPE"],
-    ));
-    out.join("\n\n")
+    one
 }
 
 /// What `dg list defs` lists of the loaded workspace: inside one project exactly what real
@@ -434,4 +355,127 @@ pub(crate) fn defs_json<'a>(
     }
     out.sort();
     out
+}
+
+/// The human listing: one table per non-empty section, each with a LOCATION column.
+pub(crate) fn tables(defs: &DefsJson, columns: &[Column]) -> String {
+    let mut out = Vec::new();
+    let asset_cols: Vec<Column> = columns
+        .iter()
+        .copied()
+        .filter(|c| *c != Column::Cron)
+        .collect();
+    if !defs.assets.is_empty() {
+        let mut header = vec!["LOCATION"];
+        header.extend(asset_cols.iter().map(|c| c.header()));
+        let rows: Vec<Vec<String>> = defs
+            .assets
+            .iter()
+            .map(|a| {
+                let mut row = vec![a.location.to_string()];
+                for c in &asset_cols {
+                    row.push(match *c {
+                        Column::Key => a.asset_key.clone(),
+                        Column::Group => a.group_name.unwrap_or("").to_string(),
+                        Column::Deps => a.dependency_keys.join("\n"),
+                        Column::Kinds => a.kinds.join(", "),
+                        Column::Description => summary(a.description),
+                        Column::Tags => a
+                            .tags
+                            .as_ref()
+                            .map(|t| {
+                                t.iter()
+                                    .map(|t| format!("{}={}", t.key, t.value))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            })
+                            .unwrap_or_default(),
+                        Column::IsExecutable => a.is_executable.to_string(),
+                        Column::Cron => String::new(),
+                    });
+                }
+                row
+            })
+            .collect();
+        out.push(format!("Assets\n{}", super::table::render(&header, &rows)));
+    }
+    if !defs.asset_checks.is_empty() {
+        let rows: Vec<Vec<String>> = defs
+            .asset_checks
+            .iter()
+            .map(|c| {
+                vec![
+                    c.location.to_string(),
+                    c.key.clone(),
+                    summary(c.description),
+                ]
+            })
+            .collect();
+        out.push(format!(
+            "Asset Checks\n{}",
+            super::table::render(&["LOCATION", "KEY", "DESCRIPTION"], &rows)
+        ));
+    }
+    let simple = |title: &str, rows: Vec<Vec<String>>, header: &[&str]| {
+        (!rows.is_empty()).then(|| format!("{title}\n{}", super::table::render(header, &rows)))
+    };
+    out.extend(simple(
+        "Jobs",
+        defs.jobs
+            .iter()
+            .map(|j| vec![j.location.into(), j.name.into(), summary(j.description)])
+            .collect(),
+        &["LOCATION", "NAME", "DESCRIPTION"],
+    ));
+    out.extend(simple(
+        "Schedules",
+        defs.schedules
+            .iter()
+            .map(|s| vec![s.location.into(), s.name.into(), s.cron_schedule.into()])
+            .collect(),
+        &["LOCATION", "NAME", "CRON"],
+    ));
+    out.extend(simple(
+        "Sensors",
+        defs.sensors
+            .iter()
+            .map(|s| vec![s.location.into(), s.name.into()])
+            .collect(),
+        &["LOCATION", "NAME"],
+    ));
+    out.extend(simple(
+        "Resources",
+        defs.resources
+            .iter()
+            .map(|r| vec![r.location.into(), r.name.into(), r.type_name.into()])
+            .collect(),
+        &["LOCATION", "NAME", "TYPE"],
+    ));
+    out.join("\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+
+    #[test]
+    fn a_docstring_shows_as_its_first_paragraph_on_one_line() {
+        let doc = "\n    Churn model trained on\n    the curated orders.\n    \n    Columns:\n      - id\n";
+        assert_eq!(
+            summary(Some(doc)),
+            "Churn model trained on the curated orders. …"
+        );
+        assert_eq!(summary(Some("One line.")), "One line.");
+        assert_eq!(summary(None), "");
+        assert_eq!(summary(Some("  \n\t ")), "");
+    }
+
+    #[test]
+    fn long_text_is_cut_at_100_characters_and_escapes_are_dropped() {
+        let long = "word ".repeat(40);
+        let s = summary(Some(&long));
+        assert_eq!(s.chars().count(), 100);
+        assert!(s.ends_with('…'));
+        assert_eq!(summary(Some("red \u{1b}[31mtext\u{7}")), "red [31mtext");
+    }
 }
