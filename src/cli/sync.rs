@@ -50,6 +50,11 @@ pub(super) fn run(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
     let interrupted = results
         .iter()
         .any(|r| r.as_ref().is_err_and(|e| e.kind == ErrorKind::Interrupted));
+    // Only usage errors (a setting that cannot work, nothing tried): exit 2, not 1.
+    let usage_only = results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .all(|e| e.kind == ErrorKind::Usage);
     let mut reports = Vec::new();
     let mut problems = Vec::new();
     for r in results {
@@ -74,7 +79,11 @@ pub(super) fn run(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         Ok(())
     } else {
         Err(Error {
-            kind: ErrorKind::Failed,
+            kind: if usage_only {
+                ErrorKind::Usage
+            } else {
+                ErrorKind::Failed
+            },
             problems: if args.json { Vec::new() } else { problems },
         })
     }

@@ -18,6 +18,7 @@ mod file;
 pub mod model;
 mod project_file;
 mod toml_check;
+pub mod uv;
 mod workspace_file;
 
 pub use discover::{cli_verbose, discover, find_config_files};

@@ -106,6 +106,9 @@ pub struct Project {
     /// `[tool.dg-rs] extra_inputs`: more files (paths, folders or globs relative to the
     /// project) whose content can change the definitions, such as a JSON file read at import.
     pub extra_inputs: Vec<String>,
+    /// How `uv sync` would build the project, when pip cannot (a `uv.lock`,
+    /// `[tool.uv.sources]`, a uv workspace).
+    pub uv: Option<super::uv::UvProject>,
     /// Where `code_location_name` is set, when the project sets it (for errors about it).
     #[serde(skip)]
     pub code_location_name_at: Option<crate::error::SourcePos>,

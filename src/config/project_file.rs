@@ -184,6 +184,7 @@ fn validate_project_file(
         dev_dependencies: meta.dev_dependencies,
         python_request: meta.python_request,
         extra_inputs: meta.extra_inputs,
+        uv: meta.uv,
     })
 }
 
@@ -204,6 +205,7 @@ struct PyprojectMeta {
     dev_dependencies: Vec<String>,
     python_request: Option<String>,
     extra_inputs: Vec<String>,
+    uv: Option<super::uv::UvProject>,
 }
 
 /// Reads the standard `[project]` metadata and our `[tool.dg-rs]` table from the project's
@@ -221,6 +223,7 @@ fn read_pyproject_metadata(dir: &Path, problems: &mut Vec<Problem>) -> Pyproject
             return meta;
         }
     };
+    meta.uv = super::uv::read(dir, doc.as_table());
     let text = doc.raw().to_string();
     let mut c = Checker::new(&path, &text, "");
     if let Some(project) = doc.get("project").and_then(Item::as_table_like) {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 /// Bump when the way environments are built changes, so existing stamps are redone.
 const BUILDER_VERSION: &str = "1";
 const STAMP_FILE: &str = ".dg-rs-sync.json";
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+pub(crate) const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 #[derive(Debug, Clone, Default)]
 pub struct SyncOptions {
@@ -133,6 +133,12 @@ fn stamp_key(project: &Project, request: &PythonRequest, opts: &SyncOptions) -> 
             h.update(&bytes);
         }
     }
+    for file in project.uv.iter().flat_map(super::uv::inputs) {
+        h.update(file.as_os_str().as_encoded_bytes());
+        if let Ok(bytes) = std::fs::read(&file) {
+            h.update(&bytes);
+        }
+    }
     h.update(request.describe().as_bytes());
     h.update(&[opts.no_dev as u8]);
     h.finalize().to_hex().to_string()
@@ -167,6 +173,7 @@ pub(crate) fn sync_project(
         project.requires_python.as_deref(),
     );
     let key = stamp_key(project, &request, opts);
+    let venv_for_uv = venv.clone();
     build_env(
         settings,
         EnvBuild {
@@ -177,7 +184,15 @@ pub(crate) fn sync_project(
             key,
             kept_because: "the existing environment's Python still satisfies the project",
             installing: "installing the project and its dependencies",
-            install: &|base| {
+            needs_uv: super::uv::needed_by(project),
+            install: &|base, uv| {
+                // A lock is honoured with `uv sync` itself; without one (sources only),
+                // `uv pip install` reads [tool.uv.sources] as uv sync does.
+                if let (Some(uv), Some(locked)) = (uv, &project.uv)
+                    && locked.lock.is_some()
+                {
+                    return super::uv::sync_cmd(uv, project, locked, &venv_for_uv, opts.no_dev);
+                }
                 let install = base
                     .arg("-e")
                     .arg(&project.root)
@@ -213,8 +228,11 @@ pub(crate) struct EnvBuild<'a> {
     pub(crate) kept_because: &'a str,
     /// The progress line of the install step.
     pub(crate) installing: &'a str,
-    /// The install command, from the installer's base command for this venv.
-    pub(crate) install: &'a dyn Fn(Cmd) -> Cmd,
+    /// Why only uv can build this environment (a lock, uv sources), when so.
+    pub(crate) needs_uv: Option<String>,
+    /// The install command, from the installer's base command for this venv and uv (when
+    /// it is the installer).
+    pub(crate) install: &'a dyn Fn(Cmd, Option<&Path>) -> Cmd,
     /// What the install step does, for its error.
     pub(crate) install_what: String,
     /// `--force` makes the venv anew even when its Python fits (the host: nothing in it is
@@ -267,7 +285,13 @@ pub(crate) fn build_env(
                     })
             })
             .unwrap_or(false);
-    let (installer, uv) = installer(settings);
+    let (installer, uv) = match &b.needs_uv {
+        Some(why) => (
+            Installer::Uv,
+            Some(super::uv::locate(settings, b.name, why, progress)?),
+        ),
+        None => installer(settings),
+    };
     let (action, reason, version) = if keep {
         (
             SyncAction::Updated,
@@ -297,9 +321,17 @@ pub(crate) fn build_env(
         )
     };
 
-    let install = (b.install)(install_cmd(installer, uv.as_deref(), &python, &venv));
+    let install = (b.install)(
+        install_cmd(installer, uv.as_deref(), &python, &venv),
+        uv.as_deref(),
+    );
     progress.step(b.name, b.installing);
-    run_step(b.name, &b.install_what, &install, progress)?;
+    let installed = run_step(b.name, &b.install_what, &install, progress);
+    if b.needs_uv.is_some() {
+        installed.map_err(super::uv::explain)?;
+    } else {
+        installed?;
+    }
 
     let stamp = Stamp {
         key: b.key,

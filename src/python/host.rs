@@ -353,7 +353,8 @@ pub fn sync_host(
             key,
             kept_because: "the existing environment's Python still satisfies deployments/local",
             installing: &format!("installing dagster {dagster} and its webserver"),
-            install: &|base| {
+            needs_uv: None,
+            install: &|base, _| {
                 base.args(requirements.iter())
                     .cwd(&host.root)
                     .timeout(INSTALL_TIMEOUT)

@@ -6,3 +6,4 @@ pub(crate) mod env;
 pub(crate) mod host;
 pub(crate) mod interpreter;
 pub(crate) mod scripts;
+pub(crate) mod uv;

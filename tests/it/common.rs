@@ -372,3 +372,17 @@ pub fn null_device(dir: &Path) -> PathBuf {
     .unwrap_or_else(|e| panic!("root makes a null device at {}: {e}", node.display()));
     node
 }
+
+/// PATH and the package-index settings `dg sync` needs for real installs.
+pub fn with_index_env(cmd: &mut Command) -> &mut Command {
+    for (k, v) in std::env::vars() {
+        if k.starts_with("PIP_")
+            || k.starts_with("UV_")
+            || k.ends_with("_proxy")
+            || k == "SSL_CERT_FILE"
+        {
+            cmd.env(k, v);
+        }
+    }
+    cmd
+}

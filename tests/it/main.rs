@@ -15,4 +15,5 @@ mod list_defs;
 mod list_projects;
 mod python_scripts;
 mod scaffold;
+mod sync_uv;
 mod topology;

@@ -3,7 +3,7 @@
 //! refusals exit 2 and write nothing, and the new-user flow works end to end with real
 //! environments built by `dg sync`.
 
-use crate::common::{TestContext, json, repo_root, run};
+use crate::common::{TestContext, json, repo_root, run, with_index_env};
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -493,20 +493,6 @@ fn scaffold_defs_writes_real_dg_stubs() {
         before,
         "a refused scaffold wrote something"
     );
-}
-
-/// PATH and the package-index settings `dg sync` needs for real installs.
-fn with_index_env(cmd: &mut Command) -> &mut Command {
-    for (k, v) in std::env::vars() {
-        if k.starts_with("PIP_")
-            || k.starts_with("UV_")
-            || k.ends_with("_proxy")
-            || k == "SSL_CERT_FILE"
-        {
-            cmd.env(k, v);
-        }
-    }
-    cmd
 }
 
 /// The new-user flow, for real: a workspace, a Python 3.11 / Dagster 1.12 location

@@ -31,6 +31,7 @@ fn project(path: &str) -> Project {
         dagster_requirement: None,
         dependencies: vec![],
         dev_dependencies: vec![],
+        uv: None,
         python_request: None,
         extra_inputs: vec!["seeds".into(), "conf/*.json".into()],
         code_location_name_at: None,
