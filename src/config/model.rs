@@ -101,7 +101,9 @@ pub struct Project {
     pub dependencies: Vec<String>,
     /// `[dependency-groups] dev`, verbatim (what `uv sync` installs by default).
     pub dev_dependencies: Vec<String>,
-    /// `[tool.dg-rs] python`: the Python version (or interpreter path) this project wants.
+    /// The Python version (or interpreter path) this project wants: `[tool.dg-rs] python`,
+    /// else its `.python-version` (as uv reads it). `dg sync`, `dg deploy` and the GitHub
+    /// workflow all go by this, then by requires-python.
     pub python_request: Option<String>,
     /// `[tool.dg-rs] extra_inputs`: more files (paths, folders or globs relative to the
     /// project) whose content can change the definitions, such as a JSON file read at import.
@@ -136,6 +138,19 @@ impl Interpreter {
 }
 
 impl Project {
+    /// The Python minor (`3.12`) the project asks for by name, when it does (a version in
+    /// `python_request`, not an interpreter path).
+    pub fn requested_minor(&self) -> Option<String> {
+        let s = self.python_request.as_deref()?.trim();
+        let mut parts = s.split('.');
+        let major: u32 = parts.next()?.parse().ok()?;
+        let minor: u32 = parts.next()?.parse().ok()?;
+        if parts.any(|p| p.parse::<u32>().is_err()) {
+            return None;
+        }
+        Some(format!("{major}.{minor}"))
+    }
+
     /// The project's `.env` file, which real dg and Dagster load for this location.
     pub fn dotenv_path(&self) -> PathBuf {
         self.root.join(".env")

@@ -182,10 +182,27 @@ fn validate_project_file(
         dagster_requirement: meta.dagster_requirement,
         dependencies: meta.dependencies,
         dev_dependencies: meta.dev_dependencies,
-        python_request: meta.python_request,
+        python_request: meta.python_request.or_else(|| python_version_file(dir)),
         extra_inputs: meta.extra_inputs,
         uv: meta.uv,
     })
+}
+
+/// The Python version a project's `.python-version` names (as uv and pyenv read it: the
+/// first line that is not a comment; `cpython-3.12` and `cpython@3.12` are 3.12), when it
+/// names a CPython version; another implementation's (`pypy3.10`) is not ours to build.
+fn python_version_file(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(".python-version")).ok()?;
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
+    let v = line
+        .strip_prefix("cpython-")
+        .or_else(|| line.strip_prefix("cpython@"))
+        .unwrap_or(line);
+    let numeric = v.split('.').count() >= 2 && v.split('.').all(|p| p.parse::<u32>().is_ok());
+    numeric.then(|| v.to_string())
 }
 
 fn is_dotted_identifier(s: &str) -> bool {
@@ -285,6 +302,23 @@ mod tests {
             requirement_name(" dagster [extra] ; python_version>'3'"),
             "dagster"
         );
+    }
+
+    #[test]
+    fn a_python_version_file_names_the_python_uv_and_pyenv_would_use() {
+        let t = tempfile::tempdir().unwrap();
+        let file = |text: &str| {
+            std::fs::write(t.path().join(".python-version"), text).unwrap();
+            python_version_file(t.path())
+        };
+        assert_eq!(file("3.12\n"), Some("3.12".into()));
+        assert_eq!(
+            file("# pinned\n\ncpython-3.11.7\n3.12\n"),
+            Some("3.11.7".into())
+        );
+        assert_eq!(file("cpython@3.13"), Some("3.13".into()));
+        assert_eq!(file("pypy3.10"), None);
+        assert_eq!(file("3"), None);
     }
 
     #[test]

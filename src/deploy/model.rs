@@ -237,15 +237,11 @@ fn requirement_pos(p: &Project) -> Option<SourcePos> {
     Some(SourcePos::from_span(&file, &text, start..end))
 }
 
-/// The location's Python minor: `[tool.dg-rs] python` (a version), else `.python-version`,
-/// else a `requires-python` that allows exactly one minor (`>=3.11,<3.12`).
+/// The location's Python minor: the one it asks for (`[tool.dg-rs] python` or
+/// `.python-version`, read by `config`), else a `requires-python` that allows exactly one
+/// minor (`>=3.11,<3.12`).
 fn python_minor(p: &Project) -> Result<String, DeployError> {
-    if let Some(m) = p.python_request.as_deref().and_then(minor_of) {
-        return Ok(m);
-    }
-    if let Ok(text) = std::fs::read_to_string(p.root.join(".python-version"))
-        && let Some(m) = text.lines().next().and_then(minor_of)
-    {
+    if let Some(m) = p.requested_minor() {
         return Ok(m);
     }
     if let Some(m) = p.requires_python.as_deref().and_then(single_minor) {
@@ -256,19 +252,6 @@ fn python_minor(p: &Project) -> Result<String, DeployError> {
         file: p.root.join("pyproject.toml"),
         requires: p.requires_python.clone(),
     })
-}
-
-/// `3.12`, `3.12.4`, `cpython-3.12` → `3.12`.
-fn minor_of(s: &str) -> Option<String> {
-    let s = s.trim();
-    let s = s.strip_prefix("cpython-").unwrap_or(s);
-    let mut parts = s.split('.');
-    let major: u32 = parts.next()?.parse().ok()?;
-    let minor: u32 = parts.next()?.parse().ok()?;
-    if parts.any(|p| p.parse::<u32>().is_err()) {
-        return None;
-    }
-    Some(format!("{major}.{minor}"))
 }
 
 /// The one 3.x minor a requires-python admits, if exactly one (checked 3.6..=3.20).
@@ -352,8 +335,6 @@ mod tests {
         assert_eq!(single_minor(">=3.11,<3.12").as_deref(), Some("3.11"));
         assert_eq!(single_minor("==3.12.*").as_deref(), Some("3.12"));
         assert_eq!(single_minor(">=3.10,<3.15"), None);
-        assert_eq!(minor_of("3.12.4\n").as_deref(), Some("3.12"));
-        assert_eq!(minor_of("/usr/bin/python3"), None);
     }
 
     #[test]

@@ -36,17 +36,18 @@ fn repository_root(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// The Python each project builds with: `[tool.dg-rs] python` when it names a version, else
-/// the newest that satisfies requires-python.
+/// The Python each project builds with: the minor it asks for (`[tool.dg-rs] python`,
+/// `.python-version`), else the newest that satisfies requires-python.
 fn pythons(ws: &Workspace) -> Vec<String> {
     let mut out: Vec<String> = ws
         .projects
         .iter()
         .filter_map(|p| {
-            if let Some(req) = &p.python_request
-                && PYTHONS.contains(&req.as_str())
+            if let Some(minor) = p
+                .requested_minor()
+                .filter(|m| PYTHONS.contains(&m.as_str()))
             {
-                return Some(req.clone());
+                return Some(minor);
             }
             let spec = VersionSpecifiers::from_str(p.requires_python.as_deref()?).ok()?;
             PYTHONS

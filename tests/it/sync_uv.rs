@@ -104,3 +104,46 @@ fn a_uv_locked_project_with_a_path_source_builds_as_uv_sync_builds_it() {
     );
     assert_eq!(std::fs::read(&lock).unwrap(), locked);
 }
+
+/// One rule for which Python a project wants, as uv reads it: `[tool.dg-rs] python`, else
+/// `.python-version`, else requires-python. `dg list projects`, the GitHub workflow and
+/// `dg deploy` (and `dg sync`, which reads the same field) agree.
+#[test]
+fn a_python_version_file_is_the_python_every_command_builds_with() {
+    let ctx = TestContext::new("workspace");
+    let pyproject = ctx.path("projects/data-engineering/pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject).unwrap();
+    std::fs::write(
+        &pyproject,
+        text.replace(
+            "requires-python = \">=3.11,<3.12\"",
+            "requires-python = \">=3.10\"",
+        ),
+    )
+    .unwrap();
+    // Without the file the workflow would take the newest that requires-python allows, 3.13.
+    ctx.write(
+        "projects/data-engineering/.python-version",
+        "cpython-3.11\n",
+    );
+
+    let projects = run(ctx.dg().args(["list", "projects", "--json"]));
+    assert_eq!(projects.code, 0, "{}", projects.stderr);
+    let v = json(&projects.stdout);
+    let de = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "data-engineering")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(de["python_request"], "3.11", "{de:#}");
+
+    let out = run(ctx.dg().args(["scaffold", "github-actions"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let workflow = std::fs::read_to_string(ctx.path(".github/workflows/dagster.yml")).unwrap();
+    let wf: serde_norway::Value = serde_norway::from_str(&workflow).unwrap();
+    assert_eq!(
+        wf["jobs"]["check"]["steps"][1]["with"]["python-version"], "3.11\n3.12\n",
+        "{workflow}"
+    );
+}
