@@ -16,6 +16,7 @@ mod cli;
 mod config;
 mod deploy;
 mod dev;
+mod diagnostic;
 mod error;
 mod fs;
 mod graph;

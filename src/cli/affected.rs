@@ -201,7 +201,8 @@ pub(super) fn run(ctx: &Ctx, args: &AffectedArgs) -> Result<()> {
         req.fallback_all,
     );
     let Some(result) = answer else {
-        let mut err = crate::error::location_failures(&loaded.failures, ctx.settings.verbose);
+        let mut err =
+            crate::render::errors::location_failures(&loaded.failures, ctx.settings.verbose);
         err.problems.push(
             Problem::new("cannot tell what is affected while a location fails to load").hint(
                 "pass --state DIR (a `dg state export` of the base) to read locations without \

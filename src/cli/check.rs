@@ -118,7 +118,7 @@ fn check_defs(ctx: &Ctx, args: &DefsCheckArgs) -> Result<()> {
     } else {
         ctx.printer.out(&report::human(&checked));
         for f in &checked.failures {
-            ctx.printer.error(&crate::error::location_failures(
+            ctx.printer.error(&crate::render::errors::location_failures(
                 std::slice::from_ref(f),
                 ctx.settings.verbose,
             ));

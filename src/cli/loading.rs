@@ -41,7 +41,7 @@ pub(super) fn failures(ctx: &Ctx, loaded: &crate::workspace::Loaded) -> Result<(
     if loaded.failures.is_empty() {
         Ok(())
     } else {
-        Err(crate::error::location_failures(
+        Err(crate::render::errors::location_failures(
             &loaded.failures,
             ctx.settings.verbose,
         ))

@@ -29,7 +29,8 @@ pub(super) fn run(ctx: &Ctx, cmd: &StateCommand) -> Result<()> {
     let loaded = super::load(ctx, Which::All, args.refresh, false)?;
     if !loaded.failures.is_empty() {
         // A state without a location would make all of its assets look new later.
-        let mut err = crate::error::location_failures(&loaded.failures, ctx.settings.verbose);
+        let mut err =
+            crate::render::errors::location_failures(&loaded.failures, ctx.settings.verbose);
         err.problems.push(
             Problem::new("no state written: every location must load")
                 .hint("build the environments first (`dg sync`)"),

@@ -54,4 +54,15 @@ pub(crate) enum LaunchError {
     ConfigNotMapping(PathBuf),
     #[error("run config for {0} matches no step of this launch")]
     ConfigUnused(String),
+    /// The plan may need what a location that failed to load defines; reported with those
+    /// failures.
+    #[error(
+        "cannot launch: the plan depends on {keys} that no loaded location defines, and {broken} failed to load"
+    )]
+    DependsOnFailedLocations {
+        keys: String,
+        broken: String,
+        failures: Vec<crate::manifest::extract::LocationFailure>,
+        verbose: bool,
+    },
 }

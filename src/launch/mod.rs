@@ -296,16 +296,13 @@ fn launch_despite_failures(
     }
     unknown.sort();
     if !unknown.is_empty() {
-        let mut err = crate::error::location_failures(&loaded.failures, settings.verbose);
-        err.problems.push(
-            Problem::new(format!(
-                "cannot launch: the plan depends on {} that no loaded location defines, and {} failed to load",
-                keys(graph, &unknown),
-                broken.join(", ")
-            ))
-            .hint("fix the location (see `dg check`), then launch again; or select assets that do not depend on it"),
-        );
-        return Err(err);
+        return Err(LaunchError::DependsOnFailedLocations {
+            keys: keys(graph, &unknown),
+            broken: broken.join(", "),
+            failures: loaded.failures.clone(),
+            verbose: settings.verbose,
+        }
+        .into());
     }
     Ok(Problem::new(format!(
         "{} failed to load; launching anyway: nothing in this launch depends on an asset it could define (its own assets are not part of this launch, even where the selection reaches downstream)",

@@ -107,7 +107,7 @@ pub struct FailedLocation<'a> {
 }
 
 fn failure_annotation(f: &FailedLocation) -> Annotation {
-    let hint = crate::error::location_failure_hint(f.error);
+    let hint = crate::render::errors::location_failure_hint(f.error);
     let (file, line) = match traceback_position(&f.error.detail) {
         Some((file, line)) => (super::display_path(std::path::Path::new(&file)), Some(line)),
         None => (super::display_path(&f.config_file), None),

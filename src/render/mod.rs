@@ -11,6 +11,7 @@ pub(crate) mod create;
 pub(crate) mod defs;
 pub(crate) mod deploy;
 pub(crate) mod dev;
+pub(crate) mod errors;
 pub(crate) mod graph;
 pub(crate) mod launch;
 pub(crate) mod progress;

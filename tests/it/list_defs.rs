@@ -616,3 +616,33 @@ fn a_syntax_error_names_the_file_and_line() {
     // data-science still lists, in the table on stdout.
     assert!(out.stdout.contains("data_science_asset"), "{}", out.stdout);
 }
+
+#[test]
+fn a_launch_that_may_need_a_location_that_failed_is_refused_with_its_error() {
+    let ctx = TestContext::with_envs();
+    ctx.write(
+        "projects/data-engineering/src/data_engineering/defs/broken.py",
+        "import not_a_real_module_xyz\n",
+    );
+    let out = run(ctx.dg().args(["launch", "--assets", "data_science_asset"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("location `data-engineering` failed to load: ModuleNotFoundError"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "cannot launch: the plan depends on data_engineering_asset that no loaded location defines, and data-engineering failed to load"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: fix the location (see `dg check`)"),
+        "{}",
+        out.stderr
+    );
+}

@@ -11,6 +11,7 @@ mod deploy;
 mod dev;
 mod hardening;
 mod launch;
+mod layering;
 mod list_defs;
 mod list_projects;
 mod python_scripts;

@@ -1,0 +1,542 @@
+//! Each core module's typed error as what the user reads (message, hint, exit code), in
+//! one place; and the report of locations that failed to load. Only `cli` and `render` use
+//! these functions; the `From` conversions let a core error end a command with `?`.
+
+use crate::error::{Error, ErrorKind, Problem};
+use std::path::Path;
+
+impl From<crate::fs::FsError> for Error {
+    fn from(e: crate::fs::FsError) -> Self {
+        use crate::fs::FsError;
+        let hint = match &e {
+            FsError::ReadOnly { path } => Some(format!(
+                "make it writable (`chmod u+w {}`) if it should change",
+                path.display()
+            )),
+            FsError::IsDirectory { .. } => Some("name a file, not a folder".to_string()),
+            FsError::SymlinkLoop { .. } => Some("fix or remove the symlink".to_string()),
+            FsError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::ReadOnlyFilesystem =>
+            {
+                Some("the file system is mounted read-only".to_string())
+            }
+            FsError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+                Some("check the folder's permissions".to_string())
+            }
+            _ => None,
+        };
+        let err = Error::usage(e.to_string());
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
+        }
+    }
+}
+
+impl From<crate::process::ProcessError> for Error {
+    fn from(e: crate::process::ProcessError) -> Self {
+        Error::failed(e.to_string())
+    }
+}
+
+impl From<crate::config::DotenvError> for Error {
+    fn from(e: crate::config::DotenvError) -> Self {
+        match e {
+            crate::config::DotenvError::InvalidLine { .. } => {
+                Error::usage(e.to_string()).with_hint("each line of a .env file is KEY=value")
+            }
+            other => Error::usage(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::instance::InstanceError> for Error {
+    fn from(e: crate::instance::InstanceError) -> Self {
+        use crate::instance::InstanceError as E;
+        match e {
+            E::Fs(e) => e.into(),
+            E::Interrupted => Error {
+                kind: ErrorKind::Interrupted,
+                problems: vec![Problem::new(E::Interrupted.to_string())],
+            },
+            E::Damaged {
+                home,
+                message,
+                tables,
+                head,
+            } => {
+                let mut what = format!("the Dagster instance at {} is damaged: ", home.display());
+                let hint = match (tables.as_slice(), head.as_deref()) {
+                    ([], _) | (_, None) => {
+                        what.push_str(&message);
+                        format!(
+                            "its alembic_version tables must hold one row each (the newest \
+                             revision); repair them, or move {} away to start a new instance",
+                            home.display()
+                        )
+                    }
+                    (tables, Some(head)) => {
+                        let listed: Vec<String> = tables
+                            .iter()
+                            .map(|t| {
+                                format!("{} holds {}", t.file.display(), t.revisions.join(", "))
+                            })
+                            .collect();
+                        what.push_str(&format!(
+                            "its schema version table has more than one row ({}), left by two \
+                             processes that created the instance at the same time",
+                            listed.join("; ")
+                        ));
+                        let commands: Vec<String> = tables
+                            .iter()
+                            .map(|t| {
+                                format!(
+                                    "sqlite3 {} \"DELETE FROM alembic_version WHERE version_num <> '{head}'\"",
+                                    t.file.display()
+                                )
+                            })
+                            .collect();
+                        format!(
+                            "back up {}, then keep only the newest revision: {}; then run the command again",
+                            home.display(),
+                            commands.join(" && ")
+                        )
+                    }
+                };
+                Error::usage(what).with_hint(hint)
+            }
+            E::Failed {
+                home,
+                message,
+                detail,
+            } => {
+                let mut msg = format!(
+                    "could not prepare the Dagster instance at {}: {message}",
+                    home.display()
+                );
+                if !detail.trim().is_empty() {
+                    for l in detail.trim_end().lines() {
+                        msg.push_str("\n    ");
+                        msg.push_str(l);
+                    }
+                }
+                let hint = if message.contains("Read-only") || message.contains("Permission denied")
+                {
+                    "DAGSTER_HOME must be a folder dg-rs may write: point DAGSTER_HOME elsewhere, or unset it to use <workspace>/.dg/dagster_home"
+                } else if message.contains("module dagster_postgres") {
+                    // A Postgres-backed instance (as `dg deploy` writes): every location that
+                    // runs against it imports the storage library.
+                    "the instance stores in Postgres: add dagster-postgres matching each location's Dagster (dagster 1.X.Y goes with dagster-postgres 0.(X+16).Y, e.g. 1.13.27 with 0.29.27) to every project's dependencies, then `dg sync`"
+                } else {
+                    "check the instance's dagster.yaml (storage settings) and that its database is reachable"
+                };
+                Error::usage(msg).with_hint(hint)
+            }
+        }
+    }
+}
+
+impl From<crate::access::AccessError> for Error {
+    fn from(e: crate::access::AccessError) -> Self {
+        use crate::access::AccessError as A;
+        match e {
+            A::Config(problems) => Error::config(problems),
+            A::LaunchRefused(verdict) => Error {
+                kind: ErrorKind::Denied,
+                problems: launch_refusal(&verdict),
+            },
+            A::NoPolicy { file } => Error::usage(format!(
+                "the workspace has no access policy: {} has no [access] table",
+                file.display()
+            ))
+            .with_hint("add an [access] table (README, \"Access control\") and run again"),
+            A::Listen { addr, source } => {
+                Error::usage(format!("could not listen on {addr}: {source}"))
+                    .with_hint("pick another address or port (port 0 picks a free one)")
+            }
+            A::Runtime(source) => Error::failed(format!("the access proxy stopped: {source}")),
+        }
+    }
+}
+
+/// One problem per location a launch may not touch: the role needed, the person's role and
+/// why, and who grants enough.
+fn launch_refusal(verdict: &crate::access::roles::LaunchVerdict) -> Vec<Problem> {
+    use crate::access::roles::Because;
+    let person = &verdict.person;
+    let file = verdict
+        .policy_file
+        .as_deref()
+        .map(|f| {
+            f.file_name().map_or(f.display().to_string(), |n| {
+                n.to_string_lossy().into_owned()
+            })
+        })
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for r in &verdict.refused {
+        let e = &r.effective;
+        let why: Vec<String> = e
+            .reasons
+            .iter()
+            .filter(|reason| reason.role == e.role)
+            .map(|reason| {
+                let line = reason
+                    .at
+                    .as_ref()
+                    .map(|a| format!(", {file}:{}", a.line))
+                    .unwrap_or_default();
+                match &reason.because {
+                    Because::DefaultRole if reason.at.is_none() => {
+                        "default_role, not set: viewer".to_string()
+                    }
+                    Because::DefaultRole => format!("default_role{line}"),
+                    Because::Admin(g) => format!("admins: {g}{line}"),
+                    Because::Grant(g) => format!("{} = {g}{line}", reason.role),
+                }
+            })
+            .collect();
+        let grants: Vec<String> = r
+            .granted_by
+            .iter()
+            .map(|g| format!("{} = {} ({file}:{})", g.rule(), g.grantee, g.at.line))
+            .collect();
+        let who = if grants.is_empty() {
+            format!(
+                "nobody holds {} or more in {}; an admin can grant it",
+                r.needed, e.location
+            )
+        } else {
+            format!(
+                "{} or more in {} is granted by {}",
+                r.needed,
+                e.location,
+                grants.join(", ")
+            )
+        };
+        let email_note = if person.is_email() {
+            String::new()
+        } else {
+            " (not an email address, so no grant can name it: set DG_RS_USER to your email)"
+                .to_string()
+        };
+        let mut p = Problem::new(format!(
+            "{} may not launch in {}: a launch needs {} in every location it touches, and {} \
+             (from {}){email_note} has {} there ({})",
+            person.id,
+            e.location,
+            r.needed,
+            person.id,
+            person.source.describe(),
+            e.role,
+            why.join("; ")
+        ))
+        .hint(format!(
+            "{who}; ask for it, or leave {}'s assets out of the selection",
+            e.location
+        ));
+        p.at = r.table_at.clone();
+        out.push(p);
+    }
+    out.push(Problem::new(
+        "nothing was launched: no run was created (dg access explain shows every role and why)",
+    ));
+    out
+}
+
+impl From<crate::launch::LaunchError> for Error {
+    fn from(e: crate::launch::LaunchError) -> Self {
+        use crate::launch::LaunchError as E;
+        if let E::DependsOnFailedLocations {
+            failures, verbose, ..
+        } = &e
+        {
+            let mut err = location_failures(failures, *verbose);
+            err.problems.push(Problem::new(e.to_string()).hint(
+                "fix the location (see `dg check`), then launch again; or select assets that do not depend on it",
+            ));
+            return err;
+        }
+        let hint: Option<String> = match &e {
+            E::MissingInterpreter { project, .. } => Some(format!(
+                "run `dg sync {project}` to create the project's environment"
+            )),
+            E::NothingSelected(_) => Some("see the workspace's assets with `dg list assets`".into()),
+            E::OnlyExternal { .. } => Some(
+                "external assets are produced outside Dagster: select the assets that read them"
+                    .into(),
+            ),
+            E::Cycle(_) => Some("`dg check` shows the whole cycle".into()),
+            E::PartitionMissing(_) => Some(
+                "pass --partition KEY, or leave the partitioned assets out of the selection".into(),
+            ),
+            E::NoSuchLocation { locations, .. } => Some(format!("locations: {locations}")),
+            E::JobNotInLocation { jobs, .. } | E::NoSuchJob { jobs, .. } => {
+                Some(format!("jobs: {jobs}"))
+            }
+            E::AmbiguousJob { .. } => Some("choose one with --location NAME".into()),
+            E::ConfigYaml { .. } => Some(
+                "a run config file is a YAML or JSON mapping, e.g. `ops: {my_asset: {config: {...}}}`"
+                    .into(),
+            ),
+            E::ConfigUnused(_) => Some(
+                "with several steps, `ops` entries go to the step of the asset with that op name and `resources` entries to the locations defining that resource"
+                    .into(),
+            ),
+            _ => None,
+        };
+        let err = match &e {
+            E::NoProject(_) | E::TempDir(_) => Error::failed(e.to_string()),
+            _ => Error::usage(e.to_string()),
+        };
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
+        }
+    }
+}
+
+/// A selection that did not parse or evaluate, shown with a caret under the bad part.
+impl From<crate::affected::AffectedError> for Error {
+    fn from(e: crate::affected::AffectedError) -> Self {
+        let kind = if e.is_usage() {
+            ErrorKind::Usage
+        } else {
+            ErrorKind::Failed
+        };
+        let mut problem = Problem::new(e.to_string());
+        if let Some(h) = e.hint() {
+            problem = problem.hint(h);
+        }
+        Error {
+            kind,
+            problems: vec![problem],
+        }
+    }
+}
+
+impl From<crate::graph::InvalidSelection> for Error {
+    fn from(e: crate::graph::InvalidSelection) -> Self {
+        Error::usage(format!(
+            "invalid asset selection\n{}",
+            e.error.caret_display(&e.text)
+        ))
+    }
+}
+
+/// The hint for a location that failed to load.
+impl From<crate::deploy::DeployError> for Error {
+    fn from(e: crate::deploy::DeployError) -> Self {
+        use crate::deploy::DeployError as D;
+        let e = match e {
+            D::Fs(fs) => return Error::from(fs),
+            D::Access(access) => return Error::from(*access),
+            other => other,
+        };
+        let shown = |p: &Path| p.display().to_string();
+        let message = e.to_string();
+        let problem = match &e {
+            D::NoProjects(file) => Problem::new(message)
+                .hint(format!("list the projects under [workspace] in {}", shown(file))),
+            D::NotPinned { location, at, .. } => {
+                let p = Problem::new(message).hint(format!(
+                    "pin it (`dagster==1.13.27`) in the `{location}` project's dependencies, or lock the project with `uv lock`: the image must get the Dagster the location was tested with"
+                ));
+                match at {
+                    Some(at) => p.at((**at).clone()),
+                    None => p,
+                }
+            }
+            D::NotLocked { .. } => {
+                Problem::new(message).hint("run `uv lock` in the project to lock its dependencies")
+            }
+            D::UnsupportedVersion { .. } => Problem::new(message)
+                .hint("use a released Dagster 1.x (X.Y.Z); pre-releases have no matching dagster-postgres"),
+            D::PythonUnknown { file, .. } => Problem::new(message).hint(format!(
+                "set `[tool.dg-rs] python = \"3.12\"` in {}, or a `.python-version` file, or a requires-python that allows one minor (`>=3.12,<3.13`)",
+                shown(file)
+            )),
+            D::WorkingDirOutside { .. } => {
+                Problem::new(message).hint("keep the project's code inside its folder")
+            }
+            D::HostTooOld { file, version, .. } => Problem::new(message).hint(format!(
+                "the webserver and daemon must run a Dagster at least every location's: raise the pin in {} to dagster=={version} (upgrade the host first, then the locations)",
+                shown(file)
+            )),
+            D::Port { .. } => Problem::new(message).hint("choose a lower --grpc-base-port"),
+            D::NotDns1035 {
+                name,
+                suggestion,
+                project,
+                at,
+            } => {
+                let p = Problem::new(format!(
+                    "{message}: Kubernetes names each location's Service after it, and a Service name must be a DNS-1035 label (lowercase letters, digits and `-`, starting with a letter, ending with a letter or digit, at most 63 characters); `{name}` is not"
+                ))
+                .hint(format!(
+                    "set `code_location_name = \"{suggestion}\"` under [tool.dg.project] in {} (renaming a location starts a new run history for it in Dagster)",
+                    shown(project)
+                ));
+                match at {
+                    Some(at) => p.at((**at).clone()),
+                    None => p,
+                }
+            }
+            D::NotServiceName { project, .. } => Problem::new(message).hint(format!(
+                "set a `code_location_name` of letters, digits, `_`, `.` and `-` under [tool.dg.project] in {}",
+                shown(project)
+            )),
+            D::ReservedName { project, .. } => Problem::new(message).hint(format!(
+                "set another `code_location_name` under [tool.dg.project] in {}",
+                shown(project)
+            )),
+            D::BadOption { .. } => Problem::new(message),
+            D::Fs(_) | D::Access(_) => unreachable!("handled above"),
+            D::Io { .. } | D::Template { .. } => Problem::new(message),
+        };
+        Error {
+            kind: ErrorKind::Usage,
+            problems: vec![problem],
+        }
+    }
+}
+
+impl From<crate::launch::remote::RemoteError> for Error {
+    fn from(e: crate::launch::remote::RemoteError) -> Self {
+        use crate::launch::remote::RemoteError as R;
+        let message = e.to_string();
+        let (kind, hint) = match &e {
+            R::Unreachable { .. } => (
+                ErrorKind::Failed,
+                "check the URL given to --remote and that the webserver is running".to_string(),
+            ),
+            R::Refused { status: 401 | 403, .. } => (
+                ErrorKind::Usage,
+                "pass a token the webserver (or the proxy in front of it) accepts: --token, or DG_RS_REMOTE_TOKEN".to_string(),
+            ),
+            R::Refused { .. } | R::NotGraphql { .. } => (
+                ErrorKind::Failed,
+                "--remote takes the webserver's base URL (http://host:3000, with its path prefix if any)".to_string(),
+            ),
+            R::MissingLocation { location, .. } => (
+                ErrorKind::Usage,
+                format!("deploy `{location}` to that instance (dg deploy) or launch locally without --remote"),
+            ),
+            R::LocationError { .. } => (
+                ErrorKind::Failed,
+                "fix the location and reload it in the Dagster UI, then launch again".to_string(),
+            ),
+        };
+        Error {
+            kind,
+            problems: vec![Problem::new(message).hint(hint)],
+        }
+    }
+}
+
+pub(crate) fn location_failure_hint(f: &crate::manifest::extract::LocationFailure) -> String {
+    use crate::manifest::extract::FailureKind as K;
+    match f.kind {
+        K::MissingInterpreter => format!(
+            "run `dg sync {}` to create the project's environment",
+            f.project
+        ),
+        K::DagsterMissing => format!(
+            "dagster is not installed in {}: run `dg sync {}`",
+            f.interpreter.display(),
+            f.project
+        ),
+        K::ImportError => format!(
+            "fix the import, or run `dg sync {}` if a dependency is missing",
+            f.project
+        ),
+        K::NoDefinitions => format!(
+            "{} must define a `Definitions` object or a @definitions function",
+            f.module
+        ),
+        K::Timeout => {
+            "set DG_RS_LOAD_TIMEOUT (seconds) to allow more time, or make imports lighter".into()
+        }
+        K::State => "check that the workspace folder is writable".into(),
+        K::Interrupted => "run the command again".into(),
+        K::Protocol => "this is a dg-rs bug: please report it".into(),
+        K::Crash => "run with --verbose to see the location's whole output".into(),
+        K::SyntaxError | K::DefinitionsError => {
+            "fix the error in the location's code shown above".into()
+        }
+    }
+}
+
+/// Every failed location as one problem each (exit 1: the others were still listed).
+/// Locations that merely have no environment yet are named together in one problem. With
+/// `verbose`, the whole output of each failed load is shown, not only its tail.
+pub(crate) fn location_failures(
+    failures: &[crate::manifest::extract::LocationFailure],
+    verbose: bool,
+) -> Error {
+    use crate::manifest::extract::FailureKind;
+    let (missing, other): (Vec<_>, Vec<_>) = failures
+        .iter()
+        .partition(|f| f.kind == FailureKind::MissingInterpreter && f.detail.trim().is_empty());
+    let mut problems = Vec::new();
+    match missing.as_slice() {
+        [] => {}
+        [one] => problems.push(
+            Problem::new(format!(
+                "location `{}` failed to load: {}",
+                one.location, one.message
+            ))
+            .hint(location_failure_hint(one)),
+        ),
+        many => {
+            let names: Vec<&str> = many.iter().map(|f| f.location.as_str()).collect();
+            let shown = if names.len() > 8 {
+                format!("{}, ... ({} in all)", names[..8].join(", "), names.len())
+            } else {
+                names.join(", ")
+            };
+            problems.push(
+                Problem::new(format!(
+                    "{} locations have no Python environment yet: {shown}",
+                    names.len()
+                ))
+                .hint("run `dg sync` to create them (or `dg sync NAME...` for some)"),
+            );
+        }
+    }
+    for f in other {
+        let mut msg = format!("location `{}` failed to load: {}", f.location, f.message);
+        let detail = if verbose && !f.output.trim().is_empty() {
+            &f.output
+        } else {
+            &f.detail
+        };
+        if !detail.trim().is_empty() {
+            msg.push('\n');
+            msg.push_str(
+                &detail
+                    .trim_end()
+                    .lines()
+                    .map(|l| format!("    {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        let mut hint = if verbose && f.kind == crate::manifest::extract::FailureKind::Crash {
+            "the location's whole output is shown above".to_string()
+        } else {
+            location_failure_hint(f)
+        };
+        if f.remembered {
+            hint.push_str(
+                " (remembered from the last load: nothing the location depends on has changed \
+                 since; `--refresh` loads it again)",
+            );
+        }
+        problems.push(Problem::new(msg).hint(hint));
+    }
+    Error {
+        kind: ErrorKind::Failed,
+        problems,
+    }
+}
