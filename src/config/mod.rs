@@ -25,6 +25,7 @@ pub use discover::{cli_verbose, discover, find_config_files};
 pub(crate) use dotenv::DotenvError;
 pub use file::{ConfigFile, FileKind, read_config_in};
 pub use model::{Interpreter, InterpreterSource, Project, Workspace};
+pub use project_file::requirement_name;
 
 use crate::error::Problem;
 use std::path::Path;

@@ -97,6 +97,9 @@ pub struct Project {
     pub requires_python: Option<String>,
     /// The `dagster` requirement from `[project] dependencies`, verbatim (`dagster==1.13.27`).
     pub dagster_requirement: Option<String>,
+    /// Where that requirement is written in pyproject.toml.
+    #[serde(skip)]
+    pub dagster_requirement_at: Option<crate::error::SourcePos>,
     /// `[project] dependencies`, verbatim.
     pub dependencies: Vec<String>,
     /// `[dependency-groups] dev`, verbatim (what `uv sync` installs by default).

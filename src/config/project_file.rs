@@ -180,6 +180,7 @@ fn validate_project_file(
         interpreter,
         requires_python: meta.requires_python,
         dagster_requirement: meta.dagster_requirement,
+        dagster_requirement_at: meta.dagster_requirement_at,
         dependencies: meta.dependencies,
         dev_dependencies: meta.dev_dependencies,
         python_request: meta.python_request.or_else(|| python_version_file(dir)),
@@ -218,6 +219,7 @@ fn is_dotted_identifier(s: &str) -> bool {
 struct PyprojectMeta {
     requires_python: Option<String>,
     dagster_requirement: Option<String>,
+    dagster_requirement_at: Option<crate::error::SourcePos>,
     dependencies: Vec<String>,
     dev_dependencies: Vec<String>,
     python_request: Option<String>,
@@ -254,11 +256,18 @@ fn read_pyproject_metadata(dir: &Path, problems: &mut Vec<Problem>) -> Pyproject
             )
             .map(|v| v.0);
         meta.dependencies = c.string_list(project, "project.dependencies", "dependencies");
-        meta.dagster_requirement = meta
-            .dependencies
-            .iter()
-            .find(|d| requirement_name(d) == "dagster")
-            .cloned();
+        // The entry itself, for errors that point at it (not a text search, which could
+        // land on `"dagster-webserver"` first).
+        let dagster = project
+            .get("dependencies")
+            .and_then(Item::as_array)
+            .into_iter()
+            .flatten()
+            .find(|v| v.as_str().is_some_and(|d| requirement_name(d) == "dagster"));
+        meta.dagster_requirement = dagster.and_then(|v| v.as_str()).map(str::to_string);
+        meta.dagster_requirement_at = dagster
+            .and_then(|v| v.span())
+            .map(|span| crate::error::SourcePos::from_span(&path, &text, span));
     }
     if let Some(groups) = doc.get("dependency-groups").and_then(Item::as_table_like) {
         meta.dev_dependencies = c.string_list(groups, "dependency-groups.dev", "dev");

@@ -6,8 +6,7 @@
 //! topology on any machine.
 
 use super::DeployError;
-use crate::config::{Project, Workspace};
-use crate::error::SourcePos;
+use crate::config::{Project, Workspace, requirement_name};
 use pep440_rs::Version;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -185,8 +184,10 @@ fn slash(p: &Path) -> String {
 /// pin in `[project] dependencies`. Anything looser would make the image's Dagster a matter
 /// of the day it is built.
 fn dagster_version(p: &Project) -> Result<String, DeployError> {
-    let lock = p.root.join("uv.lock");
-    if let Ok(text) = std::fs::read_to_string(&lock) {
+    // The project's own lock, or its uv workspace's (`config::uv`).
+    if let Some(lock) = p.uv.as_ref().and_then(|u| u.lock.clone())
+        && let Ok(text) = std::fs::read_to_string(&lock)
+    {
         return locked_version(&text, "dagster").ok_or(DeployError::NotLocked {
             location: p.code_location_name.clone(),
             lock,
@@ -197,7 +198,7 @@ fn dagster_version(p: &Project) -> Result<String, DeployError> {
     }
     Err(DeployError::NotPinned {
         location: p.code_location_name.clone(),
-        at: requirement_pos(p).map(Box::new),
+        at: p.dagster_requirement_at.clone().map(Box::new),
         found: p.dagster_requirement.clone(),
     })
 }
@@ -223,18 +224,6 @@ fn locked_version(text: &str, name: &str) -> Option<String> {
         .iter()
         .find(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
         .and_then(|p| p.get("version")?.as_str().map(str::to_string))
-}
-
-fn requirement_pos(p: &Project) -> Option<SourcePos> {
-    let file = p.root.join("pyproject.toml");
-    let text = std::fs::read_to_string(&file).ok()?;
-    let start = text
-        .find("\"dagster")
-        .or_else(|| text.find("dependencies"))?;
-    let end = text[start..]
-        .find(['\n', ','])
-        .map_or(text.len(), |i| start + i);
-    Some(SourcePos::from_span(&file, &text, start..end))
 }
 
 /// The location's Python minor: the one it asks for (`[tool.dg-rs] python` or
@@ -270,17 +259,6 @@ fn single_minor(spec: &str) -> Option<String> {
         [m] => Some(format!("3.{m}")),
         _ => None,
     }
-}
-
-/// The normalised distribution name of a PEP 508 requirement (`Dagster_Postgres>=1` →
-/// `dagster-postgres`).
-fn requirement_name(req: &str) -> String {
-    req.trim()
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase()
-        .replace(['_', '.'], "-")
 }
 
 /// An exact `dagster==X` in `deployments/local/pyproject.toml` (real create-dagster's host

@@ -14,7 +14,7 @@ mod launch;
 mod layering;
 mod list_defs;
 mod list_projects;
+mod project_facts;
 mod python_scripts;
 mod scaffold;
-mod sync_uv;
 mod topology;

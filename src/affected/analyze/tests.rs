@@ -32,6 +32,7 @@ fn project(path: &str) -> Project {
         dependencies: vec![],
         dev_dependencies: vec![],
         uv: None,
+        dagster_requirement_at: None,
         python_request: None,
         extra_inputs: vec!["seeds".into(), "conf/*.json".into()],
         code_location_name_at: None,

@@ -147,3 +147,31 @@ fn a_python_version_file_is_the_python_every_command_builds_with() {
         "{workflow}"
     );
 }
+
+/// The dagster requirement is found as a parsed entry of `[project] dependencies`, so an
+/// error about it points at that entry, not at the first text that starts with "dagster".
+#[test]
+fn an_unpinned_dagster_is_shown_at_its_own_entry() {
+    let ctx = TestContext::new("workspace");
+    let pyproject = ctx.path("projects/data-science/pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject).unwrap();
+    std::fs::write(
+        &pyproject,
+        text.replace(
+            "    \"dagster==1.13.27\",",
+            "    \"dagster-webserver\",\n    \"dagster>=1.13\",",
+        ),
+    )
+    .unwrap();
+    let out = run(ctx.dg().args(["deploy", "compose"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "location `data-science` does not pin an exact Dagster version (found `dagster>=1.13`)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("pyproject.toml:7:5"), "{}", out.stderr);
+    assert!(out.stderr.contains("\"dagster>=1.13\","), "{}", out.stderr);
+}
