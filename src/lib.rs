@@ -14,6 +14,7 @@ mod bench_support;
 mod check;
 mod cli;
 mod config;
+mod dagster_api;
 mod deploy;
 mod dev;
 mod diagnostic;

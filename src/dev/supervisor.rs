@@ -744,7 +744,7 @@ impl Platform<'_> {
             .map(|t| t.elapsed().as_secs_f64())
             .unwrap_or_default();
         // Right after a restart the webserver may still hold the broken connection: retry.
-        let mut status = Err(String::new());
+        let mut status = Ok(UiStatus::Unreachable);
         for _ in 0..20 {
             status = self.client.reload(&name);
             if !matches!(status, Ok(UiStatus::Unreachable) | Err(_)) {

@@ -548,12 +548,12 @@ fn finish(running: Running<'_>, status: ExitStatus, process: &StepProcess) -> St
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     //! The scheduler with stand-ins for run_step.py: a tiny `sh -c` that optionally sleeps,
     //! then writes the result file run_step.py would write and exits like it.
     use super::*;
 
-    struct Quiet;
+    pub(in crate::launch) struct Quiet;
     impl LaunchObserver for Quiet {
         fn started(&self, _: usize) {}
         fn event(&self, _: usize, _: &StepEvent) {}
@@ -561,7 +561,9 @@ mod tests {
         fn finished(&self, _: usize, _: &StepOutcome) {}
     }
 
-    fn step(
+    /// Step `i`'s stand-in: runs `program args`, then reports success (asset `a`
+    /// materialized) or a failure of asset `a` ("boom").
+    pub(in crate::launch) fn step(
         dir: &std::path::Path,
         i: usize,
         program: &str,
@@ -591,7 +593,7 @@ mod tests {
         }
     }
 
-    fn opts(flag: &(dyn Fn() -> usize + Sync)) -> ExecuteOptions<'_> {
+    pub(in crate::launch) fn opts(flag: &(dyn Fn() -> usize + Sync)) -> ExecuteOptions<'_> {
         ExecuteOptions {
             jobs: 2,
             interrupts: flag,
@@ -599,7 +601,7 @@ mod tests {
         }
     }
 
-    fn never() -> usize {
+    pub(in crate::launch) fn never() -> usize {
         0
     }
 

@@ -2,17 +2,26 @@
 //! submitted to a running Dagster webserver (`launchRun` of the location's implicit asset
 //! job with the step's assets, or of the job), a step submitted once the runs it waits on
 //! have succeeded. Runs then execute wherever that deployment's run launcher puts them (each
-//! location's own image in a deployed topology). Outcomes use the local launch's vocabulary,
-//! so the summary, the exit codes and the failure semantics are the same: a failed run skips
-//! its dependents, independent steps finish, an interrupt terminates the submitted runs.
+//! location's own image in a deployed topology). What starts when is the local launch's
+//! [`Scheduler`] (without prewarming), and outcomes use the local launch's vocabulary, so
+//! the summary, the exit codes and the failure semantics are the same: a failed run skips
+//! its dependents (naming the same step), independent steps finish, an interrupt terminates
+//! the submitted runs.
 //!
 //! Polling `runOrError` every half second keeps this a plain HTTP client (no websocket); a
-//! run's events are read once when it ends.
+//! run's events are read once when it ends. The GraphQL client, queries and answer types are
+//! [`crate::dagster_api`]'s.
 
 use super::execute::{
     LaunchObserver, StepError, StepErrorKind, StepEvent, StepOutcome, StepStatus,
 };
+use super::schedule::{Action, Scheduler};
 use super::{LaunchReport, Prepared};
+use crate::dagster_api::types::{
+    LaunchData, LogsForRun, PythonError, RunEvent, RunEventsData, RunOrError, RunStatus,
+    RunStatusData, WorkspaceData,
+};
+use crate::dagster_api::{ApiError, Client, queries};
 use crate::graph::AssetGraph;
 use crate::process::interrupt;
 use serde_json::{Value, json};
@@ -31,13 +40,6 @@ pub(crate) struct RemoteStep {
     pub(crate) run_config: Option<Value>,
     /// Steps (indices, lower) that must succeed first.
     pub(crate) depends_on: Vec<usize>,
-}
-
-pub(crate) struct RemoteOptions {
-    /// Tags on every run (launch id, step number added per step).
-    pub(crate) tags: Vec<(String, String)>,
-    pub(crate) jobs: usize,
-    pub(crate) poll: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,305 +66,364 @@ pub(crate) enum RemoteError {
     },
 }
 
-/// A small GraphQL client over HTTP.
-pub(crate) struct Client {
-    agent: ureq::Agent,
-    endpoint: String,
+impl RemoteError {
+    fn from_api(url: &str, e: ApiError) -> Self {
+        let url = url.to_string();
+        match e {
+            ApiError::Unreachable(message) => RemoteError::Unreachable { url, message },
+            ApiError::Status(status) => RemoteError::Refused { url, status },
+            e @ (ApiError::NotJson(_) | ApiError::Errors(_) | ApiError::Shape(_)) => {
+                RemoteError::NotGraphql {
+                    url,
+                    message: e.to_string(),
+                }
+            }
+        }
+    }
+}
+
+/// What following runs takes of a webserver: the deployment's, or a stand-in in tests.
+pub(crate) trait Webserver {
+    /// Submits step `index`; the run's id, or why the webserver did not take it.
+    fn submit(&self, step: &RemoteStep, index: usize) -> Result<String, StepError>;
+    /// The run's status; `None` when it could not be asked (ask again next round).
+    fn status(&self, run_id: &str) -> Option<RunStatus>;
+    /// The run's events (none when they could not be read).
+    fn events(&self, run_id: &str) -> Vec<RunEvent>;
+    fn terminate(&self, run_id: &str);
+}
+
+/// A webserver of a deployment, with the repository of every location the steps need.
+struct Deployment {
+    client: Client,
     url: String,
-    token: Option<String>,
+    repos: BTreeMap<String, String>,
+    /// Tags on every run (the launch id; the step number is added per step).
+    tags: Vec<(String, String)>,
 }
 
-impl Client {
-    /// `url` is the webserver's base URL (`http://host:3000`, with its path prefix if any);
-    /// `token` is sent as `Authorization: Bearer …` (the access proxy in front of it).
-    pub(crate) fn new(url: &str, token: Option<String>) -> Client {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(60)))
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
-        let base = url.trim_end_matches('/');
-        Client {
-            agent,
-            endpoint: format!("{base}/graphql"),
-            url: base.to_string(),
-            token,
-        }
+impl Deployment {
+    /// Connects and checks that the webserver has every location the steps need.
+    fn connect(
+        url: &str,
+        token: Option<String>,
+        steps: &[RemoteStep],
+        tags: Vec<(String, String)>,
+    ) -> Result<Self, RemoteError> {
+        let url = url.trim_end_matches('/').to_string();
+        let mut d = Deployment {
+            client: Client::new(&url, token, Duration::from_secs(60)),
+            url,
+            repos: BTreeMap::new(),
+            tags,
+        };
+        d.repos = d.resolve_repositories(steps)?;
+        Ok(d)
     }
 
-    pub(crate) fn query(&self, query: &str, variables: Value) -> Result<Value, RemoteError> {
-        let mut req = self.agent.post(&self.endpoint);
-        if let Some(t) = &self.token {
-            req = req.header("Authorization", &format!("Bearer {t}"));
-        }
-        let mut resp = req
-            .send_json(json!({"query": query, "variables": variables}))
-            .map_err(|e| RemoteError::Unreachable {
-                url: self.url.clone(),
-                message: e.to_string(),
-            })?;
-        let status = resp.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(RemoteError::Refused {
-                url: self.url.clone(),
-                status,
-            });
-        }
-        let body: Value = resp
-            .body_mut()
-            .read_json()
-            .map_err(|e| RemoteError::NotGraphql {
-                url: self.url.clone(),
-                message: e.to_string(),
-            })?;
-        if let Some(errors) = body.get("errors").and_then(Value::as_array)
-            && !errors.is_empty()
-        {
-            let msgs: Vec<&str> = errors
-                .iter()
-                .filter_map(|e| e.get("message").and_then(Value::as_str))
-                .collect();
-            return Err(RemoteError::NotGraphql {
-                url: self.url.clone(),
-                message: msgs.join("; "),
-            });
-        }
-        Ok(body.get("data").cloned().unwrap_or(Value::Null))
-    }
-}
-
-const WORKSPACE: &str = r#"query DgRsWorkspace {
-  workspaceOrError {
-    __typename
-    ... on Workspace { locationEntries { name loadStatus locationOrLoadError {
-      __typename
-      ... on RepositoryLocation { repositories { name } }
-      ... on PythonError { message }
-    } } }
-    ... on PythonError { message }
-  }
-}"#;
-
-const LAUNCH: &str = r#"mutation DgRsLaunch($params: ExecutionParams!) {
-  launchRun(executionParams: $params) {
-    __typename
-    ... on LaunchRunSuccess { run { runId } }
-    ... on RunConfigValidationInvalid { errors { message } }
-    ... on PythonError { message stack }
-    ... on Error { message }
-  }
-}"#;
-
-const STATUS: &str = r#"query DgRsRunStatus($runId: ID!) {
-  runOrError(runId: $runId) { __typename ... on Run { status } ... on PythonError { message } }
-}"#;
-
-const EVENTS: &str = r#"query DgRsRunEvents($runId: ID!) {
-  logsForRun(runId: $runId, limit: 10000) {
-    __typename
-    ... on EventConnection { events {
-      __typename
-      ... on MaterializationEvent { assetKey { path } }
-      ... on ExecutionStepFailureEvent { stepKey error { message stack } }
-      ... on RunFailureEvent { message }
-    } }
-  }
-}"#;
-
-const TERMINATE: &str = r#"mutation DgRsTerminate($runId: String!) {
-  terminateRun(runId: $runId) { __typename }
-}"#;
-
-/// The repository of every location the steps need, checked before anything is submitted.
-pub(crate) fn resolve_repositories(
-    client: &Client,
-    steps: &[RemoteStep],
-) -> Result<BTreeMap<String, String>, RemoteError> {
-    let data = client.query(WORKSPACE, json!({}))?;
-    let entries = data
-        .pointer("/workspaceOrError/locationEntries")
-        .and_then(Value::as_array)
-        .ok_or_else(|| RemoteError::NotGraphql {
-            url: client.url.clone(),
-            message: format!(
-                "no workspace in the answer ({})",
-                data.pointer("/workspaceOrError/message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unexpected shape")
-            ),
+    fn resolve_repositories(
+        &self,
+        steps: &[RemoteStep],
+    ) -> Result<BTreeMap<String, String>, RemoteError> {
+        let data: WorkspaceData = self
+            .client
+            .request(queries::LOCATION_REPOSITORIES, json!({}))
+            .map_err(|e| RemoteError::from_api(&self.url, e))?;
+        let entries = data.entries().map_err(|why| RemoteError::NotGraphql {
+            url: self.url.clone(),
+            message: format!("no workspace in the answer ({why})"),
         })?;
-    let mut out = BTreeMap::new();
-    for s in steps {
-        if out.contains_key(&s.location) {
-            continue;
+        let mut out = BTreeMap::new();
+        for s in steps {
+            if out.contains_key(&s.location) {
+                continue;
+            }
+            let entry = entries
+                .iter()
+                .find(|e| e.name == s.location)
+                .ok_or_else(|| RemoteError::MissingLocation {
+                    url: self.url.clone(),
+                    location: s.location.clone(),
+                    known: entries
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?;
+            let repo = entry
+                .repository_name()
+                .map_err(|message| RemoteError::LocationError {
+                    url: self.url.clone(),
+                    location: s.location.clone(),
+                    message,
+                })?;
+            out.insert(s.location.clone(), repo.to_string());
         }
-        let entry = entries
-            .iter()
-            .find(|e| e.get("name").and_then(Value::as_str) == Some(&s.location))
-            .ok_or_else(|| RemoteError::MissingLocation {
-                url: client.url.clone(),
-                location: s.location.clone(),
-                known: entries
-                    .iter()
-                    .filter_map(|e| e.get("name").and_then(Value::as_str))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-        let loc = &entry["locationOrLoadError"];
-        let repo = loc
-            .pointer("/repositories/0/name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| RemoteError::LocationError {
-                url: client.url.clone(),
-                location: s.location.clone(),
-                message: loc
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| {
-                        format!(
-                            "status {}",
-                            entry["loadStatus"].as_str().unwrap_or("unknown")
-                        )
-                    }),
-            })?;
-        out.insert(s.location.clone(), repo.to_string());
+        Ok(out)
     }
-    Ok(out)
+
+    /// The `executionParams` of a step's run.
+    fn params(&self, step: &RemoteStep, index: usize) -> Value {
+        let mut selector = json!({
+            "repositoryLocationName": step.location,
+            "repositoryName": self.repos.get(&step.location).cloned().unwrap_or_default(),
+            "jobName": step.job.clone().unwrap_or_else(|| "__ASSET_JOB".into()),
+        });
+        if step.job.is_none() {
+            selector["assetSelection"] = step
+                .assets
+                .iter()
+                .map(|path| json!({"path": path}))
+                .collect();
+        }
+        let mut tags: Vec<Value> = self
+            .tags
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": v}))
+            .collect();
+        tags.push(json!({"key": "dg-rs/step", "value": (index + 1).to_string()}));
+        if let Some(p) = &step.partition {
+            tags.push(json!({"key": "dagster/partition", "value": p}));
+        }
+        let mut params = json!({"selector": selector, "executionMetadata": {"tags": tags}});
+        if let Some(cfg) = &step.run_config {
+            params["runConfigData"] = cfg.clone();
+        }
+        params
+    }
 }
 
+impl Webserver for Deployment {
+    fn submit(&self, step: &RemoteStep, index: usize) -> Result<String, StepError> {
+        let data: LaunchData = self
+            .client
+            .request(
+                queries::LAUNCH_RUN,
+                json!({"params": self.params(step, index)}),
+            )
+            .map_err(|e| StepError {
+                kind: StepErrorKind::Crash,
+                asset: None,
+                message: RemoteError::from_api(&self.url, e).to_string(),
+                traceback_tail: String::new(),
+            })?;
+        let r = data.launch_run;
+        if let Some(run) = r.run {
+            return Ok(run.run_id);
+        }
+        let kind = r.typename;
+        // A request the webserver refused (unknown assets, invalid config, not authorized).
+        let error_kind = if kind == "PythonError" {
+            StepErrorKind::Crash
+        } else {
+            StepErrorKind::InvalidRequest
+        };
+        let message = r
+            .message
+            .or_else(|| {
+                r.errors.map(|es| {
+                    es.iter()
+                        .map(|e| e.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+            })
+            .unwrap_or_else(|| format!("the webserver answered {kind}"));
+        Err(StepError {
+            kind: error_kind,
+            asset: None,
+            message: format!("{kind}: {message}"),
+            traceback_tail: stack_tail(&r.stack),
+        })
+    }
+
+    fn status(&self, run_id: &str) -> Option<RunStatus> {
+        // A webserver restarting is not a failed run: ask again next round.
+        let data: RunStatusData = self
+            .client
+            .request(queries::RUN_STATUS, json!({"runId": run_id}))
+            .ok()?;
+        match data.run_or_error {
+            RunOrError::Run { status } => Some(status),
+            RunOrError::Other => None,
+        }
+    }
+
+    fn events(&self, run_id: &str) -> Vec<RunEvent> {
+        match self
+            .client
+            .request::<RunEventsData>(queries::RUN_EVENTS, json!({"runId": run_id}))
+        {
+            Ok(RunEventsData {
+                logs_for_run: LogsForRun::EventConnection { events },
+            }) => events,
+            _ => Vec::new(),
+        }
+    }
+
+    fn terminate(&self, run_id: &str) {
+        let _ = self
+            .client
+            .request::<Value>(queries::TERMINATE_RUN, json!({"runId": run_id}));
+    }
+}
+
+fn stack_tail(stack: &[String]) -> String {
+    let text: String = stack.concat();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(12)..].join("\n")
+}
+
+/// A submitted run being followed.
 struct InFlight {
     run_id: String,
     since: Instant,
-    status: String,
+    /// The status last reported to the observer.
+    status: Option<RunStatus>,
 }
 
-enum State {
-    Pending,
-    Running(InFlight),
-    Done,
+/// How often runs are polled, and how many steps run at once.
+pub(crate) struct Pace {
+    pub(crate) jobs: usize,
+    pub(crate) poll: Duration,
 }
 
-/// Submits and follows every step; one outcome per step.
+/// One remote launch being carried out: the scheduler's actions turned into submissions.
+struct Follow<'a> {
+    server: &'a dyn Webserver,
+    steps: &'a [RemoteStep],
+    observer: &'a dyn LaunchObserver,
+    sched: Scheduler,
+    running: Vec<Option<InFlight>>,
+    outcomes: Vec<Option<StepOutcome>>,
+}
+
+/// Submits and follows every step (`interrupted` says when to stop); one outcome per step.
 pub(crate) fn execute_remote(
-    client: &Client,
-    repos: &BTreeMap<String, String>,
+    server: &dyn Webserver,
     steps: &[RemoteStep],
-    opts: &RemoteOptions,
+    pace: &Pace,
+    interrupted: &dyn Fn() -> bool,
     observer: &dyn LaunchObserver,
 ) -> Vec<StepOutcome> {
-    let n = steps.len();
-    let mut outcomes: Vec<Option<StepOutcome>> = vec![None; n];
-    let mut states: Vec<State> = (0..n).map(|_| State::Pending).collect();
+    let deps = steps.iter().map(|s| s.depends_on.clone()).collect();
+    let mut f = Follow {
+        server,
+        steps,
+        observer,
+        sched: Scheduler::without_prewarm(deps, pace.jobs),
+        running: (0..steps.len()).map(|_| None).collect(),
+        outcomes: vec![None; steps.len()],
+    };
+    let mut stopping = false;
     loop {
-        if interrupt::requested() {
-            for (i, s) in states.iter_mut().enumerate() {
-                match std::mem::replace(s, State::Done) {
-                    State::Running(r) => {
-                        let _ = client.query(TERMINATE, json!({"runId": r.run_id}));
-                        let o = StepOutcome {
-                            status: StepStatus::Interrupted,
-                            run_id: Some(r.run_id),
-                            seconds: Some(r.since.elapsed().as_secs_f64()),
-                            ..StepOutcome::without_run(StepStatus::Interrupted, None)
-                        };
-                        observer.finished(i, &o);
-                        outcomes[i] = Some(o);
-                    }
-                    State::Pending => {
-                        let o = StepOutcome::without_run(StepStatus::NotStarted, None);
-                        observer.finished(i, &o);
-                        outcomes[i] = Some(o);
-                    }
-                    State::Done => {}
-                }
-            }
+        if !stopping && interrupted() {
+            stopping = true;
+            f.stop();
+        }
+        for action in f.sched.next() {
+            f.act(action);
+        }
+        if f.sched.finished() {
             break;
         }
-        // Skip what waits on a step that did not succeed; submit what is ready.
-        let mut in_flight = states
-            .iter()
-            .filter(|s| matches!(s, State::Running(_)))
-            .count();
-        for i in 0..n {
-            if !matches!(states[i], State::Pending) {
-                continue;
-            }
-            let blocked = steps[i].depends_on.iter().find(|d| {
-                outcomes[**d]
-                    .as_ref()
-                    .is_some_and(|o| o.status != StepStatus::Succeeded)
-            });
-            if let Some(b) = blocked {
-                let o = StepOutcome::without_run(StepStatus::Skipped, Some(*b));
-                observer.finished(i, &o);
-                outcomes[i] = Some(o);
-                states[i] = State::Done;
-                continue;
-            }
-            let ready = steps[i].depends_on.iter().all(|d| {
-                outcomes[*d]
-                    .as_ref()
-                    .is_some_and(|o| o.status == StepStatus::Succeeded)
-            });
-            if !ready || in_flight >= opts.jobs.max(1) {
-                continue;
-            }
-            observer.started(i);
-            match submit(client, repos, &steps[i], i, opts) {
-                Ok(run_id) => {
-                    observer.event(
-                        i,
-                        &StepEvent {
-                            event: "RUN_SUBMITTED".into(),
-                            asset: None,
-                            message: Some(format!("run {run_id}")),
-                            step: None,
-                            run_id: Some(run_id.clone()),
-                        },
-                    );
-                    states[i] = State::Running(InFlight {
-                        run_id,
-                        since: Instant::now(),
-                        status: String::new(),
-                    });
-                    in_flight += 1;
-                }
-                Err(error) => {
-                    let o = StepOutcome {
-                        seconds: Some(0.0),
-                        error: Some(error),
-                        ..StepOutcome::without_run(StepStatus::Failed, None)
-                    };
-                    observer.finished(i, &o);
-                    outcomes[i] = Some(o);
-                    states[i] = State::Done;
-                }
-            }
-        }
-        if states.iter().all(|s| matches!(s, State::Done)) {
-            break;
-        }
-        std::thread::sleep(opts.poll);
-        for i in 0..n {
-            let State::Running(r) = &mut states[i] else {
+        std::thread::sleep(pace.poll);
+        f.poll();
+    }
+    f.outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| StepOutcome::without_run(StepStatus::NotStarted, None)))
+        .collect()
+}
+
+impl Follow<'_> {
+    fn record(&mut self, step: usize, outcome: StepOutcome) {
+        self.observer.finished(step, &outcome);
+        self.outcomes[step] = Some(outcome);
+    }
+
+    /// An interrupt: every submitted run is terminated; nothing more is submitted.
+    fn stop(&mut self) {
+        self.sched.stop();
+        for i in 0..self.running.len() {
+            let Some(r) = self.running[i].take() else {
                 continue;
             };
-            let status = match client.query(STATUS, json!({"runId": r.run_id})) {
-                Ok(d) => d
-                    .pointer("/runOrError/status")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                // A webserver restarting is not a failed run: ask again next round.
-                Err(_) => continue,
+            self.server.terminate(&r.run_id);
+            self.sched.ended(i, false);
+            let o = StepOutcome {
+                run_id: Some(r.run_id),
+                seconds: Some(r.since.elapsed().as_secs_f64()),
+                ..StepOutcome::without_run(StepStatus::Interrupted, None)
             };
-            if status != r.status && !status.is_empty() {
-                r.status = status.clone();
-                observer.event(
+            self.record(i, o);
+        }
+    }
+
+    fn act(&mut self, action: Action) {
+        match action {
+            Action::Start(i) => self.submit(i),
+            Action::Skip { step, blocked_by } => self.record(
+                step,
+                StepOutcome::without_run(StepStatus::Skipped, Some(blocked_by)),
+            ),
+            Action::NotStarted { step, blocked_by } => self.record(
+                step,
+                StepOutcome::without_run(StepStatus::NotStarted, blocked_by),
+            ),
+            Action::Prewarm(_) | Action::Go(_) => {
+                unreachable!("a scheduler without prewarming never warms a step")
+            }
+        }
+    }
+
+    fn submit(&mut self, i: usize) {
+        self.observer.started(i);
+        match self.server.submit(&self.steps[i], i) {
+            Ok(run_id) => {
+                self.observer.event(
                     i,
                     &StepEvent {
-                        event: format!("RUN_{status}"),
+                        event: "RUN_SUBMITTED".into(),
+                        asset: None,
+                        message: Some(format!("run {run_id}")),
+                        step: None,
+                        run_id: Some(run_id.clone()),
+                    },
+                );
+                self.running[i] = Some(InFlight {
+                    run_id,
+                    since: Instant::now(),
+                    status: None,
+                });
+            }
+            Err(error) => {
+                self.sched.start_failed(i);
+                let o = StepOutcome {
+                    seconds: Some(0.0),
+                    error: Some(error),
+                    ..StepOutcome::without_run(StepStatus::Failed, None)
+                };
+                self.record(i, o);
+            }
+        }
+    }
+
+    /// Asks for every submitted run's status; a run that ended gets its outcome.
+    fn poll(&mut self) {
+        for i in 0..self.running.len() {
+            let Some(r) = self.running[i].as_mut() else {
+                continue;
+            };
+            let Some(status) = self.server.status(&r.run_id) else {
+                continue;
+            };
+            if r.status != Some(status) {
+                r.status = Some(status);
+                self.observer.event(
+                    i,
+                    &StepEvent {
+                        event: format!("RUN_{}", status.as_str()),
                         asset: None,
                         message: None,
                         step: None,
@@ -370,133 +431,47 @@ pub(crate) fn execute_remote(
                     },
                 );
             }
-            let terminal = matches!(status.as_str(), "SUCCESS" | "FAILURE" | "CANCELED");
-            if !terminal {
+            if !status.is_terminal() {
                 continue;
             }
-            let run_id = r.run_id.clone();
+            let Some(r) = self.running[i].take() else {
+                continue;
+            };
+            let events = self.server.events(&r.run_id);
             let seconds = r.since.elapsed().as_secs_f64();
-            let o = finished_outcome(client, &run_id, &status, seconds, i, observer);
-            observer.finished(i, &o);
-            outcomes[i] = Some(o);
-            states[i] = State::Done;
+            let o = finished_outcome(&r.run_id, status, seconds, &events, i, self.observer);
+            self.sched.ended(i, o.status == StepStatus::Succeeded);
+            self.record(i, o);
         }
     }
-    outcomes
-        .into_iter()
-        .map(|o| o.unwrap_or_else(|| StepOutcome::without_run(StepStatus::NotStarted, None)))
-        .collect()
 }
 
-fn submit(
-    client: &Client,
-    repos: &BTreeMap<String, String>,
-    step: &RemoteStep,
-    index: usize,
-    opts: &RemoteOptions,
-) -> Result<String, StepError> {
-    let mut selector = json!({
-        "repositoryLocationName": step.location,
-        "repositoryName": repos.get(&step.location).cloned().unwrap_or_default(),
-        "jobName": step.job.clone().unwrap_or_else(|| "__ASSET_JOB".into()),
-    });
-    if step.job.is_none() {
-        selector["assetSelection"] = step
-            .assets
-            .iter()
-            .map(|path| json!({"path": path}))
-            .collect();
+fn step_failure(step_key: Option<&String>, error: Option<&PythonError>) -> StepError {
+    let error = error.cloned().unwrap_or_default();
+    StepError {
+        kind: StepErrorKind::StepFailure,
+        asset: step_key.cloned(),
+        message: error.message.trim().to_string(),
+        traceback_tail: stack_tail(&error.stack),
     }
-    let mut tags: Vec<Value> = opts
-        .tags
-        .iter()
-        .map(|(k, v)| json!({"key": k, "value": v}))
-        .collect();
-    tags.push(json!({"key": "dg-rs/step", "value": (index + 1).to_string()}));
-    if let Some(p) = &step.partition {
-        tags.push(json!({"key": "dagster/partition", "value": p}));
-    }
-    let mut params = json!({"selector": selector, "executionMetadata": {"tags": tags}});
-    if let Some(cfg) = &step.run_config {
-        params["runConfigData"] = cfg.clone();
-    }
-    let data = client
-        .query(LAUNCH, json!({"params": params}))
-        .map_err(|e| StepError {
-            kind: StepErrorKind::Crash,
-            asset: None,
-            message: e.to_string(),
-            traceback_tail: String::new(),
-        })?;
-    let r = &data["launchRun"];
-    if let Some(id) = r.pointer("/run/runId").and_then(Value::as_str) {
-        return Ok(id.to_string());
-    }
-    let kind = r["__typename"].as_str().unwrap_or("unknown").to_string();
-    // A request the webserver refused (unknown assets, invalid config, not authorized).
-    let error_kind = if kind == "PythonError" {
-        StepErrorKind::Crash
-    } else {
-        StepErrorKind::InvalidRequest
-    };
-    let message = r
-        .get("message")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .or_else(|| {
-            r.get("errors").and_then(Value::as_array).map(|es| {
-                es.iter()
-                    .filter_map(|e| e["message"].as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })
-        })
-        .unwrap_or_else(|| format!("the webserver answered {kind}"));
-    Err(StepError {
-        kind: error_kind,
-        asset: None,
-        message: format!("{kind}: {message}"),
-        traceback_tail: stack_tail(&r["stack"]),
-    })
-}
-
-fn stack_tail(stack: &Value) -> String {
-    let lines: Vec<&str> = stack
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let text: String = lines.concat();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(12)..].join("\n")
 }
 
 /// The outcome of a run that ended: its materializations and, when it failed, why.
 fn finished_outcome(
-    client: &Client,
     run_id: &str,
-    status: &str,
+    status: RunStatus,
     seconds: f64,
+    events: &[RunEvent],
     step: usize,
     observer: &dyn LaunchObserver,
 ) -> StepOutcome {
-    let events = client
-        .query(EVENTS, json!({"runId": run_id}))
-        .ok()
-        .and_then(|d| d.pointer("/logsForRun/events").cloned())
-        .and_then(|e| e.as_array().cloned())
-        .unwrap_or_default();
     let mut materialized = Vec::new();
     let mut failed_assets = Vec::new();
     let mut error: Option<StepError> = None;
-    for e in &events {
-        match e["__typename"].as_str() {
-            Some("MaterializationEvent") => {
-                let key: Vec<&str> = e
-                    .pointer("/assetKey/path")
-                    .and_then(Value::as_array)
-                    .map(|p| p.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                let key = key.join("/");
+    for e in events {
+        match e {
+            RunEvent::MaterializationEvent { asset_key } => {
+                let key = asset_key.path.join("/");
                 observer.event(
                     step,
                     &StepEvent {
@@ -509,44 +484,31 @@ fn finished_outcome(
                 );
                 materialized.push(key);
             }
-            Some("ExecutionStepFailureEvent") => {
-                let step_key = e["stepKey"].as_str().unwrap_or_default().to_string();
-                failed_assets.push(step_key.clone());
-                if error.is_none() {
-                    error = Some(StepError {
-                        kind: StepErrorKind::StepFailure,
-                        asset: Some(step_key),
-                        message: e
-                            .pointer("/error/message")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .trim()
-                            .to_string(),
-                        traceback_tail: stack_tail(&e["error"]["stack"]),
-                    });
-                }
+            RunEvent::ExecutionStepFailureEvent { step_key, error: e } => {
+                failed_assets.push(step_key.clone().unwrap_or_default());
+                error.get_or_insert_with(|| step_failure(step_key.as_ref(), e.as_ref()));
             }
-            Some("RunFailureEvent") if error.is_none() => {
-                error = Some(StepError {
+            RunEvent::RunFailureEvent { message } => {
+                error.get_or_insert_with(|| StepError {
                     kind: StepErrorKind::RunFailure,
                     asset: None,
-                    message: e["message"].as_str().unwrap_or_default().to_string(),
+                    message: message.clone().unwrap_or_default(),
                     traceback_tail: String::new(),
                 });
             }
-            _ => {}
+            RunEvent::Other => {}
         }
     }
-    let succeeded = status == "SUCCESS";
+    let succeeded = status == RunStatus::Success;
     if !succeeded && error.is_none() {
         error = Some(StepError {
-            kind: if status == "CANCELED" {
+            kind: if status == RunStatus::Canceled {
                 StepErrorKind::Interrupted
             } else {
                 StepErrorKind::RunFailure
             },
             asset: None,
-            message: format!("the run ended {status}"),
+            message: format!("the run ended {}", status.as_str()),
             traceback_tail: String::new(),
         });
     }
@@ -602,22 +564,159 @@ pub(crate) fn run(
     observer: &dyn LaunchObserver,
 ) -> Result<LaunchReport, RemoteError> {
     let steps = remote_steps(graph, prepared);
-    let client = Client::new(url, token);
-    let repos = resolve_repositories(&client, &steps)?;
-    let outcomes = execute_remote(
-        &client,
-        &repos,
-        &steps,
-        &RemoteOptions {
-            tags: vec![("dg-rs/launch_id".into(), launch_id.to_string())],
-            jobs: prepared.jobs,
-            poll: Duration::from_millis(500),
-        },
-        observer,
-    );
+    let tags = vec![("dg-rs/launch_id".into(), launch_id.to_string())];
+    let server = Deployment::connect(url, token, &steps, tags)?;
+    let pace = Pace {
+        jobs: prepared.jobs,
+        poll: Duration::from_millis(500),
+    };
+    let outcomes = execute_remote(&server, &steps, &pace, &interrupt::requested, observer);
     Ok(LaunchReport {
         launch_id: launch_id.to_string(),
         outcomes,
         interrupted: interrupt::requested(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dagster_api::types::AssetKey;
+    use crate::launch::execute::tests::{Quiet, never, opts, step};
+    use crate::render::launch::{StepJson, summary};
+
+    /// A webserver whose runs end at once, like the local stand-ins: asset `a` materialized,
+    /// or (the steps in `failing`) a failure of asset `a`, "boom".
+    struct Immediate {
+        failing: Vec<usize>,
+    }
+
+    fn index(run_id: &str) -> usize {
+        run_id.trim_start_matches("run-").parse().unwrap()
+    }
+
+    impl Webserver for Immediate {
+        fn submit(&self, _: &RemoteStep, index: usize) -> Result<String, StepError> {
+            Ok(format!("run-{index}"))
+        }
+        fn status(&self, run_id: &str) -> Option<RunStatus> {
+            Some(if self.failing.contains(&index(run_id)) {
+                RunStatus::Failure
+            } else {
+                RunStatus::Success
+            })
+        }
+        fn events(&self, run_id: &str) -> Vec<RunEvent> {
+            vec![if self.failing.contains(&index(run_id)) {
+                RunEvent::ExecutionStepFailureEvent {
+                    step_key: Some("a".into()),
+                    error: Some(PythonError {
+                        message: "boom".into(),
+                        ..PythonError::default()
+                    }),
+                }
+            } else {
+                RunEvent::MaterializationEvent {
+                    asset_key: AssetKey {
+                        path: vec!["a".into()],
+                    },
+                }
+            }]
+        }
+        fn terminate(&self, _: &str) {}
+    }
+
+    fn remote_step(depends_on: &[usize]) -> RemoteStep {
+        RemoteStep {
+            location: "loc".into(),
+            assets: vec![vec!["a".into()]],
+            job: None,
+            partition: None,
+            run_config: None,
+            depends_on: depends_on.to_vec(),
+        }
+    }
+
+    /// The summary without what differs by nature between two launches (run ids, times).
+    fn summarised(deps: &[Vec<usize>], mut outcomes: Vec<StepOutcome>) -> String {
+        let steps: Vec<StepJson> = deps
+            .iter()
+            .enumerate()
+            .map(|(i, d)| StepJson {
+                step: i + 1,
+                location: "loc".into(),
+                job: None,
+                assets: vec!["a".into()],
+                depends_on: d.iter().map(|d| d + 1).collect(),
+                wave: 0,
+                python: String::new(),
+                dagster_version: String::new(),
+            })
+            .collect();
+        for o in &mut outcomes {
+            o.run_id = None;
+            o.seconds = None;
+        }
+        summary("L", "/h", &steps, &outcomes, false)
+    }
+
+    #[test]
+    fn a_failing_chain_gets_the_same_summary_locally_and_remotely() {
+        // 0 fails; 2 waits on 0, 3 on 2: both skipped, naming step 1 (the failure), not the
+        // skipped step in between.
+        let deps = vec![vec![], vec![], vec![0], vec![2]];
+        let dir = tempfile::tempdir().unwrap();
+        let procs: Vec<_> = (0..deps.len())
+            .map(|i| step(dir.path(), i, "true", &[], i != 0))
+            .collect();
+        let local = super::super::execute::execute(&deps, &procs, opts(&never), &Quiet);
+        let steps: Vec<RemoteStep> = deps.iter().map(|d| remote_step(d)).collect();
+        let pace = Pace {
+            jobs: 2,
+            poll: Duration::from_millis(1),
+        };
+        let server = Immediate { failing: vec![0] };
+        let remote = execute_remote(&server, &steps, &pace, &|| false, &Quiet);
+        let remote_text = summarised(&deps, remote);
+        assert_eq!(summarised(&deps, local), remote_text);
+        insta::assert_snapshot!(remote_text, @r"
+        STEP  LOCATION  ASSETS  STATUS                            DURATION  RUN ID
+        1     loc       a       failed                            -         -
+        2     loc       a       succeeded                         -         -
+        3     loc       a       skipped (step 1 did not succeed)  -         -
+        4     loc       a       skipped (step 1 did not succeed)  -         -
+
+        step 1 (loc) failed in asset a: boom
+
+        Launch L: 1 succeeded, 1 failed, 2 skipped. Runs are in the Dagster instance at /h (tag dg-rs/launch_id=L).
+        ");
+    }
+
+    #[test]
+    fn an_interrupt_terminates_submitted_runs_and_submits_no_more() {
+        struct Endless;
+        impl Webserver for Endless {
+            fn submit(&self, _: &RemoteStep, index: usize) -> Result<String, StepError> {
+                Ok(format!("run-{index}"))
+            }
+            fn status(&self, _: &str) -> Option<RunStatus> {
+                Some(RunStatus::Started)
+            }
+            fn events(&self, _: &str) -> Vec<RunEvent> {
+                Vec::new()
+            }
+            fn terminate(&self, _: &str) {}
+        }
+        let steps = vec![remote_step(&[]), remote_step(&[0])];
+        let pace = Pace {
+            jobs: 2,
+            poll: Duration::from_millis(1),
+        };
+        let polls = std::sync::atomic::AtomicUsize::new(0);
+        let after_a_few = || polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 3;
+        let out = execute_remote(&Endless, &steps, &pace, &after_a_few, &Quiet);
+        assert_eq!(out[0].status, StepStatus::Interrupted);
+        assert_eq!(out[0].run_id.as_deref(), Some("run-0"));
+        assert_eq!(out[1].status, StepStatus::NotStarted);
+    }
 }

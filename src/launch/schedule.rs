@@ -12,6 +12,10 @@
 //!   in the chain; a warming one is stopped before it touched the instance;
 //! - once stopping (an interrupt), nothing starts; pending and warming steps end as
 //!   "not started".
+//!
+//! Local launches ([`super::execute`]) and `--remote` ones ([`super::remote`], built
+//! [`Scheduler::without_prewarm`]: a webserver run cannot wait for a go) both follow it, so
+//! a summary reads the same either way.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -79,6 +83,13 @@ impl Scheduler {
             no_warm: vec![false; n],
             stopping: false,
         }
+    }
+
+    /// The same rules without prewarming: steps only ever start.
+    pub(crate) fn without_prewarm(deps: Vec<Vec<usize>>, jobs: usize) -> Self {
+        let mut s = Self::new(deps, jobs);
+        s.no_warm.fill(true);
+        s
     }
 
     /// A started (or told to go) step's process ended.
@@ -286,6 +297,14 @@ mod tests {
         assert!(!s.finished(), "step 0 still runs");
         s.ended(0, false);
         assert!(s.finished());
+    }
+
+    #[test]
+    fn without_prewarm_dependents_start_only_when_their_dependencies_succeeded() {
+        let mut s = Scheduler::without_prewarm(vec![vec![], vec![0], vec![0]], 2);
+        assert_eq!(s.next(), [Start(0)]);
+        s.ended(0, true);
+        assert_eq!(s.next(), [Start(1), Start(2)]);
     }
 
     #[test]

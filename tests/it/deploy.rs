@@ -481,12 +481,7 @@ fn secrets_in_a_projects_dotenv_are_referenced_never_copied() {
 // ---- The topology, run for real without containers ----------------------------------------
 
 fn graphql(url: &str, query: &str) -> Value {
-    let mut resp = ureq::post(&format!("{url}/graphql"))
-        .send_json(serde_json::json!({"query": query}))
-        .unwrap_or_else(|e| panic!("GraphQL request failed: {e}"));
-    let body: Value = resp.body_mut().read_json().unwrap();
-    assert!(body.get("errors").is_none(), "GraphQL errors: {body}");
-    body["data"].clone()
+    crate::graphql::data(url, query, serde_json::json!({}), &String::new)
 }
 
 /// The project's `[project] dependencies` (the image installs them with the project).
@@ -756,22 +751,13 @@ fn the_generated_topology_runs_on_postgres_and_launches_locally_and_remotely() {
     // Every location loaded, through the webserver's GraphQL API.
     let deadline = Instant::now() + Duration::from_secs(240);
     let locations = loop {
-        let q = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus locationOrLoadError { __typename ... on RepositoryLocation { dagsterLibraryVersions { name version } } } } } } }";
-        let data = ureq::post(&format!("{url}/graphql"))
-            .send_json(serde_json::json!({"query": q}))
-            .ok()
-            .and_then(|mut r| r.body_mut().read_json::<Value>().ok());
-        let entries = data
-            .as_ref()
-            .and_then(|d| d.pointer("/data/workspaceOrError/locationEntries"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let loaded = entries.len() == 2
-            && entries
-                .iter()
-                .all(|e| e["locationOrLoadError"]["__typename"] == "RepositoryLocation");
-        if loaded {
+        let entries = crate::graphql::location_entries(
+            &url,
+            "name loadStatus locationOrLoadError { __typename \
+             ... on RepositoryLocation { dagsterLibraryVersions { name version } } }",
+        )
+        .unwrap_or_default();
+        if crate::graphql::all_loaded(&entries, 2) {
             break entries;
         }
         for s in &mut servers {

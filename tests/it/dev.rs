@@ -42,7 +42,6 @@ struct Platform {
     child: Child,
     url: String,
     stderr: Arc<Mutex<String>>,
-    agent: ureq::Agent,
 }
 
 /// A failing test still stops its platform (dg dev stops its children on SIGTERM).
@@ -109,28 +108,12 @@ fn start_dev(ctx: &TestContext, rel_dir: &str, extra: &[&str]) -> Platform {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .new_agent();
-    Platform {
-        child,
-        url,
-        stderr,
-        agent,
-    }
+    Platform { child, url, stderr }
 }
 
 impl Platform {
     fn gql(&self, query: &str, variables: Value) -> Value {
-        let mut resp = self
-            .agent
-            .post(&format!("{}/graphql", self.url))
-            .send_json(json!({"query": query, "variables": variables}))
-            .unwrap_or_else(|e| panic!("GraphQL request failed: {e}\n{}", self.stderr()));
-        let v: Value = resp.body_mut().read_json().unwrap();
-        assert!(v.get("errors").is_none(), "GraphQL errors: {v}");
-        v["data"].clone()
+        crate::graphql::data(&self.url, query, variables, &|| self.stderr())
     }
 
     fn stderr(&self) -> String {
@@ -783,21 +766,13 @@ fn dev_access_puts_the_authorizing_proxy_in_front_of_the_webserver() {
         "{}",
         p.stderr()
     );
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
     let post = |who: Option<&str>, query: &str| -> (u16, Value) {
-        let mut req = agent.post(&format!("{}/graphql", p.url));
-        if let Some(who) = who {
-            req = req.header("X-Forwarded-Email", who);
-        }
-        let mut resp = req
-            .send_json(json!({ "query": query }))
-            .unwrap_or_else(|e| panic!("{e}\n{}", p.stderr()));
-        let status = resp.status().as_u16();
-        (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+        let headers: Vec<(&str, String)> = who
+            .map(|w| ("X-Forwarded-Email", w.to_string()))
+            .into_iter()
+            .collect();
+        crate::graphql::post(&p.url, &headers, query, json!({}), None)
+            .unwrap_or_else(|e| panic!("{e}\n{}", p.stderr()))
     };
     let launch = r#"mutation { launchRun(executionParams: {selector: {repositoryLocationName: "data-engineering", repositoryName: "__repository__", jobName: "__ASSET_JOB", assetSelection: [{path: ["raw_orders"]}]}}) { __typename } }"#;
     // Nobody: not even a query.

@@ -9,6 +9,7 @@ mod check;
 mod check_toml;
 mod deploy;
 mod dev;
+mod graphql;
 mod hardening;
 mod launch;
 mod layering;

@@ -24,6 +24,7 @@ use super::error::AccessError;
 use super::graphql::{self, Classified, Demand, OperationKind, Refused, Scope};
 use super::identity::{Person, PersonSource, TokenFile};
 use super::policy::{Grant, Role, RolePolicy};
+use crate::dagster_api::{self, ApiError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
 use hyper::body::Incoming;
@@ -120,9 +121,13 @@ impl Upstream {
             .map_err(|e| format!("bad upstream address: {e}"))
     }
 
-    /// Runs a lookup query against the webserver directly; returns its `data`.
-    pub(crate) async fn query(&self, query: &str, variables: Value) -> Result<Value, String> {
-        let body = serde_json::to_vec(&json!({ "query": query, "variables": variables }))
+    /// Runs a lookup query against the webserver directly; returns its `data`, typed.
+    pub(crate) async fn query<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &str,
+        variables: Value,
+    ) -> Result<T, String> {
+        let body = serde_json::to_vec(&dagster_api::request_body(query, variables))
             .map_err(|e| e.to_string())?;
         let req = Request::post(self.uri(&format!("{}/graphql", self.prefix))?)
             .header(header::CONTENT_TYPE, "application/json")
@@ -138,12 +143,10 @@ impl Upstream {
             .await
             .map_err(|e| format!("the webserver's lookup answer broke off: {e}"))?
             .to_bytes();
-        let mut v: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| format!("the webserver's lookup answer is not JSON: {e}"))?;
-        if let Some(errors) = v.get("errors").filter(|e| !e.is_null()) {
-            return Err(format!("the webserver's lookup failed: {errors}"));
-        }
-        Ok(v["data"].take())
+        dagster_api::data(&bytes).map_err(|e| match e {
+            ApiError::NotJson(e) => format!("the webserver's lookup answer is not JSON: {e}"),
+            e => format!("the webserver's lookup failed: {e}"),
+        })
     }
 }
 

@@ -2,10 +2,17 @@
 //! same lookups its own permission checks make): a run's origin (or, for a run launched
 //! outside the webserver, the locations of the assets it materialized), a backfill's
 //! partition set or assets, an asset's repository, a schedule's or sensor's origin id among
-//! the workspace's instigators. Lookups of one kind are batched into one query.
+//! the workspace's instigators. Lookups of one kind are batched into one query
+//! ([`crate::dagster_api::queries::Lookup`]).
 
 use super::Upstream;
 use crate::access::graphql::Target;
+use crate::dagster_api::queries::{self, Lookup};
+use crate::dagster_api::types::{
+    AssetKey, Batched, Instigator, LookupAsset, LookupBackfill, LookupRun, Repository,
+    RepositoryOrigin, WorkspaceData,
+};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -45,39 +52,26 @@ pub(crate) async fn locations(
     Ok(out)
 }
 
-/// One aliased field per id: `query($v0: T!, $v1: T!) { r0: field(arg: $v0) {...} ... }`.
-fn batched(field: &str, arg: &str, ty: &str, selection: &str, n: usize) -> String {
-    let vars: Vec<String> = (0..n).map(|i| format!("$v{i}: {ty}")).collect();
-    let fields: Vec<String> = (0..n)
-        .map(|i| format!("r{i}: {field}({arg}: $v{i}) {selection}"))
-        .collect();
-    format!(
-        "query DgRsAccessLookup({}) {{ {} }}",
-        vars.join(", "),
-        fields.join(" ")
-    )
+/// One batched lookup: the answer for each item, in order (`None` where the webserver gave
+/// none).
+async fn lookup<T: DeserializeOwned, I: serde::Serialize>(
+    up: &Upstream,
+    kind: &Lookup,
+    items: &[I],
+) -> Result<Vec<Option<T>>, String> {
+    let query = kind.batched(items.len());
+    let mut data: Batched<Option<T>> = up.query(&query, queries::batched_variables(items)).await?;
+    Ok((0..items.len())
+        .map(|i| data.remove(&queries::alias(i)).flatten())
+        .collect())
 }
 
-fn vars<T: serde::Serialize>(items: &[T]) -> Value {
-    let mut m = serde_json::Map::new();
-    for (i, item) in items.iter().enumerate() {
-        m.insert(format!("v{i}"), json!(item));
-    }
-    Value::Object(m)
+fn key_paths(keys: Option<Vec<AssetKey>>) -> Vec<Vec<String>> {
+    keys.into_iter().flatten().map(|k| k.path).collect()
 }
 
-fn key_paths(v: &Value) -> Vec<Vec<String>> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|k| {
-            k["path"]
-                .as_array()?
-                .iter()
-                .map(|p| p.as_str().map(str::to_string))
-                .collect()
-        })
-        .collect()
+fn location_of(origin: Option<RepositoryOrigin>) -> Option<String> {
+    origin.and_then(|o| o.repository_location_name)
 }
 
 /// Adds each run's location to `out`; returns the assets of runs without an origin.
@@ -86,25 +80,21 @@ async fn run_locations(
     runs: &[String],
     out: &mut BTreeSet<String>,
 ) -> Result<Vec<Vec<String>>, String> {
-    let query = batched(
-        "runOrError",
-        "runId",
-        "ID!",
-        "{ __typename ... on Run { repositoryOrigin { repositoryLocationName } assetSelection { path } } }",
-        runs.len(),
-    );
-    let data = up.query(&query, vars(runs)).await?;
+    let answers = lookup::<LookupRun, _>(up, &queries::LOOKUP_RUN, runs).await?;
     let mut assets = Vec::new();
-    for (i, run) in runs.iter().enumerate() {
-        let r = &data[format!("r{i}")];
-        if r["__typename"] != "Run" {
+    for (run, answer) in runs.iter().zip(answers) {
+        let Some(LookupRun::Run {
+            repository_origin,
+            asset_selection,
+        }) = answer
+        else {
             return Err(format!("there is no run `{run}`"));
-        }
-        if let Some(l) = r["repositoryOrigin"]["repositoryLocationName"].as_str() {
-            out.insert(l.to_string());
+        };
+        if let Some(l) = location_of(repository_origin) {
+            out.insert(l);
             continue;
         }
-        let keys = key_paths(&r["assetSelection"]);
+        let keys = key_paths(asset_selection);
         if keys.is_empty() {
             return Err(format!("run `{run}` names no code location and no assets"));
         }
@@ -118,31 +108,27 @@ async fn backfill_locations(
     ids: &[String],
     out: &mut BTreeSet<String>,
 ) -> Result<Vec<Vec<String>>, String> {
-    let query = batched(
-        "partitionBackfillOrError",
-        "backfillId",
-        "String!",
-        "{ __typename ... on PartitionBackfill { isAssetBackfill \
-         partitionSet { repositoryOrigin { repositoryLocationName } } assetSelection { path } } }",
-        ids.len(),
-    );
-    let data = up.query(&query, vars(ids)).await?;
+    let answers = lookup::<LookupBackfill, _>(up, &queries::LOOKUP_BACKFILL, ids).await?;
     let mut assets = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        let b = &data[format!("r{i}")];
-        if b["__typename"] != "PartitionBackfill" {
+    for (id, answer) in ids.iter().zip(answers) {
+        let Some(LookupBackfill::PartitionBackfill {
+            is_asset_backfill,
+            partition_set,
+            asset_selection,
+        }) = answer
+        else {
             return Err(format!("there is no backfill `{id}`"));
-        }
-        if b["isAssetBackfill"] == true {
-            let keys = key_paths(&b["assetSelection"]);
+        };
+        if is_asset_backfill {
+            let keys = key_paths(asset_selection);
             if keys.is_empty() {
                 return Err(format!("backfill `{id}` names no assets"));
             }
             assets.extend(keys);
         } else {
-            match b["partitionSet"]["repositoryOrigin"]["repositoryLocationName"].as_str() {
+            match location_of(partition_set.and_then(|p| p.repository_origin)) {
                 Some(l) => {
-                    out.insert(l.to_string());
+                    out.insert(l);
                 }
                 None => return Err(format!("backfill `{id}` names no code location")),
             }
@@ -160,21 +146,19 @@ async fn asset_locations(
     unique.sort();
     unique.dedup();
     let inputs: Vec<Value> = unique.iter().map(|k| json!({ "path": k })).collect();
-    let query = batched(
-        "assetNodeOrError",
-        "assetKey",
-        "AssetKeyInput!",
-        "{ __typename ... on AssetNode { repository { location { name } } } }",
-        inputs.len(),
-    );
-    let data = up.query(&query, vars(&inputs)).await?;
-    for (i, key) in unique.iter().enumerate() {
-        let a = &data[format!("r{i}")];
-        match a["repository"]["location"]["name"].as_str() {
-            Some(l) if a["__typename"] == "AssetNode" => {
-                out.insert(l.to_string());
+    let answers = lookup::<LookupAsset, _>(up, &queries::LOOKUP_ASSET, &inputs).await?;
+    for (key, answer) in unique.iter().zip(answers) {
+        let location = match answer {
+            Some(LookupAsset::AssetNode { repository }) => {
+                repository.and_then(|r| r.location).map(|l| l.name)
             }
-            _ => {
+            _ => None,
+        };
+        match location {
+            Some(l) => {
+                out.insert(l);
+            }
+            None => {
                 return Err(format!(
                     "no code location defines asset `{}`",
                     key.join("/")
@@ -190,36 +174,24 @@ async fn instigator_locations(
     targets: &[Target],
     out: &mut BTreeSet<String>,
 ) -> Result<(), String> {
-    let query = "query DgRsAccessInstigators { workspaceOrError { __typename ... on Workspace { \
-                 locationEntries { name locationOrLoadError { __typename ... on RepositoryLocation { \
-                 repositories { schedules { id } sensors { id } } } } } } } }";
-    let data = up.query(query, json!({})).await?;
-    let origin = |id: &Value| {
-        id.as_str()
-            .and_then(|s| s.split("::").next())
-            .map(str::to_string)
-    };
+    let data: WorkspaceData = up.query(queries::LOCATION_INSTIGATORS, json!({})).await?;
+    // A workspace the webserver cannot show has no instigators to find.
+    let entries = data.entries().unwrap_or_default();
     for t in targets {
-        let (wanted, kind, list) = match t {
-            Target::Schedule(o) => (o, "schedule", "schedules"),
-            Target::Sensor(o) => (o, "sensor", "sensors"),
+        let (wanted, kind, of): (_, _, fn(&Repository) -> &[Instigator]) = match t {
+            Target::Schedule(o) => (o, "schedule", |r| &r.schedules),
+            Target::Sensor(o) => (o, "sensor", |r| &r.sensors),
             _ => continue,
         };
-        let found = data["workspaceOrError"]["locationEntries"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|entry| {
-                entry["locationOrLoadError"]["repositories"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|r| r[list].as_array().into_iter().flatten())
-                    .any(|i| origin(&i["id"]).as_ref() == Some(wanted))
-            });
-        match found.and_then(|e| e["name"].as_str()) {
-            Some(l) => {
-                out.insert(l.to_string());
+        let found = entries.iter().find(|entry| {
+            entry
+                .repositories()
+                .iter()
+                .any(|r| of(r).iter().any(|i| i.origin_id() == wanted))
+        });
+        match found {
+            Some(e) => {
+                out.insert(e.name.clone());
             }
             None => {
                 return Err(format!(

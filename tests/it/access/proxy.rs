@@ -6,6 +6,7 @@
 //! operation; refusals are checked against what the webserver recorded.
 
 use crate::common::{TestContext, fixture_envs, repo_root};
+use crate::graphql;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -199,27 +200,11 @@ impl Webserver {
     /// Waits until both locations are loaded (fails loudly after three minutes).
     fn wait_loaded(&self) {
         let deadline = Instant::now() + Duration::from_secs(180);
-        let query = "{ workspaceOrError { ... on Workspace { locationEntries { name \
-                     locationOrLoadError { __typename } } } } }";
         loop {
-            if let Ok((200, v)) = post(
-                &format!("{}/graphql", self.url()),
-                &[],
-                query,
-                json!({}),
-                None,
-            ) {
-                let entries = v["data"]["workspaceOrError"]["locationEntries"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                if entries.len() == 2
-                    && entries
-                        .iter()
-                        .all(|e| e["locationOrLoadError"]["__typename"] == "RepositoryLocation")
-                {
-                    return;
-                }
+            let entries =
+                graphql::location_entries(&self.url(), "name locationOrLoadError { __typename }");
+            if entries.is_some_and(|e| graphql::all_loaded(&e, 2)) {
+                return;
             }
             assert!(
                 Instant::now() < deadline,
@@ -232,16 +217,7 @@ impl Webserver {
 
     /// A query straight to the webserver (bypassing the proxy), for assertions.
     pub(crate) fn direct(&self, query: &str, variables: Value) -> Value {
-        let (status, v) = post(
-            &format!("{}/graphql", self.url()),
-            &[],
-            query,
-            variables,
-            None,
-        )
-        .unwrap();
-        assert_eq!(status, 200, "{v}");
-        v["data"].clone()
+        graphql::data(&self.url(), query, variables, &|| self.log_tail())
     }
 
     pub(crate) fn run_count(&self) -> u64 {
@@ -318,50 +294,13 @@ fn headers(who: As) -> Vec<(&'static str, String)> {
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
-}
-
-/// POSTs a GraphQL request; returns the status and the JSON answer.
-pub(crate) fn post(
-    url: &str,
-    headers: &[(&str, String)],
-    query: &str,
-    variables: Value,
-    operation_name: Option<&str>,
-) -> Result<(u16, Value), ureq::Error> {
-    let mut req = agent().post(url).header("Content-Type", "application/json");
-    for (k, v) in headers {
-        req = req.header(*k, v);
-    }
-    let body = json!({ "query": query, "variables": variables, "operationName": operation_name });
-    let mut resp = req.send(body.to_string())?;
-    let status = resp.status().as_u16();
-    let text = resp.body_mut().read_to_string()?;
-    Ok((
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    ))
-}
-
 impl Proxy {
     fn gql(&self, who: As, query: &str, variables: Value) -> (u16, Value) {
         self.gql_op(who, query, variables, None)
     }
 
     fn gql_op(&self, who: As, query: &str, variables: Value, op: Option<&str>) -> (u16, Value) {
-        post(
-            &format!("{}/graphql", self.url),
-            &headers(who),
-            query,
-            variables,
-            op,
-        )
-        .expect("reach the proxy")
+        graphql::post(&self.url, &headers(who), query, variables, op).expect("reach the proxy")
     }
 
     /// Asserts the request was refused by the proxy (403, naming `needle`).
@@ -485,7 +424,7 @@ fn identities(proxy: &Proxy) {
     );
     assert_eq!(v, true);
     // And the UI itself (static files) is served.
-    let resp = agent()
+    let resp = graphql::agent()
         .get(format!("{}/", proxy.url))
         .header("X-Forwarded-Email", "carol@example.com")
         .call()
@@ -652,7 +591,7 @@ fn assets_and_reports(proxy: &Proxy, web: &Webserver) {
 
     // The REST endpoint: editor in the asset's location, the key in the path.
     let rest = |who: &str, key: &str| {
-        let mut resp = agent()
+        let mut resp = graphql::agent()
             .post(format!("{}/report_asset_materialization/{key}", proxy.url))
             .header("X-Forwarded-Email", who)
             .header("Content-Type", "application/json")
@@ -735,7 +674,7 @@ fn hidden_mutations(proxy: &Proxy, web: &Webserver) {
 
     // A mutation sent with GET.
     let get = |who: &str, query: &str| {
-        let resp = agent()
+        let resp = graphql::agent()
             .get(format!("{}/graphql", proxy.url))
             .query("query", query)
             .header("X-Forwarded-Email", who)
@@ -751,7 +690,7 @@ fn hidden_mutations(proxy: &Proxy, web: &Webserver) {
         403
     );
     // The webserver reads the last of repeated keys, and so does the proxy.
-    let resp = agent()
+    let resp = graphql::agent()
         .get(format!(
             "{}/graphql?query=%7Bversion%7D&query={}",
             proxy.url,
@@ -763,7 +702,7 @@ fn hidden_mutations(proxy: &Proxy, web: &Webserver) {
     assert_eq!(resp.status().as_u16(), 403);
 
     // The GraphiQL page (GET with Accept: text/html) is served, and runs nothing.
-    let mut resp = agent()
+    let mut resp = graphql::agent()
         .get(format!("{}/graphql", proxy.url))
         .query("query", format!("mutation {{ {launch} }}"))
         .header("Accept", "text/html")
@@ -901,8 +840,8 @@ fn the_ui_greys_out_what_a_person_may_not_do(proxy: &Proxy, web: &Webserver) {
         true
     );
     // A client cannot hand the webserver roles of its own: the proxy replaces the header.
-    let (_, v) = post(
-        &format!("{}/graphql", proxy.url),
+    let (_, v) = graphql::post(
+        &proxy.url,
         &[
             ("X-Forwarded-Email", "lara@example.com".into()),
             (
