@@ -1,13 +1,14 @@
 //! What the other commands ask of the policy: `dg check`'s access violations, `dg list
-//! assets`' visibility labels, and `dg launch`'s verdict for the person launching.
+//! assets`' visibility labels, and `dg launch`'s verdict for the person launching (a launch
+//! runs only as [`Authorized`], which only an allowing verdict gives).
 
 use super::identity::{self, Person};
 use super::roles::{self, LaunchVerdict};
 use super::visibility::{self, Visibility};
 use super::{AccessError, load};
 use crate::config::Workspace;
+use crate::graph::AssetGraph;
 use crate::graph::Diagnostic;
-use crate::launch::plan::LaunchPlan;
 use crate::settings::Settings;
 use crate::workspace::Loaded;
 
@@ -46,21 +47,52 @@ pub(crate) fn visibility_labels(
     Ok((labels, !policy.publications.is_empty()))
 }
 
-/// The launching person's verdict for every location the plan touches.
-pub(crate) fn launch_verdict(
+/// What a launch touches, as the policy sees it (implemented by the launch being checked,
+/// so this module needs nothing of `launch`).
+pub(crate) trait LaunchScope {
+    /// The locations the launch runs in, each once, in the workspace's order.
+    fn locations<'g>(&self, graph: &'g AssetGraph) -> Vec<&'g str>;
+}
+
+/// A launch the policy allows. Only [`LaunchCheck::authorized`] makes one, and `launch::run`
+/// takes one, so core cannot run a launch that was not checked.
+pub(crate) struct Authorized<T>(T);
+
+impl<T> std::ops::Deref for Authorized<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// A launch and the launching person's verdict on it.
+pub(crate) struct LaunchCheck<T> {
+    pub(crate) verdict: LaunchVerdict,
+    launch: T,
+}
+
+impl<T> LaunchCheck<T> {
+    /// The launch, when the verdict allows it; else the refusal (exit 3).
+    pub(crate) fn authorized(self) -> Result<Authorized<T>, AccessError> {
+        if self.verdict.allowed() {
+            Ok(Authorized(self.launch))
+        } else {
+            Err(AccessError::LaunchRefused(Box::new(self.verdict)))
+        }
+    }
+}
+
+/// The launching person's verdict for every location `launch` touches.
+pub(crate) fn check_launch<T: LaunchScope>(
     settings: &Settings,
     loaded: &Loaded,
-    plan: &LaunchPlan,
-) -> Result<LaunchVerdict, AccessError> {
+    launch: T,
+) -> Result<LaunchCheck<T>, AccessError> {
     let policy = load(&loaded.ws)?;
-    let graph = &loaded.graph;
-    let mut locations: Vec<&str> = plan
-        .steps
-        .iter()
-        .map(|s| graph.location_name(s.location))
-        .collect();
-    locations.sort_by_key(|l| graph.location_id(l));
-    locations.dedup();
+    let locations = launch.locations(&loaded.graph);
     let person = current_person(settings, &loaded.ws);
-    Ok(roles::launch_verdict(&policy, &person, &locations))
+    Ok(LaunchCheck {
+        verdict: roles::launch_verdict(&policy, &person, &locations),
+        launch,
+    })
 }

@@ -2,8 +2,9 @@
 //! one Dagster run per step in each location's own interpreter, in one instance.
 
 use super::{Ctx, RefreshFlag};
+use crate::access::hooks::{Authorized, LaunchCheck};
 use crate::error::Result;
-use crate::launch::{self, Executor, LaunchRequest, Target};
+use crate::launch::{self, Executor, LaunchRequest, Prepared, Target};
 use crate::render::launch as r;
 use crate::workspace::Which;
 use clap::{Args, ValueEnum};
@@ -114,16 +115,16 @@ pub(super) fn run(ctx: &Ctx, args: &LaunchArgs) -> Result<()> {
     if let Some(url) = &args.remote {
         plan.dagster_home = format!("{url} (remote)");
     }
-    let verdict = crate::access::hooks::launch_verdict(&ctx.settings, &loaded, &prepared.plan)?;
+    let check = crate::access::hooks::check_launch(&ctx.settings, &loaded, prepared)?;
     if args.dry_run {
         if args.json {
             ctx.printer.json(&plan);
         } else {
             ctx.printer.out(&r::plan_text(&plan));
         }
-        return enforce(ctx, verdict);
+        return enforce(ctx, check).map(drop);
     }
-    enforce(ctx, verdict)?;
+    let prepared = enforce(ctx, check)?;
     let launch_id = uuid::Uuid::new_v4().to_string();
     if !args.json {
         ctx.printer.status(&r::starting(&plan, &launch_id));
@@ -155,15 +156,11 @@ pub(super) fn run(ctx: &Ctx, args: &LaunchArgs) -> Result<()> {
     report.verdict()
 }
 
-/// The access verdict (when a policy is enforced), and the refusal (exit 3) when the person
-/// may not launch in every location the plan touches.
-fn enforce(ctx: &Ctx, verdict: crate::access::roles::LaunchVerdict) -> Result<()> {
-    if let Some(line) = crate::render::access::launch_verdict_line(&verdict) {
+/// Says the access verdict (when a policy is enforced); the launch when it is allowed, else
+/// the refusal (exit 3) when the person may not launch in every location the plan touches.
+fn enforce(ctx: &Ctx, check: LaunchCheck<Prepared>) -> Result<Authorized<Prepared>> {
+    if let Some(line) = crate::render::access::launch_verdict_line(&check.verdict) {
         ctx.printer.status(&line);
     }
-    if verdict.allowed() {
-        Ok(())
-    } else {
-        Err(crate::access::AccessError::LaunchRefused(Box::new(verdict)).into())
-    }
+    Ok(check.authorized()?)
 }

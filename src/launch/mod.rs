@@ -12,6 +12,7 @@ pub(crate) mod run_config;
 pub(crate) mod schedule;
 mod step;
 
+use crate::access::hooks::{Authorized, LaunchScope};
 use crate::error::{Error, Problem, Result};
 use crate::graph::{AssetGraph, NodeId};
 use crate::instance::{Instance, InstancePython};
@@ -85,6 +86,15 @@ pub(crate) struct Prepared {
     pub(crate) warnings: Vec<Problem>,
 }
 
+impl LaunchScope for Prepared {
+    fn locations<'g>(&self, graph: &'g AssetGraph) -> Vec<&'g str> {
+        let mut ids: Vec<_> = self.plan.steps.iter().map(|s| s.location).collect();
+        ids.sort();
+        ids.dedup();
+        ids.into_iter().map(|l| graph.location_name(l)).collect()
+    }
+}
+
 /// How a launch that ran ended.
 pub(crate) struct LaunchReport {
     pub(crate) launch_id: String,
@@ -154,12 +164,12 @@ pub(crate) fn prepare(
     })
 }
 
-/// Runs a prepared launch: prepares the instance once, then every step as one Dagster run in
-/// its location's interpreter, reporting progress to `observer`.
+/// Runs a prepared launch the access policy allowed: prepares the instance once, then every
+/// step as one Dagster run in its location's interpreter, reporting progress to `observer`.
 pub(crate) fn run(
     settings: &Settings,
     loaded: &Loaded,
-    prepared: &Prepared,
+    prepared: &Authorized<Prepared>,
     launch_id: &str,
     observer: &dyn execute::LaunchObserver,
 ) -> Result<LaunchReport> {

@@ -17,6 +17,7 @@ use super::execute::{
 };
 use super::schedule::{Action, Scheduler};
 use super::{LaunchReport, Prepared};
+use crate::access::hooks::Authorized;
 use crate::dagster_api::types::{
     LaunchData, LogsForRun, PythonError, RunEvent, RunEventsData, RunOrError, RunStatus,
     RunStatusData, WorkspaceData,
@@ -553,11 +554,12 @@ fn remote_steps(graph: &AssetGraph, prepared: &Prepared) -> Vec<RemoteStep> {
         .collect()
 }
 
-/// Runs a prepared launch on the webserver at `url`: checks that it has every location of
-/// the plan, then submits and follows the steps. The report is a local launch's.
+/// Runs a prepared launch the access policy allowed on the webserver at `url`: checks that
+/// it has every location of the plan, then submits and follows the steps. The report is a
+/// local launch's.
 pub(crate) fn run(
     graph: &AssetGraph,
-    prepared: &Prepared,
+    prepared: &Authorized<Prepared>,
     url: &str,
     token: Option<String>,
     launch_id: &str,
