@@ -17,7 +17,9 @@
 //! (spawning through [`service`], readiness and reloads through [`webserver`], changes from
 //! [`watch`]). Nothing here prints: a [`DevObserver`] (implemented in `render`) is told.
 
+mod commands;
 pub(crate) mod host;
+mod ports;
 pub(crate) mod service;
 pub(crate) mod supervisor;
 pub(crate) mod watch;

@@ -16,7 +16,9 @@
 //! a back-off. Ctrl-C or SIGTERM (the `interrupts` counter) stops every process group:
 //! SIGTERM, then SIGKILL after a grace period (at once on a second interrupt).
 
-use super::host::{HostEnv, resolve_host};
+use super::commands::{daemon_cmd, webserver_cmd, with_platform_env};
+use super::host::resolve_host;
+use super::ports::{choose_port, client_host, shown_host};
 use super::service::{Message, Service, group_alive, stop_all};
 use super::webserver::{Client, UiStatus};
 use super::workspace_yaml::{GrpcEntry, render};
@@ -957,16 +959,7 @@ impl crate::access::proxy::ProxyEvents for ProxyLines {
     /// Said once, in the ready report, before "Ready in".
     fn listening(&self, _addr: std::net::SocketAddr, _upstream: std::net::SocketAddr) {}
     fn decision(&self, d: &crate::access::proxy::Decision) {
-        let who = d.person.as_deref().unwrap_or("(nobody)");
-        let what = if d.mutations.is_empty() {
-            format!("{} {}", d.method, d.path)
-        } else {
-            format!("{} {} [{}]", d.method, d.path, d.mutations.join(", "))
-        };
-        self.line(match (&d.reason, d.allowed) {
-            (Some(reason), false) => format!("refused {} {who} {what}: {reason}", d.status),
-            _ => format!("allowed {} {who} {what}", d.status),
-        });
+        self.line(crate::render::access::decision_line(d));
     }
 }
 
@@ -981,130 +974,9 @@ impl ProxyLines {
     }
 }
 
-/// The webserver: `python -m dagster_webserver`, or with `--access` the same arguments to
-/// dg-rs's entry point that shows each person what the policy lets them do.
-fn webserver_cmd(
-    ws: &Workspace,
-    host: &HostEnv,
-    opts: &DevOptions,
-    instance: &Instance,
-    (listen_host, port): (&str, u16),
-    yaml: &Path,
-    access_entry: Option<PathBuf>,
-) -> Cmd {
-    let cmd = match access_entry {
-        Some(script) => Cmd::new(&host.python).arg(script),
-        None => Cmd::new(&host.python).args(["-m", "dagster_webserver"]),
-    };
-    let cmd = cmd
-        .arg("--host")
-        .arg(listen_host)
-        .arg("--port")
-        .arg(port.to_string())
-        .arg("--dagster-log-level")
-        .arg(opts.log_level.as_str())
-        .arg("-w")
-        .arg(yaml)
-        .cwd(&ws.root);
-    with_platform_env(cmd, instance)
-}
-
-fn daemon_cmd(
-    ws: &Workspace,
-    host: &HostEnv,
-    opts: &DevOptions,
-    instance: &Instance,
-    yaml: &Path,
-) -> Cmd {
-    let cmd = Cmd::new(&host.python)
-        .args(["-m", "dagster._daemon", "run", "--log-level"])
-        .arg(opts.log_level.as_str())
-        .arg("-w")
-        .arg(yaml)
-        .cwd(&ws.root);
-    with_platform_env(cmd, instance)
-}
-
-fn with_platform_env(cmd: Cmd, instance: &Instance) -> Cmd {
-    cmd.env("DAGSTER_HOME", instance.home.as_os_str())
-        // What real `dg dev` sets for every Dagster process it starts.
-        .env("DAGSTER_IS_DEV_CLI", "1")
-        .env("PYTHONUNBUFFERED", "1")
-        // Killed outright (SIGKILL, OOM), dg dev still takes every service with it.
-        .die_with_parent()
-}
-
-/// The webserver's port: the one asked for (an error when taken), any free one for 0, or
-/// 3000 and, when that is taken, the next free one (said in the report).
-fn choose_port(host: &str, asked: Option<u16>) -> Result<(u16, Option<String>)> {
-    let try_bind = |p: u16| {
-        std::net::TcpListener::bind((host, p)).and_then(|l| l.local_addr().map(|a| a.port()))
-    };
-    match asked {
-        Some(p) => match try_bind(p) {
-            Ok(port) => Ok((port, None)),
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(Error::usage(format!(
-                "port {p} on {host} is in use"
-            ))
-            .with_hint("choose another with --port N (0 = any free port), or leave --port out to take the first free port from 3000")),
-            Err(e) => Err(Error::usage(format!("cannot listen on {host}:{p}: {e}"))
-                .with_hint("check --host: an address of this machine, like 127.0.0.1 or 0.0.0.0")),
-        },
-        None => {
-            const DEFAULT: u16 = 3000;
-            for p in DEFAULT..DEFAULT + 100 {
-                match try_bind(p) {
-                    Ok(_) => {
-                        let note = (p != DEFAULT).then(|| format!("port {DEFAULT} is in use; using {p}"));
-                        return Ok((p, note));
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
-                    Err(e) => {
-                        return Err(Error::usage(format!("cannot listen on {host}:{p}: {e}"))
-                            .with_hint("check --host: an address of this machine, like 127.0.0.1 or 0.0.0.0"));
-                    }
-                }
-            }
-            Err(Error::usage(format!("ports {DEFAULT}-{} on {host} are all in use", DEFAULT + 99))
-                .with_hint("choose one with --port N (0 = any free port)"))
-        }
-    }
-}
-
-fn shown_host(host: &str) -> String {
-    if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.to_string()
-    }
-}
-
-/// Where this process reaches the webserver (a wildcard address is reached on loopback).
-fn client_host(host: &str) -> String {
-    match host {
-        "0.0.0.0" | "" => "127.0.0.1".into(),
-        "::" => "[::1]".into(),
-        h => shown_host(h),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_taken_port_is_an_error_when_asked_for_and_skipped_by_default() {
-        let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let p = taken.local_addr().unwrap().port();
-        let err = choose_port("127.0.0.1", Some(p)).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains(&format!("port {p} on 127.0.0.1 is in use"))
-        );
-        assert_eq!(err.kind.exit_code(), 2);
-        let (free, note) = choose_port("127.0.0.1", Some(0)).unwrap();
-        assert!(free > 0 && note.is_none());
-    }
 
     #[test]
     fn restarts_back_off() {
