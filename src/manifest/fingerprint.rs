@@ -58,6 +58,22 @@ const VOLATILE_VARIABLES: &[&str] = &[
     "STY",
 ];
 
+/// Families of variables a terminal, multiplexer, SSH session or benchmark tool sets per
+/// session or per run (hyperfine's randomized offset, a new SSH client port).
+const VOLATILE_PREFIXES: &[&str] = &[
+    "HYPERFINE_",
+    "SSH_",
+    "TMUX",
+    "TERM_",
+    "DIRENV_",
+    "VSCODE_",
+    "KITTY_",
+    "WEZTERM_",
+    "ITERM_",
+    "XDG_SESSION_",
+    "WINDOW",
+];
+
 /// A hash of this process's environment variables (which the locations inherit), for a
 /// remembered failure: a location that failed for want of a credential loads again once
 /// the variable is exported, though its fingerprint did not change. Not part of
@@ -66,7 +82,11 @@ pub fn environment() -> &'static str {
     static PRINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     PRINT.get_or_init(|| {
         let mut vars: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os()
-            .filter(|(k, _)| !VOLATILE_VARIABLES.iter().any(|v| k == v))
+            .filter(|(k, _)| {
+                let k = k.to_string_lossy();
+                !VOLATILE_VARIABLES.iter().any(|v| k == *v)
+                    && !VOLATILE_PREFIXES.iter().any(|p| k.starts_with(p))
+            })
             .collect();
         vars.sort();
         let mut h = blake3::Hasher::new();
