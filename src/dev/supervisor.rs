@@ -959,7 +959,7 @@ impl crate::access::proxy::ProxyEvents for ProxyLines {
     /// Said once, in the ready report, before "Ready in".
     fn listening(&self, _addr: std::net::SocketAddr, _upstream: std::net::SocketAddr) {}
     fn decision(&self, d: &crate::access::proxy::Decision) {
-        self.line(crate::render::access::decision_line(d));
+        self.line(d.to_string());
     }
 }
 

@@ -176,21 +176,6 @@ impl ProxyEvents for ProxyLog {
     }
 
     fn decision(&self, d: &Decision) {
-        self.printer.status(&decision_line(d));
-    }
-}
-
-/// One decision of the proxy as a log line (`dg access proxy`'s stderr, `dg dev`'s access
-/// service).
-pub(crate) fn decision_line(d: &Decision) -> String {
-    let who = d.person.as_deref().unwrap_or("(nobody)");
-    let what = if d.mutations.is_empty() {
-        format!("{} {}", d.method, d.path)
-    } else {
-        format!("{} {} [{}]", d.method, d.path, d.mutations.join(", "))
-    };
-    match (&d.reason, d.allowed) {
-        (Some(reason), false) => format!("refused {} {who} {what}: {reason}", d.status),
-        _ => format!("allowed {} {who} {what}", d.status),
+        self.printer.status(&d.to_string());
     }
 }

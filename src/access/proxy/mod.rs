@@ -81,6 +81,31 @@ pub(crate) struct Decision {
     pub(crate) reason: Option<String>,
 }
 
+/// One decision as a log line (`dg access proxy`'s stderr, `dg dev`'s access service):
+/// `allowed 200 ada POST /graphql [launchRun]` or `refused 403 ... : reason`.
+impl std::fmt::Display for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let who = self.person.as_deref().unwrap_or("(nobody)");
+        let verdict = if self.allowed || self.reason.is_none() {
+            "allowed"
+        } else {
+            "refused"
+        };
+        write!(
+            f,
+            "{verdict} {} {who} {} {}",
+            self.status, self.method, self.path
+        )?;
+        if !self.mutations.is_empty() {
+            write!(f, " [{}]", self.mutations.join(", "))?;
+        }
+        match (&self.reason, self.allowed) {
+            (Some(reason), false) => write!(f, ": {reason}"),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Where the proxy reports what it does (render implements it).
 pub(crate) trait ProxyEvents: Send + Sync {
     fn listening(&self, addr: SocketAddr, upstream: SocketAddr);
@@ -201,4 +226,38 @@ async fn handle(state: &State, req: Request<Incoming>, peer: SocketAddr) -> Resp
         state.events.decision(&d);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Decision;
+
+    fn decision(allowed: bool, reason: Option<&str>, mutations: &[&str]) -> Decision {
+        Decision {
+            person: Some("ada@example.com".into()),
+            method: "POST".into(),
+            path: "/graphql".into(),
+            mutations: mutations.iter().map(|m| m.to_string()).collect(),
+            allowed,
+            status: if allowed { 200 } else { 403 },
+            reason: reason.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_decision_is_one_log_line_that_says_who_what_and_why() {
+        assert_eq!(
+            decision(true, None, &["launchRun"]).to_string(),
+            "allowed 200 ada@example.com POST /graphql [launchRun]"
+        );
+        assert_eq!(
+            decision(false, Some("viewer on data-science"), &["launchRun"]).to_string(),
+            "refused 403 ada@example.com POST /graphql [launchRun]: viewer on data-science"
+        );
+        let nobody = Decision {
+            person: None,
+            ..decision(true, None, &[])
+        };
+        assert_eq!(nobody.to_string(), "allowed 200 (nobody) POST /graphql");
+    }
 }
