@@ -2,9 +2,12 @@
 //! guardrail (asserted in the Dagster instance), `dg list assets`' visibility, `dg access
 //! explain` and `dg access codeowners`. The proxy in front of the real webserver: `proxy`.
 
+#[cfg(feature = "tier-index")]
 mod proxy;
 
-use crate::common::{TestContext, fixture_envs, json, run};
+#[cfg(feature = "tier-index")]
+use crate::common::fixture_envs;
+use crate::common::{TestContext, json, run};
 use std::path::Path;
 
 /// The README's policy (fixtures/access/dg-rs.toml): data-engineering and data-science edit
@@ -65,6 +68,7 @@ launcher = ["team:data-scientists"]
     assert!(!err.contains("unknown key `access`"), "{err}");
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn check_refuses_a_dependency_on_an_asset_the_other_location_does_not_publish() {
     let ctx = TestContext::with_envs();
@@ -97,6 +101,7 @@ fn check_refuses_a_dependency_on_an_asset_the_other_location_does_not_publish() 
     );
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn check_passes_when_the_dependency_is_published_and_visible_to_the_dependent() {
     let ctx = TestContext::with_envs();
@@ -168,6 +173,7 @@ fn check_passes_when_the_dependency_is_published_and_visible_to_the_dependent() 
 }
 
 /// Every run the Dagster instance in `home` holds (0 when there is no instance at all).
+#[cfg(feature = "tier-index")]
 fn run_count(home: &Path) -> usize {
     if !home.join("history").exists() {
         return 0;
@@ -188,6 +194,7 @@ fn run_count(home: &Path) -> usize {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn launch_is_refused_without_launcher_in_every_location_and_no_run_is_created() {
     let ctx = TestContext::with_envs();

@@ -3,15 +3,26 @@
 //! Most tests run the way a pull request's CI job does: no environment is built, and every
 //! location is read from a state exported once (with real Dagster, in the fixture's real
 //! environments) by `dg state export`. The tests that need the head's definitions (the change
-//! kinds, a check of a broken location, a launch) use the real environments.
+//! kinds, a check of a broken location, a launch) use the real environments. Both need the
+//! fixture environments, so they are tier `tier-index`; the CI output that needs no state
+//! (configuration annotations, the workflow, completions) is plain.
 
-use crate::common::{Output, TestContext, clean_command, json, run};
+#[cfg(feature = "tier-index")]
+use crate::common::{Output, json};
+use crate::common::{TestContext, clean_command, run};
+#[cfg(feature = "tier-index")]
 use serde_json::Value;
+#[cfg(feature = "tier-index")]
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(feature = "tier-index")]
+use std::path::PathBuf;
+#[cfg(feature = "tier-index")]
 use std::sync::OnceLock;
 
+#[cfg(feature = "tier-index")]
 const DE_ASSETS: &str = "projects/data-engineering/src/data_engineering/defs/assets.py";
+#[cfg(feature = "tier-index")]
 const DS_ASSETS: &str = "projects/data-science/src/data_science/defs/assets.py";
 
 /// git with a fixed identity and no user or system configuration.
@@ -42,10 +53,12 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// The fixture workspace as a git repository: one commit on `main`, then on `feature`.
+#[cfg(feature = "tier-index")]
 fn repo() -> TestContext {
     repo_of(TestContext::new("workspace"))
 }
 
+#[cfg(feature = "tier-index")]
 fn repo_of(ctx: TestContext) -> TestContext {
     git(&ctx.root, &["init", "-q", "-b", "main"]);
     commit_all(&ctx, "base");
@@ -53,11 +66,13 @@ fn repo_of(ctx: TestContext) -> TestContext {
     ctx
 }
 
+#[cfg(feature = "tier-index")]
 fn commit_all(ctx: &TestContext, message: &str) {
     git(&ctx.root, &["add", "-A"]);
     git(&ctx.root, &["commit", "-q", "-m", message]);
 }
 
+#[cfg(feature = "tier-index")]
 fn edit(ctx: &TestContext, rel: &str, from: &str, to: &str) {
     let path = ctx.path(rel);
     let text = std::fs::read_to_string(&path).unwrap();
@@ -67,6 +82,7 @@ fn edit(ctx: &TestContext, rel: &str, from: &str, to: &str) {
 
 /// The state of the fixture workspace as it is committed, exported once by real dg-rs with
 /// the real environments (what a main-branch CI job keeps).
+#[cfg(feature = "tier-index")]
 fn saved_state() -> &'static Path {
     static STATE: OnceLock<PathBuf> = OnceLock::new();
     STATE.get_or_init(|| {
@@ -103,6 +119,7 @@ fn saved_state() -> &'static Path {
     })
 }
 
+#[cfg(feature = "tier-index")]
 fn affected_json(ctx: &TestContext, args: &[&str]) -> Value {
     let out = run(ctx
         .dg()
@@ -116,6 +133,7 @@ fn affected_json(ctx: &TestContext, args: &[&str]) -> Value {
 }
 
 /// key → reason.
+#[cfg(feature = "tier-index")]
 fn reasons(v: &Value) -> BTreeMap<String, String> {
     v["assets"]
         .as_array()
@@ -131,6 +149,7 @@ fn reasons(v: &Value) -> BTreeMap<String, String> {
 }
 
 /// location → (status, changed, assets).
+#[cfg(feature = "tier-index")]
 fn locations(v: &Value) -> BTreeMap<String, (String, bool, u64)> {
     v["locations"]
         .as_array()
@@ -149,6 +168,7 @@ fn locations(v: &Value) -> BTreeMap<String, (String, bool, u64)> {
         .collect()
 }
 
+#[cfg(feature = "tier-index")]
 fn map<const N: usize>(pairs: [(&str, &str); N]) -> BTreeMap<String, String> {
     pairs
         .iter()
@@ -156,10 +176,12 @@ fn map<const N: usize>(pairs: [(&str, &str); N]) -> BTreeMap<String, String> {
         .collect()
 }
 
+#[cfg(feature = "tier-index")]
 fn loc(status: &str, changed: bool, assets: u64) -> (String, bool, u64) {
     (status.to_string(), changed, assets)
 }
 
+#[cfg(feature = "tier-index")]
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap()
@@ -168,6 +190,7 @@ fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_change_on_a_branch_affects_its_assets_and_everything_downstream_in_other_locations() {
     let ctx = repo();
@@ -321,6 +344,7 @@ fn a_change_on_a_branch_affects_its_assets_and_everything_downstream_in_other_lo
     );
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn changed_in_branch_selects_what_a_change_touches_in_list_and_launch() {
     // With the real environments: a launch, even a dry run, needs the interpreters.
@@ -434,6 +458,7 @@ fn changed_in_branch_selects_what_a_change_touches_in_list_and_launch() {
     );
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn lock_files_affect_their_location_and_a_root_lock_file_every_location() {
     let ctx = repo();
@@ -493,6 +518,7 @@ fn lock_files_affect_their_location_and_a_root_lock_file_every_location() {
     );
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn uncommitted_and_untracked_files_count_only_when_asked() {
     let ctx = repo();
@@ -562,6 +588,7 @@ fn uncommitted_and_untracked_files_count_only_when_asked() {
     );
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_shallow_clone_is_an_error_with_the_fix_never_a_silent_everything() {
     let ctx = repo();
@@ -665,6 +692,7 @@ fn a_shallow_clone_is_an_error_with_the_fix_never_a_silent_everything() {
     assert_eq!(strings(&v["changed_files"]), [DS_ASSETS]);
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn renamed_and_deleted_projects_are_reported_as_such() {
     // Renamed: the folder moved, dg.toml lists the new path; the location (named after its
@@ -752,6 +780,7 @@ fn renamed_and_deleted_projects_are_reported_as_such() {
     assert!(m.stdout.contains("has_changes=false"), "{}", m.stdout);
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_saved_state_reveals_each_kind_of_definition_change() {
     let ctx = TestContext::with_envs();
@@ -877,6 +906,7 @@ fn a_saved_state_reveals_each_kind_of_definition_change() {
     assert_eq!(keys("changed_in_branch:TAGS"), ["raw_orders"]);
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn check_reads_a_location_without_environment_from_the_state_and_annotates_problems() {
     // data-science's CI job: only its own environment; data-engineering from main's state.
@@ -1012,6 +1042,7 @@ fn configuration_problems_are_annotated_at_their_line() {
     assert!(line.contains("title=dg check%3A configuration::"), "{line}");
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn launch_junit_has_a_test_case_per_step() {
     let ctx = TestContext::with_envs();

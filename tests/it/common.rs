@@ -75,6 +75,7 @@ impl TestContext {
 
     /// Any other program (a Python, real dg, git), run like `dg`: cwd = the workspace root
     /// and the same minimal, known environment.
+    #[cfg(feature = "tier-index")]
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
         let mut cmd = clean_command(program);
         cmd.current_dir(&self.root);
@@ -83,6 +84,7 @@ impl TestContext {
 
     /// Snapshot settings with this context's filters (its paths, durations, run and launch
     /// ids, temp dirs), active while the returned guard lives.
+    #[cfg(feature = "tier-index")]
     pub fn snapshots(&self) -> insta::internals::SettingsBindDropGuard {
         let mut settings = insta::Settings::clone_current();
         settings.add_filter(&regex_escape(&self.root.display().to_string()), "[WS]");
@@ -124,6 +126,7 @@ fn clear_env_std(cmd: &mut std::process::Command) {
     cmd.env("NO_COLOR", "1");
 }
 
+#[cfg(feature = "tier-index")]
 fn regex_escape(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
@@ -136,6 +139,7 @@ fn regex_escape(s: &str) -> String {
 }
 
 /// Filters for what changes from run to run: durations, ids, temporary folders.
+#[cfg(feature = "tier-index")]
 pub fn common_filters() -> Vec<(String, String)> {
     vec![
         (
@@ -194,17 +198,27 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// What a tier's test says when the machine lacks what the tier needs: the script that
+/// provides it (the suite itself never installs anything on the machine).
+#[cfg(feature = "tier-index")]
+pub const PROVIDED_BY: &str =
+    "`bash scripts/test.sh` installs what the test tiers need and runs them";
+
 /// The fixture workspace's real environments (data-engineering: Python 3.11 + dagster
 /// 1.12.x; data-science: Python 3.12 + dagster 1.13.x), built once per machine by the
-/// product's own builder (`dg sync`) and reused by every test. Never skipped: if they cannot
-/// be made, every test that needs them fails with the builder's error.
+/// product's own builder (`dg sync`, from the package index: tier `tier-index`) and reused by
+/// every test. Never skipped: if they cannot be made, every test that needs them fails with
+/// the builder's error.
+#[cfg(feature = "tier-index")]
 pub struct FixtureEnvs {
     pub data_engineering: PathBuf,
     pub data_science: PathBuf,
 }
 
+#[cfg(feature = "tier-index")]
 static ENVS: std::sync::OnceLock<Result<FixtureEnvs, String>> = std::sync::OnceLock::new();
 
+#[cfg(feature = "tier-index")]
 pub fn fixture_envs() -> &'static FixtureEnvs {
     let envs = ENVS.get_or_init(|| {
         let ws = fixtures_dir().join("workspace");
@@ -221,7 +235,8 @@ pub fn fixture_envs() -> &'static FixtureEnvs {
         let _ = lock.unlock();
         if !out.status.success() {
             return Err(format!(
-                "`dg sync` could not build the fixture environments (exit {:?}):\n{}\n{}",
+                "`dg sync` could not build the fixture environments from the package index \
+                 (exit {:?}; {PROVIDED_BY}):\n{}\n{}",
                 out.status.code(),
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
@@ -239,6 +254,7 @@ pub fn fixture_envs() -> &'static FixtureEnvs {
     }
 }
 
+#[cfg(feature = "tier-index")]
 impl TestContext {
     /// The seed workspace, copied, with each project pointed at its real environment through
     /// the `.env` key real dg honours (DG_PROJECT_PYTHON_EXECUTABLE).
@@ -261,7 +277,9 @@ impl TestContext {
         );
         ctx
     }
+}
 
+impl TestContext {
     /// Appends a line to a file of the copied workspace.
     pub fn append(&self, rel: &str, text: &str) {
         use std::io::Write;
@@ -345,6 +363,7 @@ impl<'de> serde::Deserialize<'de> for StrictValue {
 
 /// Real dg (the dagster-dg-cli installed next to `env_python`), run in `dir` with its update
 /// check off: the reference our output is compared with.
+#[cfg(feature = "tier-index")]
 pub fn real_dg(env_python: &Path, dir: &Path, args: &[&str]) -> Output {
     let exe = env_python.parent().expect("bin folder").join("dg");
     let mut cmd = Command::new(exe);
@@ -358,6 +377,7 @@ pub fn real_dg(env_python: &Path, dir: &Path, args: &[&str]) -> Output {
 /// A null character device to write to: as root a node of its own in `dir` (mknod c 1 3),
 /// so that a regression that replaces devices cannot damage the machine's `/dev/null`;
 /// otherwise `/dev/null`, which only root could replace.
+#[cfg(feature = "tier-index")]
 pub fn null_device(dir: &Path) -> PathBuf {
     if !nix::unistd::geteuid().is_root() {
         return PathBuf::from("/dev/null");
@@ -374,6 +394,7 @@ pub fn null_device(dir: &Path) -> PathBuf {
 }
 
 /// PATH and the package-index settings `dg sync` needs for real installs.
+#[cfg(feature = "tier-index")]
 pub fn with_index_env(cmd: &mut Command) -> &mut Command {
     for (k, v) in std::env::vars() {
         if k.starts_with("PIP_")

@@ -5,14 +5,17 @@
 //! environment, the webserver and daemon with the generated instance, `dg launch` into it and
 //! `dg launch --remote` through it.
 
-use crate::common::{TestContext, fixture_envs, json, repo_root, run};
+use crate::common::{TestContext, json, repo_root, run};
+#[cfg(feature = "tier-postgres")]
 use crate::topology::{
     Postgres, Supervised, free_port, free_port_block, location_env, topology_host_env,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
+#[cfg(feature = "tier-postgres")]
 use std::process::Command;
+#[cfg(feature = "tier-postgres")]
 use std::time::{Duration, Instant};
 
 fn yaml(path: &Path) -> Value {
@@ -478,13 +481,15 @@ fn secrets_in_a_projects_dotenv_are_referenced_never_copied() {
     }
 }
 
-// ---- The topology, run for real without containers ----------------------------------------
+// ---- The topology, run for real without containers (tier `tier-postgres`) -----------------
 
+#[cfg(feature = "tier-postgres")]
 fn graphql(url: &str, query: &str) -> Value {
     crate::graphql::data(url, query, serde_json::json!({}), &String::new)
 }
 
 /// The project's `[project] dependencies` (the image installs them with the project).
+#[cfg(feature = "tier-postgres")]
 fn project_dependencies(project: &Path) -> Vec<String> {
     let doc: toml_edit::DocumentMut = std::fs::read_to_string(project.join("pyproject.toml"))
         .unwrap()
@@ -500,6 +505,7 @@ fn project_dependencies(project: &Path) -> Vec<String> {
 
 /// `RUN pip install --no-cache-dir a b c` → the requirements, minus `.` and the container
 /// launchers the test swaps out.
+#[cfg(feature = "tier-postgres")]
 fn dockerfile_pins(dockerfile: &Path) -> Vec<String> {
     instruction(dockerfile, "RUN")
         .iter()
@@ -650,9 +656,10 @@ fn compose_with_access_puts_the_proxy_in_front_of_a_loopback_webserver() {
     assert!(plain.stdout.contains("compose.yaml"), "{}", plain.stdout);
 }
 
+#[cfg(feature = "tier-postgres")]
 #[test]
 fn the_generated_topology_runs_on_postgres_and_launches_locally_and_remotely() {
-    let envs = fixture_envs();
+    let envs = crate::common::fixture_envs();
     let ctx = TestContext::new("workspace");
     // With the access proxy, as a team that shares the instance would deploy it.
     with_policy(&ctx);
@@ -1049,6 +1056,7 @@ fn the_generated_topology_runs_on_postgres_and_launches_locally_and_remotely() {
     );
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_postgres_instance_needs_dagster_postgres_in_the_locations_and_says_so() {
     let ctx = TestContext::with_envs();

@@ -5,9 +5,13 @@
 //! the assets write, the processes left, and one real browser (headless Chromium).
 //!
 //! One platform start is shared by the assertions of the end-to-end test (a start costs
-//! seconds of Python imports); the refusals are checked without starting Python.
+//! seconds of Python imports); the refusals are checked without starting Python. Every test
+//! here needs the fixture environments (tier `tier-index`); the end-to-end test also needs
+//! Chromium (tier `tier-browser`).
 
-use crate::common::{TestContext, clean_command, fixture_envs, fixtures_dir, repo_root, run};
+use crate::common::{TestContext, fixture_envs, fixtures_dir, run};
+#[cfg(feature = "tier-browser")]
+use crate::common::{clean_command, repo_root};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
@@ -299,47 +303,22 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-/// Debian's Chromium, installed when missing (the harness provisions it; a test that needs
-/// it fails loudly when it cannot be installed).
+/// Debian's Chromium (tier `tier-browser`). The suite never installs it: when it is missing
+/// the test fails, naming the script that does.
+#[cfg(feature = "tier-browser")]
 fn chromium() -> PathBuf {
     let exe = PathBuf::from("/usr/bin/chromium");
-    if exe.is_file() {
-        return exe;
-    }
-    let lock_path = repo_root().join("target").join("dg-rs-chromium.lock");
-    std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
-    let lock = std::fs::File::create(&lock_path).unwrap();
-    lock.lock().unwrap();
-    if !exe.is_file() {
-        let mut log = String::new();
-        for args in [
-            &["update", "-qq"][..],
-            &[
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "chromium",
-            ][..],
-        ] {
-            let out = clean_command("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .output()
-                .expect("run apt-get (the browser test installs Debian's chromium)");
-            log.push_str(&String::from_utf8_lossy(&out.stdout));
-            log.push_str(&String::from_utf8_lossy(&out.stderr));
-        }
-        assert!(
-            exe.is_file(),
-            "could not install Debian's chromium (apt-get install -y chromium):\n{log}"
-        );
-    }
-    let _ = lock.unlock();
+    assert!(
+        exe.is_file(),
+        "Chromium is not installed ({} is missing; the browser tier needs Debian's chromium): {}",
+        exe.display(),
+        crate::common::PROVIDED_BY
+    );
     exe
 }
 
 /// Headless Chromium, as root needs it, with everything that reaches the network off.
+#[cfg(feature = "tier-browser")]
 fn chromium_cmd(profile: &Path) -> Command {
     let mut c = clean_command(chromium());
     c.args([
@@ -361,6 +340,7 @@ fn chromium_cmd(profile: &Path) -> Command {
 /// The browser: the UI's lineage graph of data_science_asset, rendered by a real Chromium,
 /// shows the assets of both locations, joined across the location boundary. The screenshot
 /// stays in target/dev-ui/ as the test's artifact.
+#[cfg(feature = "tier-browser")]
 fn browser_shows_both_locations(p: &Platform) {
     // The UI's first-visit pop-up ("Join the Dagster community") is dismissed as a user's
     // "Skip" does: the instance records it.
@@ -405,6 +385,7 @@ fn browser_shows_both_locations(p: &Platform) {
     );
 }
 
+#[cfg(feature = "tier-browser")]
 const FRESH_ASSET: &str = r#"import json
 import os
 import sys
@@ -431,6 +412,8 @@ def fresh_sensor(context: dg.SensorEvaluationContext):
     return dg.RunRequest(run_key="once")
 "#;
 
+/// Needs Chromium for its last assertion: the browser tier.
+#[cfg(feature = "tier-browser")]
 #[test]
 fn dev_serves_every_location_in_its_own_env_reloads_and_stops_leaving_nothing() {
     let ctx = dev_context();
@@ -617,6 +600,7 @@ fn dev_serves_every_location_in_its_own_env_reloads_and_stops_leaving_nothing() 
 }
 
 /// The pid of the code server dg dev runs for `location`.
+#[cfg(feature = "tier-browser")]
 fn code_server_pid(p: &Platform, location: &str) -> Option<u32> {
     descendants(p.child.id())
         .into_iter()

@@ -3,10 +3,16 @@
 //! interrupted launches, user code that starts processes or hangs, huge broken configs,
 //! names that collide, and errors that must point at the right line.
 
-use crate::common::{TestContext, clean_command, fixture_envs, json, null_device, run};
+#[cfg(feature = "tier-index")]
+use crate::common::fixture_envs;
+use crate::common::{TestContext, run};
+#[cfg(feature = "tier-index")]
+use crate::common::{clean_command, json, null_device};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "tier-index")]
+use std::time::Instant;
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
@@ -21,6 +27,7 @@ fn umask() -> u32 {
 
 /// Python against the instance at `home`: every run as [run_id, status, launch_id], and the
 /// rows of runs.db's schema version table.
+#[cfg(feature = "tier-index")]
 fn instance_state(home: &Path) -> serde_json::Value {
     let script = r#"
 import json, os, sqlite3
@@ -44,6 +51,7 @@ print(json.dumps({"runs": runs, "versions": rows}))
     json(&String::from_utf8_lossy(&out.stdout))
 }
 
+#[cfg(feature = "tier-index")]
 fn home(ctx: &TestContext) -> std::path::PathBuf {
     ctx.path(".dg/dagster_home")
 }
@@ -52,6 +60,7 @@ fn home(ctx: &TestContext) -> std::path::PathBuf {
 // File safety
 // ---------------------------------------------------------------------------------------
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn graph_output_streams_to_devices_and_writes_through_symlinks() {
     let ctx = TestContext::with_envs();
@@ -171,6 +180,7 @@ fn a_read_only_workspace_file_is_refused_and_the_new_project_is_removed_again() 
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn the_instance_and_the_cache_stay_out_of_git() {
     let ctx = TestContext::with_envs();
@@ -193,6 +203,7 @@ fn the_instance_and_the_cache_stay_out_of_git() {
     assert!(files.contains("dg.toml"));
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn read_commands_work_in_a_read_only_checkout_with_a_per_user_cache() {
     let ctx = TestContext::with_envs();
@@ -235,6 +246,7 @@ fn read_commands_work_in_a_read_only_checkout_with_a_per_user_cache() {
 // The Dagster instance
 // ---------------------------------------------------------------------------------------
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn concurrent_first_launches_share_one_instance_safely() {
     let ctx = TestContext::with_envs();
@@ -265,6 +277,7 @@ fn concurrent_first_launches_share_one_instance_safely() {
     assert!(runs.iter().all(|r| r[1] == "SUCCESS"), "{state}");
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_damaged_instance_is_named_with_its_repair() {
     let ctx = TestContext::with_envs();
@@ -308,6 +321,7 @@ fn a_damaged_instance_is_named_with_its_repair() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_read_only_dagster_home_is_a_clear_error() {
     let ctx = TestContext::with_envs();
@@ -342,6 +356,7 @@ fn a_read_only_dagster_home_is_a_clear_error() {
 }
 
 /// A data-engineering asset that ignores SIGINT and runs for minutes.
+#[cfg(feature = "tier-index")]
 fn stubborn_asset(ctx: &TestContext) {
     ctx.write(
         "projects/data-engineering/src/data_engineering/defs/stubborn.py",
@@ -349,6 +364,7 @@ fn stubborn_asset(ctx: &TestContext) {
     );
 }
 
+#[cfg(feature = "tier-index")]
 fn wait_for(path: &Path, needle: &str, child: &mut std::process::Child, deadline: Instant) {
     while !std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -360,6 +376,7 @@ fn wait_for(path: &Path, needle: &str, child: &mut std::process::Child, deadline
     }
 }
 
+#[cfg(feature = "tier-index")]
 fn sigint(child: &std::process::Child) {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
@@ -368,6 +385,7 @@ fn sigint(child: &std::process::Child) {
     .unwrap();
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_second_ctrl_c_ends_the_grace_period_and_the_killed_run_is_finished_in_the_instance() {
     let ctx = TestContext::with_envs();
@@ -416,6 +434,7 @@ fn a_second_ctrl_c_ends_the_grace_period_and_the_killed_run_is_finished_in_the_i
     assert!(row.contains("interrupted"), "{stdout}");
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn an_interrupt_while_locations_load_is_not_lost_when_sigint_was_ignored() {
     let ctx = TestContext::with_envs();
@@ -463,6 +482,7 @@ fn an_interrupt_while_locations_load_is_not_lost_when_sigint_was_ignored() {
 }
 
 /// Command lines of processes that mention `needle`.
+#[cfg(feature = "tier-index")]
 fn processes(needle: &str) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -490,6 +510,7 @@ fn processes(needle: &str) -> Vec<String> {
 // Hangs and limits
 // ---------------------------------------------------------------------------------------
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_process_started_at_import_does_not_hold_dg_and_does_not_outlive_the_load() {
     let ctx = TestContext::with_envs();
@@ -512,6 +533,7 @@ fn a_process_started_at_import_does_not_hold_dg_and_does_not_outlive_the_load() 
     assert!(sleepers.is_empty(), "{sleepers:?}");
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_timeout_stops_an_interpreter_that_forks() {
     let ctx = TestContext::with_envs();
@@ -576,6 +598,7 @@ fn eighty_thousand_bad_project_entries_are_reported_in_linear_time() {
     );
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_terminal_that_reports_zero_columns_still_gets_readable_tables() {
     let ctx = TestContext::with_envs();
@@ -823,6 +846,7 @@ fn duplicate_code_location_names_point_at_the_lines_that_set_them() {
 // Smaller
 // ---------------------------------------------------------------------------------------
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn launch_json_has_no_duplicate_keys() {
     let ctx = TestContext::with_envs();
@@ -837,6 +861,7 @@ fn launch_json_has_no_duplicate_keys() {
     assert_eq!(v["steps"][1]["dagster_version"], "1.13.27");
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn extra_inputs_a_file_read_at_import_refreshes_the_cache() {
     let ctx = TestContext::with_envs();
@@ -866,6 +891,7 @@ fn extra_inputs_a_file_read_at_import_refreshes_the_cache() {
     assert!(!now.contains(&"alpha".to_string()), "{now:?}");
 }
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_broken_location_does_not_block_a_launch_that_cannot_involve_it() {
     let ctx = TestContext::with_envs();

@@ -175,6 +175,7 @@ fn unknown_subcommand_is_a_usage_error() {
 
 /// Real dg (dagster-dg-cli 1.13, from the data-science environment's dev group) prints the
 /// same lines for the same workspace, from the root and from inside a project.
+#[cfg(feature = "tier-index")]
 #[test]
 fn output_equals_real_dg_list_projects() {
     let envs = crate::common::fixture_envs();

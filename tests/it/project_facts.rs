@@ -7,6 +7,7 @@ use crate::common::*;
 
 /// How many of the lock's registry packages the venv holds at the lock's version, and which
 /// at another (the lock's packages for other platforms, pywin32 say, are not installed).
+#[cfg(feature = "tier-index")]
 const LOCK_CHECK: &str = r#"
 import importlib.metadata as m, sys, tomllib
 lock = tomllib.load(open(sys.argv[1], "rb"))
@@ -25,6 +26,7 @@ for p in lock["package"]:
 print(same, wrong, m.version("sqlalchemy"))
 "#;
 
+#[cfg(feature = "tier-index")]
 #[test]
 fn a_uv_locked_project_with_a_path_source_builds_as_uv_sync_builds_it() {
     let ctx = TestContext::new("uv-locked");

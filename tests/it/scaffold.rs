@@ -3,17 +3,25 @@
 //! refusals exit 2 and write nothing, and the new-user flow works end to end with real
 //! environments built by `dg sync`.
 
-use crate::common::{TestContext, json, repo_root, run, with_index_env};
+use crate::common::{TestContext, json, run};
+#[cfg(feature = "tier-index")]
+use crate::common::{repo_root, with_index_env};
+#[cfg(feature = "tier-index")]
 use assert_cmd::Command;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(feature = "tier-index")]
+use std::path::PathBuf;
+#[cfg(feature = "tier-index")]
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "tier-index")]
 const REAL_CREATE_DAGSTER_VERSION: &str = "1.13.27";
 
 /// Real create-dagster 1.13.27 in a venv under target/, made once per machine with pip (under
 /// a file lock, so parallel test processes wait for one install). Never skipped: if it cannot
 /// be installed, the test fails with pip's output.
+#[cfg(feature = "tier-index")]
 fn real_create_dagster() -> &'static Path {
     static REAL: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
     let result = REAL.get_or_init(|| {
@@ -77,6 +85,7 @@ fn real_create_dagster() -> &'static Path {
     }
 }
 
+#[cfg(feature = "tier-index")]
 fn real_in(dir: &Path, home: &Path) -> Command {
     let mut cmd = Command::new(real_create_dagster());
     cmd.current_dir(dir).env_clear();
@@ -107,6 +116,7 @@ fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
 }
 
 /// `project_id: <uuid4>` → a fixed value, after checking it is a random (v4) UUID.
+#[cfg(feature = "tier-index")]
 fn without_telemetry_uuid(
     mut t: BTreeMap<String, Option<Vec<u8>>>,
 ) -> BTreeMap<String, Option<Vec<u8>>> {
@@ -129,6 +139,7 @@ fn without_telemetry_uuid(
 
 /// The same commands with real create-dagster 1.13.27 and ours give the same files, byte for
 /// byte (the random telemetry id aside): a workspace with two projects, and a standalone one.
+#[cfg(feature = "tier-index")]
 #[test]
 fn trees_equal_real_create_dagster() {
     let real = TestContext::empty();
@@ -499,6 +510,7 @@ fn scaffold_defs_writes_real_dg_stubs() {
 /// and a Python 3.12 / Dagster 1.13 location, an asset in each with a cross-location
 /// dependency, `dg sync` with pip, the one asset graph, and real dg in each environment
 /// accepting the scaffolded files. Then `dg sync` again starts no installer.
+#[cfg(feature = "tier-index")]
 #[test]
 fn new_user_flow_end_to_end() {
     let ctx = TestContext::empty();
@@ -681,6 +693,7 @@ fn new_user_flow_end_to_end() {
 /// Issue "workspace foundation": on a workspace made by real create-dagster 1.13, `dg list
 /// projects` prints exactly what real `dg list projects` (dagster-dg-cli 1.13) prints, and
 /// the JSON carries each project's defaults.
+#[cfg(feature = "tier-index")]
 #[test]
 fn list_projects_equals_real_dg_on_a_real_create_dagster_workspace() {
     let ctx = TestContext::empty();

@@ -3,9 +3,9 @@
 //! environment of the webserver and daemon. Each is provisioned once and cached under
 //! `target/`; a test that needs one fails loudly when it cannot be made.
 //!
-//! PostgreSQL comes from Debian's `postgresql` package (installed with apt-get when missing
-//! and running as root). It refuses to run as root, so as root the server runs as the
-//! package's `postgres` user (`setpriv`), in a temporary data folder owned by that user.
+//! PostgreSQL comes from Debian's `postgresql` package (tier `tier-postgres`; the suite never
+//! installs it: `scripts/test.sh` does). It refuses to run as root, so as root the server runs
+//! as the package's `postgres` user (`setpriv`), in a temporary data folder owned by that user.
 
 use crate::common::{fixture_envs, repo_root};
 use std::net::TcpListener;
@@ -110,40 +110,28 @@ fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-/// Debian's PostgreSQL binaries (`/usr/lib/postgresql/<version>/bin`), installed when missing.
+/// Debian's PostgreSQL binaries (`/usr/lib/postgresql/<version>/bin`, the newest). When they
+/// are missing the test fails, naming the script that installs them.
 fn postgres_bin() -> PathBuf {
-    let find = || {
-        let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| {
-                let v: u32 = e.file_name().to_str()?.parse().ok()?;
-                let bin = e.path().join("bin");
-                bin.join("initdb").is_file().then_some((v, bin))
-            })
-            .collect();
-        dirs.sort();
-        dirs.pop().map(|(_, b)| b)
-    };
-    if let Some(b) = find() {
-        return b;
+    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").is_file().then_some((v, bin))
+        })
+        .collect();
+    dirs.sort();
+    match dirs.pop() {
+        Some((_, bin)) => bin,
+        None => panic!(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb; the postgres \
+             tier needs Debian's postgresql): {}",
+            crate::common::PROVIDED_BY
+        ),
     }
-    assert!(
-        is_root(),
-        "PostgreSQL is not installed and this is not root: run `apt-get install -y postgresql`"
-    );
-    let _lock = lock("apt");
-    if find().is_none() {
-        run_ok(Command::new("apt-get").arg("update"), "apt-get update");
-        run_ok(
-            Command::new("apt-get")
-                .args(["install", "-y", "--no-install-recommends", "postgresql"])
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-            "apt-get install postgresql",
-        );
-    }
-    find().expect("postgresql installed but no /usr/lib/postgresql/*/bin/initdb")
 }
 
 /// A file lock under target/ shared by test processes.
