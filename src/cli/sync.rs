@@ -38,14 +38,17 @@ pub(super) fn run(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
     let progress = BuildProgress::new(&ctx.printer, !args.json);
     // At the workspace root, the host environment (deployments/local) too.
     let whole_workspace = args.projects.is_empty() && ws.current.is_none();
-    let results = sync_with_host(
+    let results: Vec<Result<_>> = sync_with_host(
         &ctx.settings,
         &ws,
         &projects,
         &opts,
         &progress,
         whole_workspace,
-    );
+    )
+    .into_iter()
+    .map(|r| r.map_err(Error::from))
+    .collect();
     drop(progress);
     let interrupted = results
         .iter()

@@ -5,8 +5,8 @@
 //! a second run a no-op that starts no installer.
 
 use super::interpreter::{self, PythonRequest};
+use super::{PythonError, Result};
 use crate::config::{InterpreterSource, Project};
-use crate::error::{Error, Result};
 use crate::fs::{self, LockedFile};
 use crate::process::{Cmd, tail_lines};
 use crate::settings::{InstallerChoice, Settings};
@@ -105,12 +105,10 @@ pub fn venv_dir(project: &Project) -> Result<PathBuf> {
                 Some(venv) if !py.exists() || venv.join("pyvenv.cfg").is_file() => {
                     Ok(venv.to_path_buf())
                 }
-                _ => Err(Error::usage(format!(
-                    "{}: DG_PROJECT_PYTHON_EXECUTABLE points at {}, which is not inside a virtual environment; dg sync only builds virtual environments",
-                    project.name,
-                    py.display()
-                ))
-                .with_hint("point it at <venv>/bin/python, or remove it from the project's .env to use <project>/.venv")),
+                _ => Err(PythonError::NotAVenv {
+                    project: project.name.clone(),
+                    python: py.clone(),
+                }),
             }
         }
     }
@@ -301,9 +299,9 @@ pub(crate) fn build_env(
     } else {
         let (base, why) =
             interpreter::choose(&settings.python_search, &b.request, b.requires_python)
-                .map_err(|e| prefix(e, b.name))?;
+                .map_err(|e| e.in_project(b.name))?;
         let action = if venv.exists() {
-            std::fs::remove_dir_all(&venv).map_err(|e| Error::io("remove", &venv, &e))?;
+            std::fs::remove_dir_all(&venv).map_err(|e| PythonError::io("remove", &venv, e))?;
             SyncAction::Recreated
         } else {
             SyncAction::Created
@@ -400,7 +398,7 @@ pub(crate) fn uv_sync(
     args: &[&str],
     progress: &dyn SyncProgress,
 ) -> Result<()> {
-    let uv = uv.ok_or_else(|| Error::usage("uv is not installed"))?;
+    let uv = uv.ok_or(PythonError::UvNotInstalled)?;
     let cmd = Cmd::new(uv)
         .arg("sync")
         .args(args)
@@ -408,13 +406,6 @@ pub(crate) fn uv_sync(
         .timeout(INSTALL_TIMEOUT);
     let name = dir.display().to_string();
     run_step(&name, "run `uv sync`", &cmd, progress)
-}
-
-fn prefix(mut e: Error, project: &str) -> Error {
-    if let Some(p) = e.problems.first_mut() {
-        p.message = format!("{project}: {}", p.message);
-    }
-    e
 }
 
 pub(crate) fn run_step(
@@ -425,7 +416,7 @@ pub(crate) fn run_step(
 ) -> Result<()> {
     let out = cmd.output_lines(&|line| progress.output(project, line))?;
     if out.interrupted {
-        return Err(Error::interrupted());
+        return Err(PythonError::Interrupted);
     }
     if out.success() {
         return Ok(());
@@ -436,11 +427,13 @@ pub(crate) fn run_step(
         format!("exited with {:?}", out.code)
     };
     let tail = tail_lines(&format!("{}\n{}", out.stdout, out.stderr), 15);
-    Err(Error::failed(format!(
-        "{project}: could not {what}: `{}` {status}\n{tail}",
-        cmd.describe()
-    ))
-    .with_hint("check the project's dependencies in pyproject.toml and that the package index is reachable"))
+    Err(PythonError::StepFailed {
+        project: project.to_string(),
+        what: what.to_string(),
+        command: cmd.describe(),
+        status,
+        tail,
+    })
 }
 
 /// Builds the environments of `projects`, several at once but never more than there are

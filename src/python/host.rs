@@ -12,8 +12,9 @@ use super::env::{
     EnvBuild, SyncAction, SyncOptions, SyncProgress, SyncReport, build_env, sync_all,
 };
 use super::interpreter::PythonRequest;
+use super::{PythonError, Result};
 use crate::config::{Project, Workspace};
-use crate::error::{Error, Problem, Result, SourcePos};
+use crate::error::SourcePos;
 use crate::fs::LockedFile;
 use crate::settings::Settings;
 use pep440_rs::Version;
@@ -77,16 +78,16 @@ pub fn find_host_project(ws: &Workspace) -> Result<Option<HostProject>> {
     let text = match std::fs::read_to_string(&pyproject) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", &pyproject, &e)),
+        Err(e) => return Err(PythonError::io("read", &pyproject, e)),
     };
-    let doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let mut p = Problem::new(format!("invalid TOML: {}", e.message()))
-            .hint("fix the syntax of the host environment's pyproject.toml");
-        if let Some(span) = e.span() {
-            p = p.at(SourcePos::from_span(&pyproject, &text, span));
-        }
-        Error::config(vec![p])
-    })?;
+    let doc: toml_edit::DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| PythonError::HostToml {
+                message: e.message().to_string(),
+                at: e
+                    .span()
+                    .map(|span| Box::new(SourcePos::from_span(&pyproject, &text, span))),
+            })?;
     let project = doc.get("project").and_then(|p| p.as_table_like());
     let requires_python = project
         .and_then(|p| p.get("requires-python"))
@@ -192,13 +193,12 @@ pub fn choose_host_dagster(
         return Ok(pin);
     }
     match specifiers(req) {
-        Some(spec) if !spec.contains(want) => Err(Error::config(vec![
-            Problem::new(format!(
-                "{} requires `{req}`, but location `{location}` uses dagster {want}: Dagster's webserver and daemon must be at least as new as every code location",
-                settings.display(&host.pyproject)
-            ))
-            .hint(format!("change it to \"dagster=={want}\" (or a range that allows it) and run `dg sync` again")),
-        ])),
+        Some(spec) if !spec.contains(want) => Err(PythonError::HostTooOld {
+            file: settings.display(&host.pyproject),
+            requirement: req.to_string(),
+            location: location.clone(),
+            want: want.to_string(),
+        }),
         _ => Ok(want.clone()),
     }
 }
@@ -259,16 +259,12 @@ pub fn sync_workspace_host(
     };
     let dagster = match newest_location_dagster(ws) {
         Some(newest) => choose_host_dagster(settings, &host, &newest)?,
-        None => host.dagster_requirement().and_then(exact_pin).ok_or_else(|| {
-            Error::usage(format!(
-                "cannot tell which dagster {} needs: no location has an environment or an exact dagster pin",
-                HOST_DIR
-            ))
-            .with_hint(format!(
-                "pin dagster in {} (\"dagster==1.13.27\")",
-                settings.display(&host.pyproject)
-            ))
-        })?,
+        None => host
+            .dagster_requirement()
+            .and_then(exact_pin)
+            .ok_or_else(|| PythonError::HostDagsterUnknown {
+                file: settings.display(&host.pyproject),
+            })?,
     };
     // The options are the projects' (`--python` names a project Python): the host chooses
     // its own interpreter from its requires-python.
@@ -298,13 +294,7 @@ pub(crate) fn sync_with_host(
         let results = sync_all(settings, projects, opts, progress);
         (
             results,
-            host.map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::failed(format!(
-                        "building {HOST_DIR} stopped unexpectedly"
-                    )))
-                })
-            }),
+            host.map(|h| h.join().unwrap_or(Err(PythonError::HostBuildStopped))),
         )
     });
     let host = match first {

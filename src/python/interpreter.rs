@@ -3,8 +3,9 @@
 //! versions folder, uv-managed Pythons) and choosing one that satisfies a project's
 //! `requires-python` or `[tool.dg-rs] python`.
 
+use super::{PythonError, Result};
 use crate::config::{Interpreter, InterpreterSource};
-use crate::error::{Error, Problem, Result};
+use crate::error::Problem;
 use crate::process::Cmd;
 use crate::settings::PythonSearch;
 use pep440_rs::{Version, VersionSpecifiers};
@@ -168,9 +169,9 @@ impl PythonRequest {
         Ok(match self {
             PythonRequest::Any | PythonRequest::Path(_) => true,
             PythonRequest::Version(want) => {
-                let want = Version::from_str(want).map_err(|e| {
-                    Error::usage(format!("`{want}` is not a Python version: {e}"))
-                        .with_hint("write it like 3.12 or 3.12.1")
+                let want = Version::from_str(want).map_err(|e| PythonError::BadVersion {
+                    given: want.clone(),
+                    reason: e.to_string(),
                 })?;
                 let n = want.release().len();
                 version.release().iter().take(n).eq(want.release().iter())
@@ -190,9 +191,9 @@ impl PythonRequest {
 }
 
 pub fn parse_specifiers(spec: &str) -> Result<VersionSpecifiers> {
-    VersionSpecifiers::from_str(spec).map_err(|e| {
-        Error::usage(format!("invalid requires-python `{spec}`: {e}"))
-            .with_hint("use PEP 440 specifiers, like \">=3.11,<3.13\"")
+    VersionSpecifiers::from_str(spec).map_err(|e| PythonError::BadRequiresPython {
+        spec: spec.to_string(),
+        reason: e.to_string(),
     })
 }
 
@@ -204,12 +205,8 @@ pub fn choose(
     requires_python: Option<&str>,
 ) -> Result<(FoundPython, String)> {
     if let PythonRequest::Path(p) = request {
-        let version = query_version(p).ok_or_else(|| {
-            Error::usage(format!(
-                "the requested interpreter {} does not run",
-                p.display()
-            ))
-        })?;
+        let version =
+            query_version(p).ok_or_else(|| PythonError::NotRunnable { path: p.clone() })?;
         let why = format!("{} was requested by path", p.display());
         return Ok((
             FoundPython {
@@ -247,15 +244,13 @@ pub fn choose(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    Err(Error::usage(format!(
-        "no Python interpreter on this machine satisfies {}{}; found: {listing}",
-        request.describe(),
-        requires_python
+    Err(PythonError::NoInterpreter {
+        request: request.describe(),
+        requires_python: requires_python
             .filter(|_| !matches!(request, PythonRequest::Specifiers(_)))
-            .map(|r| format!(" and requires-python {r}"))
-            .unwrap_or_default()
-    ))
-    .with_hint("install a matching Python (e.g. `pyenv install 3.12`), or change the project's requires-python / [tool.dg-rs] python"))
+            .map(str::to_string),
+        found: listing,
+    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,10 @@
 //! embedded in the binary.
 
 pub(crate) mod env;
+mod error;
 pub(crate) mod host;
 pub(crate) mod interpreter;
 pub(crate) mod scripts;
 pub(crate) mod uv;
+
+pub use error::{PythonError, Result};

@@ -5,9 +5,9 @@
 //! without uv, and an install the user asked for by running `dg sync`.
 
 use super::env::{INSTALL_TIMEOUT, SyncProgress, find_in_path, run_step};
+use super::{PythonError, Result};
 use crate::config::Project;
 use crate::config::uv::UvProject;
-use crate::error::{Error, Result};
 use crate::fs::LockedFile;
 use crate::process::Cmd;
 use crate::settings::{InstallerChoice, Settings};
@@ -40,19 +40,19 @@ pub(crate) fn locate(
     progress: &dyn SyncProgress,
 ) -> Result<PathBuf> {
     if settings.installer == InstallerChoice::Pip {
-        return Err(Error::usage(format!(
-            "{name}: DG_RS_INSTALLER=pip, but pip cannot build this project as `uv sync` does: {why}"
-        ))
-        .with_hint("unset DG_RS_INSTALLER (dg sync uses uv for it, installing uv when it is not on PATH)"));
+        return Err(PythonError::PipCannotBuild {
+            name: name.to_string(),
+            why: why.to_string(),
+        });
     }
     if let Some(uv) = find_in_path(settings, "uv") {
         return Ok(uv);
     }
     let Some(cache) = &settings.user_cache_dir else {
-        return Err(Error::usage(format!(
-            "{name}: uv is needed ({why}) and is not on PATH, and there is no cache folder to install it in (HOME is not set)"
-        ))
-        .with_hint("install uv (https://docs.astral.sh/uv/) or set HOME or XDG_CACHE_HOME"));
+        return Err(PythonError::NoCacheForUv {
+            name: name.to_string(),
+            why: why.to_string(),
+        });
     };
     install(settings, cache, name, progress)
 }
@@ -76,16 +76,13 @@ fn install(
     }
     let python = find_in_path(settings, "python3")
         .or_else(|| find_in_path(settings, "python"))
-        .ok_or_else(|| {
-            Error::usage(format!(
-                "{name}: uv is needed and not on PATH, and no python3 is on PATH to install it with"
-            ))
-            .with_hint("install uv (https://docs.astral.sh/uv/)")
+        .ok_or_else(|| PythonError::NoPythonForUv {
+            name: name.to_string(),
         })?;
     let staging = tempfile::Builder::new()
         .prefix(".uv-install-")
         .tempdir_in(cache)
-        .map_err(|e| Error::io("create a folder in", cache, &e))?;
+        .map_err(|e| PythonError::io("create a folder in", cache, e))?;
     progress.step(
         name,
         &format!(
@@ -107,13 +104,14 @@ fn install(
         .timeout(INSTALL_TIMEOUT);
     run_step(name, &format!("install uv {UV_VERSION}"), &cmd, progress)?;
     if !staging.path().join("bin").join("uv").is_file() {
-        return Err(Error::failed(format!(
-            "{name}: installing uv {UV_VERSION} with pip left no bin/uv in {}",
-            staging.path().display()
-        )));
+        return Err(PythonError::UvInstallIncomplete {
+            name: name.to_string(),
+            version: UV_VERSION,
+            staging: staging.path().to_path_buf(),
+        });
     }
     let staged = staging.keep();
-    std::fs::rename(&staged, &dir).map_err(|e| Error::io("move into place", &dir, &e))?;
+    std::fs::rename(&staged, &dir).map_err(|e| PythonError::io("move into place", &dir, e))?;
     Ok(uv)
 }
 
@@ -148,21 +146,13 @@ pub(crate) fn sync_cmd(
 
 /// A failed `uv sync` with the hint that fits: a lock that no longer matches its
 /// pyproject.toml is the user's to update (dg sync never rewrites it).
-pub(crate) fn explain(e: Error) -> Error {
-    let stale = e.problems.iter().any(|p| {
-        p.message
-            .contains("needs to be updated, but `--locked` was provided")
-    });
-    if stale {
-        e.with_hint(
-            "uv.lock no longer matches pyproject.toml: run `uv lock` where it lives and commit \
-             it (dg sync installs exactly what the lock says and never rewrites it)",
-        )
-    } else {
-        e.with_hint(
-            "check the project's dependencies, its [tool.uv.sources] and that the package \
-             index is reachable",
-        )
+pub(crate) fn explain(e: PythonError) -> PythonError {
+    let stale_lock = e
+        .to_string()
+        .contains("needs to be updated, but `--locked` was provided");
+    PythonError::UvSyncFailed {
+        stale_lock,
+        source: Box::new(e),
     }
 }
 

@@ -39,6 +39,74 @@ impl From<crate::process::ProcessError> for Error {
     }
 }
 
+impl From<crate::python::PythonError> for Error {
+    fn from(e: crate::python::PythonError) -> Self {
+        use crate::python::PythonError as E;
+        let message = e.to_string();
+        match e {
+            E::Fs(e) => e.into(),
+            E::Process(e) => e.into(),
+            E::Interrupted => Error::interrupted(),
+            E::InProject { project, source } => {
+                let mut err = Error::from(*source);
+                if let Some(p) = err.problems.first_mut() {
+                    p.message = format!("{project}: {}", p.message);
+                }
+                err
+            }
+            E::UvSyncFailed { stale_lock, source } => {
+                Error::from(*source).with_hint(if stale_lock {
+                    "uv.lock no longer matches pyproject.toml: run `uv lock` where it lives and \
+                     commit it (dg sync installs exactly what the lock says and never rewrites it)"
+                } else {
+                    "check the project's dependencies, its [tool.uv.sources] and that the \
+                     package index is reachable"
+                })
+            }
+            E::HostToml { at, .. } => {
+                let mut p = Problem::new(message)
+                    .hint("fix the syntax of the host environment's pyproject.toml");
+                if let Some(at) = at {
+                    p = p.at(*at);
+                }
+                Error::config(vec![p])
+            }
+            E::HostTooOld { want, .. } => Error::config(vec![Problem::new(message).hint(format!(
+                "change it to \"dagster=={want}\" (or a range that allows it) and run `dg sync` again"
+            ))]),
+            E::HostDagsterUnknown { file } => Error::usage(message)
+                .with_hint(format!("pin dagster in {file} (\"dagster==1.13.27\")")),
+            E::HostBuildStopped | E::UvInstallIncomplete { .. } => Error::failed(message),
+            E::StepFailed { .. } => Error::failed(message).with_hint(
+                "check the project's dependencies in pyproject.toml and that the package index \
+                 is reachable",
+            ),
+            E::Io { .. } | E::NotRunnable { .. } | E::UvNotInstalled => Error::usage(message),
+            E::BadVersion { .. } => Error::usage(message).with_hint("write it like 3.12 or 3.12.1"),
+            E::BadRequiresPython { .. } => {
+                Error::usage(message).with_hint("use PEP 440 specifiers, like \">=3.11,<3.13\"")
+            }
+            E::NoInterpreter { .. } => Error::usage(message).with_hint(
+                "install a matching Python (e.g. `pyenv install 3.12`), or change the project's \
+                 requires-python / [tool.dg-rs] python",
+            ),
+            E::NotAVenv { .. } => Error::usage(message).with_hint(
+                "point it at <venv>/bin/python, or remove it from the project's .env to use \
+                 <project>/.venv",
+            ),
+            E::PipCannotBuild { .. } => Error::usage(message).with_hint(
+                "unset DG_RS_INSTALLER (dg sync uses uv for it, installing uv when it is not on \
+                 PATH)",
+            ),
+            E::NoCacheForUv { .. } => Error::usage(message)
+                .with_hint("install uv (https://docs.astral.sh/uv/) or set HOME or XDG_CACHE_HOME"),
+            E::NoPythonForUv { .. } => {
+                Error::usage(message).with_hint("install uv (https://docs.astral.sh/uv/)")
+            }
+        }
+    }
+}
+
 impl From<crate::config::DotenvError> for Error {
     fn from(e: crate::config::DotenvError) -> Self {
         match e {
@@ -538,5 +606,58 @@ pub(crate) fn location_failures(
     Error {
         kind: ErrorKind::Failed,
         problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::python::PythonError;
+
+    /// A failed `uv sync` reads as before the error was typed: the command's tail kept,
+    /// the stale-lock hint chosen from uv's words, exit 1; an error found before anything
+    /// ran is named by its project and exits 2.
+    #[test]
+    fn a_python_error_keeps_its_project_its_hint_and_its_exit_code() {
+        let step = PythonError::StepFailed {
+            project: "orders".into(),
+            what: "run `uv sync`".into(),
+            command: "uv sync --locked".into(),
+            status: "exited with Some(1)".into(),
+            tail: "The lockfile needs to be updated, but `--locked` was provided.".into(),
+        };
+        let err = Error::from(crate::python::uv::explain(step));
+        assert_eq!(err.kind.exit_code(), 1);
+        let p = &err.problems[0];
+        assert_eq!(
+            p.message,
+            "orders: could not run `uv sync`: `uv sync --locked` exited with Some(1)\n\
+             The lockfile needs to be updated, but `--locked` was provided."
+        );
+        let hint = p.hint.as_deref().unwrap_or_default();
+        assert!(hint.starts_with("uv.lock no longer matches"), "{hint}");
+
+        let none = PythonError::NoInterpreter {
+            request: "Python 3.9".into(),
+            requires_python: Some(">=3.9".into()),
+            found: "none".into(),
+        };
+        let err = Error::from(none.in_project("orders"));
+        assert_eq!(err.kind.exit_code(), 2);
+        assert_eq!(
+            err.problems[0].message,
+            "orders: no Python interpreter on this machine satisfies Python 3.9 and \
+             requires-python >=3.9; found: none"
+        );
+        assert!(
+            err.problems[0]
+                .hint
+                .as_deref()
+                .unwrap_or_default()
+                .contains("pyenv install")
+        );
+
+        let interrupted = Error::from(PythonError::Interrupted.in_project("orders"));
+        assert_eq!(interrupted.kind, ErrorKind::Interrupted);
     }
 }
