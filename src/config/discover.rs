@@ -2,12 +2,12 @@
 //! workspace file (nearest `directory_type = "workspace"`), as real dg 1.13 finds them;
 //! plus the `[cli]` settings real dg merges from the user file, the workspace and the root.
 
+use super::error::{ConfigError, Result};
 use super::file::{ConfigFile, read_config_in};
 use super::model::Workspace;
 use super::project_file::load_standalone;
 use super::workspace_file::load_workspace_file;
 use super::{Resolve, relative_display};
-use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// Every config file a workspace consists of, for `dg check toml`: the root file found from
@@ -25,17 +25,14 @@ pub fn find_config_files(target: &Path, resolve: Resolve) -> Result<Vec<PathBuf>
 
 /// Finds and loads the workspace (or standalone project) that `target` belongs to.
 pub fn discover(target: &Path, resolve: Resolve) -> Result<Workspace> {
-    let target = std::fs::canonicalize(target).map_err(|e| {
-        Error::usage(format!(
-            "the target path {} cannot be used: {e}",
-            target.display()
-        ))
-        .with_hint("pass an existing directory with --target-path")
+    let target = std::fs::canonicalize(target).map_err(|source| ConfigError::TargetPath {
+        path: target.to_path_buf(),
+        source,
     })?;
     let mut root: Option<ConfigFile> = None;
     let mut workspace: Option<ConfigFile> = None;
     for dir in target.ancestors() {
-        let found = read_config_in(dir).map_err(|p| Error::config(vec![p]))?;
+        let found = read_config_in(dir).map_err(|p| ConfigError::Invalid(vec![p]))?;
         let Some(file) = found else { continue };
         // The scaffolded `deployments/local` env is not a dg root (real dg fails there).
         if file.directory_type() == Some("deployment") {
@@ -60,29 +57,17 @@ pub fn discover(target: &Path, resolve: Resolve) -> Result<Workspace> {
                 .as_ref()
                 .and_then(|d| loaded.projects.iter().position(|p| &p.root == d));
             if let (Some(dir), None) = (&root_dir, loaded.current) {
-                return Err(Error::usage(format!(
-                    "{} is a dg project inside the workspace at {}, but the workspace does not list it",
-                    dir.display(),
-                    loaded.root.display()
-                ))
-                .with_hint(format!(
-                    "add it to {} as [[workspace.projects]] path = \"{}\"",
-                    loaded.config_file.display(),
-                    relative_display(dir, &loaded.root)
-                )));
+                return Err(ConfigError::Unlisted {
+                    dir: dir.clone(),
+                    listed_as: relative_display(dir, &loaded.root),
+                    root: loaded.root,
+                    workspace_file: loaded.config_file,
+                });
             }
             Ok(loaded)
         }
         (None, Some(project_file)) => load_standalone(project_file, resolve),
-        (None, None) => Err(Error::usage(format!(
-            "no dg workspace or project found in {} or any parent directory",
-            target.display()
-        ))
-        .with_hint(
-            "run inside a directory with a dg.toml (directory_type = \"workspace\") or a \
-             pyproject.toml with [tool.dg], pass --target-path, or create one with \
-             `create-dagster workspace NAME`",
-        )),
+        (None, None) => Err(ConfigError::NotFound { target }),
     }
 }
 

@@ -14,6 +14,7 @@
 
 mod discover;
 pub(crate) mod dotenv;
+mod error;
 mod file;
 pub mod model;
 mod project_file;
@@ -23,6 +24,7 @@ mod workspace_file;
 
 pub use discover::{cli_verbose, discover, find_config_files};
 pub(crate) use dotenv::DotenvError;
+pub use error::ConfigError;
 pub use file::{ConfigFile, FileKind, read_config_in};
 pub use model::{Interpreter, InterpreterSource, Project, Workspace};
 pub use project_file::requirement_name;

@@ -37,8 +37,8 @@ impl Workspace {
 
     /// Projects named on the command line (by folder name, location name or listed path), or
     /// the command's default scope when none are named.
-    pub fn select(&self, names: &[String]) -> crate::error::Result<Vec<&Project>> {
-        use crate::error::{Error, Problem};
+    pub fn select(&self, names: &[String]) -> super::error::Result<Vec<&Project>> {
+        use crate::error::Problem;
         if names.is_empty() {
             return Ok(self.scoped_projects());
         }
@@ -64,7 +64,7 @@ impl Workspace {
         if problems.is_empty() {
             Ok(out)
         } else {
-            Err(Error::config(problems))
+            Err(super::error::ConfigError::Invalid(problems))
         }
     }
 

@@ -3,11 +3,12 @@
 //! `[tool.dg-rs]` table read from its pyproject.toml.
 
 use super::Resolve;
+use super::error::{ConfigError, Result};
 use super::file::{ConfigFile, parse, read_config_in, read_text};
 use super::model::{Project, Workspace};
 use super::toml_check::Checker;
 use super::workspace_file::{check_cli, check_directory_type};
-use crate::error::{Error, Problem, Result};
+use crate::error::Problem;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
@@ -19,7 +20,7 @@ pub(super) fn load_standalone(file: ConfigFile, resolve: Resolve) -> Result<Work
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let project = validate_project_file(&dir, ".", file, resolve).map_err(Error::config)?;
+    let project = validate_project_file(&dir, ".", file, resolve).map_err(ConfigError::Invalid)?;
     Ok(Workspace {
         root: dir,
         config_file: project.config_file.clone(),

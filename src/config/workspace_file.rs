@@ -2,12 +2,13 @@
 //! list (both list forms), `[cli]`; every listed project loaded, and workspace-wide rules
 //! (paths inside the workspace, no duplicates, unique location names).
 
+use super::error::{ConfigError, Result};
 use super::file::ConfigFile;
 use super::model::{Project, Workspace};
 use super::project_file::load_project_dir;
 use super::toml_check::Checker;
 use super::{Resolve, relative_display};
-use crate::error::{Error, Problem, Result, SourcePos};
+use crate::error::{Problem, SourcePos};
 use crate::suggest::closest;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -177,7 +178,7 @@ pub(super) fn load_workspace_file(file: ConfigFile, resolve: Resolve) -> Result<
         }
     }
     if !problems.is_empty() {
-        return Err(Error::config(problems));
+        return Err(ConfigError::Invalid(problems));
     }
     Ok(Workspace {
         root,

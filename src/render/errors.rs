@@ -107,6 +107,32 @@ impl From<crate::python::PythonError> for Error {
     }
 }
 
+impl From<crate::config::ConfigError> for Error {
+    fn from(e: crate::config::ConfigError) -> Self {
+        use crate::config::ConfigError as E;
+        let message = e.to_string();
+        match e {
+            E::Invalid(problems) => Error::config(problems),
+            E::TargetPath { .. } => {
+                Error::usage(message).with_hint("pass an existing directory with --target-path")
+            }
+            E::Unlisted {
+                workspace_file,
+                listed_as,
+                ..
+            } => Error::usage(message).with_hint(format!(
+                "add it to {} as [[workspace.projects]] path = \"{listed_as}\"",
+                workspace_file.display()
+            )),
+            E::NotFound { .. } => Error::usage(message).with_hint(
+                "run inside a directory with a dg.toml (directory_type = \"workspace\") or a \
+                 pyproject.toml with [tool.dg], pass --target-path, or create one with \
+                 `create-dagster workspace NAME`",
+            ),
+        }
+    }
+}
+
 impl From<crate::config::DotenvError> for Error {
     fn from(e: crate::config::DotenvError) -> Self {
         match e {

@@ -97,10 +97,10 @@ impl Loaded {
 
 /// Finds the workspace (or standalone project) the settings' target belongs to.
 pub(crate) fn discover(settings: &Settings) -> Result<Workspace> {
-    config::discover(
+    Ok(config::discover(
         &settings.target,
         crate::python::interpreter::resolve_project,
-    )
+    )?)
 }
 
 /// The scope of a discovered workspace.
@@ -241,8 +241,8 @@ pub(crate) fn cache_root(settings: &Settings, ws: &Workspace, notes: &mut Vec<St
 /// Every config file the workspace consists of (`dg check toml`): the root file and every
 /// listed project's file, or every problem found in them.
 pub(crate) fn config_files(settings: &Settings) -> Result<Vec<PathBuf>> {
-    config::find_config_files(
+    Ok(config::find_config_files(
         &settings.target,
         crate::python::interpreter::resolve_project,
-    )
+    )?)
 }
