@@ -7,7 +7,6 @@
 
 pub use crate::diagnostic::{LineIndex, Problem, SourcePos};
 use std::fmt;
-use std::path::Path;
 
 /// How an error ends the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,9 +74,6 @@ impl Error {
             kind: ErrorKind::Failed,
             problems: Vec::new(),
         }
-    }
-    pub fn io(action: &str, path: &Path, err: &std::io::Error) -> Self {
-        Error::usage(format!("could not {action} {}: {err}", path.display()))
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         if let Some(p) = self.problems.last_mut() {

@@ -69,5 +69,6 @@ pub(super) fn run(ctx: &Ctx, args: &DevArgs) -> Result<()> {
         projects,
         &opts,
         &DevOutput::new(&ctx.printer),
-    )
+    )?;
+    Ok(())
 }

@@ -6,9 +6,9 @@
 //! host's dagster must be at least every location's: a host that is older is refused, naming
 //! both versions. Versions are read from `*.dist-info` folders; no Python is started.
 
+use super::error::{DevError, Result};
 use crate::config::{Project, Workspace};
-use crate::error::{Error, Result};
-use crate::python::host::{HOST_DIR, find_host_project, installed_version};
+use crate::python::host::{find_host_project, installed_version};
 use crate::settings::Settings;
 use pep440_rs::Version;
 use std::path::PathBuf;
@@ -36,11 +36,9 @@ pub fn resolve_host(settings: &Settings, ws: &Workspace, projects: &[&Project]) 
         (Some(d), _) => {
             let python = d.python();
             if !python.is_file() {
-                return Err(Error::usage(format!(
-                    "the host environment {} does not exist yet: dg dev runs Dagster's webserver and daemon from it",
-                    display_path(&d.venv())
-                ))
-                .with_hint("run `dg sync` at the workspace root: it builds every project's environment and deployments/local"));
+                return Err(DevError::HostMissing {
+                    venv: display_path(&d.venv()),
+                });
             }
             env_of(settings, python, HostSource::Deployment)?
         }
@@ -50,13 +48,9 @@ pub fn resolve_host(settings: &Settings, ws: &Workspace, projects: &[&Project]) 
             env_of(settings, only.interpreter.path.clone(), HostSource::Project)?
         }
         (None, _) => {
-            return Err(Error::usage(format!(
-                "{} has no {HOST_DIR}/pyproject.toml: dg dev runs Dagster's webserver and daemon from that environment",
-                display_path(&ws.root)
-            ))
-            .with_hint(format!(
-                "create {HOST_DIR}/pyproject.toml as create-dagster does ([project] name = \"workspace_local\", dependencies = [\"dagster\", \"dagster-webserver\", \"dagster-dg-cli\"], and [tool.dg] directory_type = \"deployment\"), then run `dg sync` at the workspace root"
-            )));
+            return Err(DevError::NoHostProject {
+                root: display_path(&ws.root),
+            });
         }
     };
     check_skew(settings, &host, projects)?;
@@ -66,16 +60,14 @@ pub fn resolve_host(settings: &Settings, ws: &Workspace, projects: &[&Project]) 
 fn env_of(settings: &Settings, python: PathBuf, source: HostSource) -> Result<HostEnv> {
     let shown = settings.display(python.parent().and_then(|b| b.parent()).unwrap_or(&python));
     if installed_version(&python, "dagster-webserver").is_none() {
-        return Err(Error::usage(format!(
-            "the host environment {shown} has no dagster-webserver installed"
-        ))
-        .with_hint("run `dg sync` at the workspace root"));
+        return Err(DevError::HostLacks {
+            shown,
+            package: "dagster-webserver",
+        });
     }
-    let dagster = installed_version(&python, "dagster").ok_or_else(|| {
-        Error::usage(format!(
-            "the host environment {shown} has no dagster installed"
-        ))
-        .with_hint("run `dg sync` at the workspace root")
+    let dagster = installed_version(&python, "dagster").ok_or_else(|| DevError::HostLacks {
+        shown: shown.clone(),
+        package: "dagster",
     })?;
     Ok(HostEnv {
         python,
@@ -101,14 +93,13 @@ pub fn check_skew(settings: &Settings, host: &HostEnv, projects: &[&Project]) ->
                     .and_then(|b| b.parent())
                     .unwrap_or(&host.python),
             );
-            Err(Error::usage(format!(
-                "the host environment {shown} has dagster {}, older than location `{location}`'s dagster {v}: Dagster's webserver and daemon must be at least as new as every code location",
-                host.dagster
-            ))
-            .with_hint(match host.source {
-                HostSource::Deployment => format!("run `dg sync` at the workspace root: it installs dagster {v} in {HOST_DIR}"),
-                HostSource::Project => format!("create {HOST_DIR} with dagster {v} at the workspace root and run `dg sync` there"),
-            }))
+            Err(DevError::HostTooOld {
+                shown,
+                host: host.dagster.to_string(),
+                location: location.to_string(),
+                want: v.to_string(),
+                source_of_host: host.source,
+            })
         }
         _ => Ok(()),
     }

@@ -18,6 +18,7 @@
 //! [`watch`]). Nothing here prints: a [`DevObserver`] (implemented in `render`) is told.
 
 mod commands;
+mod error;
 pub(crate) mod host;
 mod ports;
 pub(crate) mod service;
@@ -25,6 +26,8 @@ pub(crate) mod supervisor;
 pub(crate) mod watch;
 pub(crate) mod webserver;
 pub(crate) mod workspace_yaml;
+
+pub use error::DevError;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -92,8 +95,7 @@ pub enum LocationStatus {
     },
     /// The code server did not start (no interpreter, no dagster, crashed, timed out).
     NotStarted {
-        message: String,
-        hint: Option<String>,
+        error: std::sync::Arc<DevError>,
     },
 }
 

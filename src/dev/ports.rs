@@ -1,6 +1,6 @@
 //! The webserver's port and the host names it is shown and reached by.
 
-use crate::error::{Error, Result};
+use super::error::{DevError, Result};
 
 /// The webserver's port: the one asked for (an error when taken), any free one for 0, or
 /// 3000 and, when that is taken, the next free one (said in the report).
@@ -11,30 +11,40 @@ pub(super) fn choose_port(host: &str, asked: Option<u16>) -> Result<(u16, Option
     match asked {
         Some(p) => match try_bind(p) {
             Ok(port) => Ok((port, None)),
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(Error::usage(format!(
-                "port {p} on {host} is in use"
-            ))
-            .with_hint("choose another with --port N (0 = any free port), or leave --port out to take the first free port from 3000")),
-            Err(e) => Err(Error::usage(format!("cannot listen on {host}:{p}: {e}"))
-                .with_hint("check --host: an address of this machine, like 127.0.0.1 or 0.0.0.0")),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(DevError::PortInUse {
+                host: host.to_string(),
+                port: p,
+            }),
+            Err(e) => Err(DevError::CannotListen {
+                host: host.to_string(),
+                port: p,
+                reason: Some(e.to_string()),
+            }),
         },
         None => {
             const DEFAULT: u16 = 3000;
             for p in DEFAULT..DEFAULT + 100 {
                 match try_bind(p) {
                     Ok(_) => {
-                        let note = (p != DEFAULT).then(|| format!("port {DEFAULT} is in use; using {p}"));
+                        let note =
+                            (p != DEFAULT).then(|| format!("port {DEFAULT} is in use; using {p}"));
                         return Ok((p, note));
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
                     Err(e) => {
-                        return Err(Error::usage(format!("cannot listen on {host}:{p}: {e}"))
-                            .with_hint("check --host: an address of this machine, like 127.0.0.1 or 0.0.0.0"));
+                        return Err(DevError::CannotListen {
+                            host: host.to_string(),
+                            port: p,
+                            reason: Some(e.to_string()),
+                        });
                     }
                 }
             }
-            Err(Error::usage(format!("ports {DEFAULT}-{} on {host} are all in use", DEFAULT + 99))
-                .with_hint("choose one with --port N (0 = any free port)"))
+            Err(DevError::AllPortsInUse {
+                host: host.to_string(),
+                from: DEFAULT,
+                to: DEFAULT + 99,
+            })
         }
     }
 }
@@ -70,7 +80,7 @@ mod tests {
             err.to_string()
                 .contains(&format!("port {p} on 127.0.0.1 is in use"))
         );
-        assert_eq!(err.kind.exit_code(), 2);
+        assert!(matches!(err, DevError::PortInUse { port, .. } if port == p));
         let (free, note) = choose_port("127.0.0.1", Some(0)).unwrap();
         assert!(free > 0 && note.is_none());
     }

@@ -17,6 +17,7 @@
 //! SIGTERM, then SIGKILL after a grace period (at once on a second interrupt).
 
 use super::commands::{daemon_cmd, webserver_cmd, with_platform_env};
+use super::error::{DevError, Result};
 use super::host::resolve_host;
 use super::ports::{choose_port, client_host, shown_host};
 use super::service::{Message, Service, group_alive, stop_all};
@@ -27,7 +28,6 @@ use super::{
     ServiceId, watch,
 };
 use crate::config::{Project, Workspace};
-use crate::error::{Error, Result};
 use crate::instance::{Instance, InstancePython};
 use crate::manifest::extract::location_env;
 use crate::process::{Cmd, Sig, interrupt};
@@ -58,10 +58,7 @@ const MAX_HOST_CRASHES: u32 = 5;
 enum ServerState {
     Starting,
     Listening,
-    Failed {
-        message: String,
-        hint: Option<String>,
-    },
+    Failed(Arc<DevError>),
 }
 
 /// One location and its code server(s).
@@ -127,12 +124,10 @@ struct HostService {
 
 impl HostService {
     fn start(&mut self, tx: &mpsc::Sender<Message>) -> Result<()> {
-        let s = Service::spawn(&self.cmd, self.id, tx).map_err(|e| {
-            Error::failed(format!(
-                "could not start the {} ({}): {e}",
-                self.name,
-                self.cmd.program.display()
-            ))
+        let s = Service::spawn(&self.cmd, self.id, tx).map_err(|source| DevError::Spawn {
+            name: Some(self.name.to_string()),
+            program: self.cmd.program.clone(),
+            source,
         })?;
         self.service = Some(s);
         self.restart_at = None;
@@ -184,7 +179,11 @@ pub(crate) fn run(
         let addr = std::net::ToSocketAddrs::to_socket_addrs(&(opts.host.as_str(), port))
             .ok()
             .and_then(|mut a| a.next())
-            .ok_or_else(|| Error::usage(format!("cannot listen on {}:{port}", opts.host)))?;
+            .ok_or_else(|| DevError::CannotListen {
+                host: opts.host.clone(),
+                port,
+                reason: None,
+            })?;
         Some((config, crate::access::proxy::bind(addr)?))
     } else {
         None
@@ -216,7 +215,7 @@ pub(crate) fn run(
     let runtime = tempfile::Builder::new()
         .prefix("dg-dev-")
         .tempdir()
-        .map_err(|e| Error::failed(format!("cannot create a temporary folder: {e}")))?;
+        .map_err(DevError::TempDir)?;
     let mut locations: Vec<Location> = projects
         .iter()
         .enumerate()
@@ -397,11 +396,7 @@ impl Platform<'_> {
             Ok(s) => loc.server = Some(s),
             Err(e) => {
                 loc.server = None;
-                let p = e.problems.into_iter().next();
-                loc.state = ServerState::Failed {
-                    message: p.as_ref().map(|p| p.message.clone()).unwrap_or_default(),
-                    hint: p.and_then(|p| p.hint),
-                };
+                loc.state = ServerState::Failed(Arc::new(e));
             }
         }
     }
@@ -436,18 +431,12 @@ impl Platform<'_> {
                 }
                 if let Some(s) = &mut loc.server {
                     if let Some(status) = s.exit_status() {
-                        loc.state = ServerState::Failed {
-                            message: format!(
-                                "its code server exited ({}) before listening:\n{}",
-                                describe_exit(status.code()),
-                                s.tail(12)
-                            ),
-                            hint: Some(format!(
-                                "check that {} has dagster installed (`dg sync {}`)",
-                                loc.project.interpreter.path.display(),
-                                loc.project.name
-                            )),
-                        };
+                        loc.state = ServerState::Failed(Arc::new(DevError::CodeServerExited {
+                            status: describe_exit(status.code()),
+                            tail: s.tail(12),
+                            interpreter: loc.project.interpreter.path.clone(),
+                            project: loc.project.name.clone(),
+                        }));
                     } else if UnixStream::connect(&loc.server_socket).is_ok() {
                         loc.state = ServerState::Listening;
                         loc.listened_after = s.started.elapsed().as_secs_f64();
@@ -456,27 +445,19 @@ impl Platform<'_> {
                             loc.listened_after,
                         );
                     } else if timed_out {
-                        loc.state = ServerState::Failed {
-                            message: format!(
-                                "its code server did not listen within {} s",
-                                self.settings.load_timeout.as_secs()
-                            ),
-                            hint: Some(
-                                "raise DG_RS_LOAD_TIMEOUT (seconds) for slow locations".into(),
-                            ),
-                        };
+                        loc.state = ServerState::Failed(Arc::new(DevError::CodeServerSilent {
+                            seconds: self.settings.load_timeout.as_secs(),
+                        }));
                     }
                 }
             }
             if let Some(s) = &mut self.webserver.service
                 && let Some(status) = s.exit_status()
             {
-                return Err(Error::failed(format!(
-                    "the webserver exited ({}) while starting:\n{}",
-                    describe_exit(status.code()),
-                    s.tail(15)
-                ))
-                .with_hint("the lines above are the webserver's; check the host environment with `dg sync`"));
+                return Err(DevError::WebserverExited {
+                    status: describe_exit(status.code()),
+                    tail: s.tail(15),
+                });
             }
             let all_settled = self
                 .locations
@@ -502,10 +483,9 @@ impl Platform<'_> {
                 return Ok((held, webserver_seconds.unwrap_or_default()));
             }
             if timed_out && webserver_seconds.is_none() {
-                return Err(Error::failed(format!(
-                    "the webserver did not answer within {} s",
-                    self.settings.load_timeout.as_secs()
-                )));
+                return Err(DevError::WebserverSilent {
+                    seconds: self.settings.load_timeout.as_secs(),
+                });
             }
             if timed_out && all_settled {
                 // Listening, but the webserver never showed it loaded: report what it shows.
@@ -554,10 +534,7 @@ impl Platform<'_> {
             .iter()
             .map(|l| {
                 let status = match (&l.state, &l.ui) {
-                    (ServerState::Failed { message, hint }, _) => LocationStatus::NotStarted {
-                        message: message.clone(),
-                        hint: hint.clone(),
-                    },
+                    (ServerState::Failed(e), _) => LocationStatus::NotStarted { error: e.clone() },
                     (_, UiStatus::Loaded { assets }) => LocationStatus::Loaded { assets: *assets },
                     (_, UiStatus::LoadError { message }) => LocationStatus::LoadError {
                         message: message.clone(),
@@ -726,10 +703,10 @@ impl Platform<'_> {
             let ph = placeholder(&self.locations[i]);
             let mut loc = std::mem::replace(&mut self.locations[i], ph);
             self.spawn_code_server(i, &mut loc);
-            if let ServerState::Failed { message, .. } = &loc.state {
+            if let ServerState::Failed(e) = &loc.state {
                 self.observer.event(&DevEvent::ReplacementFailed {
                     location: loc.project.code_location_name.clone(),
-                    message: message.clone(),
+                    message: e.to_string(),
                 });
             }
             self.locations[i] = loc;
@@ -784,14 +761,10 @@ impl Platform<'_> {
     /// cwd = the project, its `.env` applied, its venv's `bin/` first on PATH.
     fn code_server_cmd(&self, project: &Project, socket: &Path) -> Result<Cmd> {
         if !project.interpreter.exists() {
-            return Err(Error::usage(format!(
-                "the interpreter {} does not exist",
-                project.interpreter.path.display()
-            ))
-            .with_hint(format!(
-                "run `dg sync {}` to create the project's environment",
-                project.name
-            )));
+            return Err(DevError::NoInterpreter {
+                path: project.interpreter.path.clone(),
+                project: project.name.clone(),
+            });
         }
         let mut cmd = Cmd::new(&project.interpreter.path)
             .args(["-m", "dagster", "api", "grpc", "--socket"])
@@ -826,10 +799,11 @@ impl Platform<'_> {
             let tail = s.tail(15);
             svc.service = None;
             if svc.crashes >= MAX_HOST_CRASHES {
-                return Err(Error::failed(format!(
-                    "the {} keeps exiting ({} times in a row); its last lines:\n{tail}",
-                    svc.name, svc.crashes
-                )));
+                return Err(DevError::KeepsExiting {
+                    name: svc.name.to_string(),
+                    crashes: svc.crashes,
+                    tail,
+                });
             }
             let delay = backoff(svc.crashes);
             svc.restart_at = Some(Instant::now() + delay);
@@ -948,8 +922,11 @@ fn describe_exit(code: Option<i32>) -> String {
 }
 
 fn spawn(cmd: &Cmd, id: ServiceId, tx: &mpsc::Sender<Message>) -> Result<Service> {
-    Service::spawn(cmd, id, tx)
-        .map_err(|e| Error::failed(format!("could not start {}: {e}", cmd.program.display())))
+    Service::spawn(cmd, id, tx).map_err(|source| DevError::Spawn {
+        name: None,
+        program: cmd.program.clone(),
+        source,
+    })
 }
 
 /// The proxy's decisions, as log lines of the `access` service.

@@ -93,9 +93,10 @@ impl DevObserver for DevOutput<'_> {
                     "{BAD}load error{BAD:#}  {} (shown in the UI; fix the code and it reloads)",
                     first_line(message)
                 ),
-                LocationStatus::NotStarted { message, hint } => {
-                    let mut s = format!("{BAD}not started{BAD:#} {}", first_line(message));
-                    if let Some(h) = hint {
+                LocationStatus::NotStarted { error } => {
+                    let p = super::errors::dev_problem(error);
+                    let mut s = format!("{BAD}not started{BAD:#} {}", first_line(&p.message));
+                    if let Some(h) = &p.hint {
                         s.push_str(&format!(" (hint: {h})"));
                     }
                     s

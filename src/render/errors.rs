@@ -133,6 +133,210 @@ impl From<crate::config::ConfigError> for Error {
     }
 }
 
+/// What `dg dev` says for one of its own errors: the message and the hint (a wrapped error
+/// of another module is shown by its message; [`From`] gives it that module's hint).
+pub(crate) fn dev_problem(e: &crate::dev::DevError) -> Problem {
+    use crate::dev::DevError as E;
+    use crate::dev::host::HostSource;
+    use crate::python::host::HOST_DIR;
+    const SYNC: &str = "run `dg sync` at the workspace root";
+    const HOST_FLAG: &str = "check --host: an address of this machine, like 127.0.0.1 or 0.0.0.0";
+    let hint = match e {
+        E::PortInUse { .. } => Some(
+            "choose another with --port N (0 = any free port), or leave --port out to take the \
+             first free port from 3000"
+                .to_string(),
+        ),
+        E::CannotListen { .. } => Some(HOST_FLAG.to_string()),
+        E::AllPortsInUse { .. } => Some("choose one with --port N (0 = any free port)".into()),
+        E::WebserverExited { .. } => Some(
+            "the lines above are the webserver's; check the host environment with `dg sync`".into(),
+        ),
+        E::NoInterpreter { project, .. } => Some(format!(
+            "run `dg sync {project}` to create the project's environment"
+        )),
+        E::CodeServerExited {
+            interpreter,
+            project,
+            ..
+        } => Some(format!(
+            "check that {} has dagster installed (`dg sync {project}`)",
+            interpreter.display()
+        )),
+        E::CodeServerSilent { .. } => {
+            Some("raise DG_RS_LOAD_TIMEOUT (seconds) for slow locations".into())
+        }
+        E::HostMissing { .. } => Some(format!(
+            "{SYNC}: it builds every project's environment and {HOST_DIR}"
+        )),
+        E::NoHostProject { .. } => Some(format!(
+            "create {HOST_DIR}/pyproject.toml as create-dagster does ([project] name = \
+             \"workspace_local\", dependencies = [\"dagster\", \"dagster-webserver\", \
+             \"dagster-dg-cli\"], and [tool.dg] directory_type = \"deployment\"), then run \
+             `dg sync` at the workspace root"
+        )),
+        E::HostLacks { .. } => Some(SYNC.to_string()),
+        E::Env(crate::config::DotenvError::InvalidLine { .. }) => {
+            Some("each line of a .env file is KEY=value".into())
+        }
+        E::HostTooOld {
+            want,
+            source_of_host,
+            ..
+        } => Some(match source_of_host {
+            HostSource::Deployment => format!("{SYNC}: it installs dagster {want} in {HOST_DIR}"),
+            HostSource::Project => format!(
+                "create {HOST_DIR} with dagster {want} at the workspace root and run `dg sync` \
+                 there"
+            ),
+        }),
+        _ => None,
+    };
+    let p = Problem::new(e.to_string());
+    match hint {
+        Some(h) => p.hint(h),
+        None => p,
+    }
+}
+
+impl From<crate::dev::DevError> for Error {
+    fn from(e: crate::dev::DevError) -> Self {
+        use crate::dev::DevError as E;
+        let kind = match &e {
+            E::Python(_) | E::Access(_) | E::Instance(_) | E::Fs(_) | E::Env(_) => None,
+            E::PortInUse { .. }
+            | E::CannotListen { .. }
+            | E::AllPortsInUse { .. }
+            | E::NoInterpreter { .. }
+            | E::HostMissing { .. }
+            | E::NoHostProject { .. }
+            | E::HostLacks { .. }
+            | E::HostTooOld { .. } => Some(ErrorKind::Usage),
+            _ => Some(ErrorKind::Failed),
+        };
+        match (kind, e) {
+            (Some(kind), e) => Error {
+                kind,
+                problems: vec![dev_problem(&e)],
+            },
+            (None, E::Python(e)) => e.into(),
+            (None, E::Access(e)) => e.into(),
+            (None, E::Instance(e)) => e.into(),
+            (None, E::Fs(e)) => e.into(),
+            (None, E::Env(e)) => e.into(),
+            (None, e) => Error::failed(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::scaffold::ScaffoldError> for Error {
+    fn from(e: crate::scaffold::ScaffoldError) -> Self {
+        use crate::scaffold::ScaffoldError as E;
+        const NAME: &str = "use letters, digits, `-` and `_`, starting with a letter (like \
+                            `data-science`); the name becomes a Python package with `-` \
+                            replaced by `_`";
+        let message = e.to_string();
+        let usage = |hint: String| Error::usage(message.clone()).with_hint(hint);
+        match e {
+            E::Fs(e) => e.into(),
+            E::Config(e) => e.into(),
+            E::ConfigFile(p) => Error::config(vec![p]),
+            E::Io { .. } | E::WorkspaceToml { .. } => Error::usage(message),
+            E::Template(_) => Error::failed(message)
+                .with_hint("this is a bug in dg-rs's embedded templates; please report it"),
+            E::RegistrationNotWritten { file, source } => Error::from(source).with_hint(format!(
+                "the project was not created (its files were removed again); fix {}, then run \
+                 the command again",
+                file.display()
+            )),
+            E::NestedWorkspace { .. } => usage(
+                "workspaces cannot be nested: create the workspace elsewhere, or add a project \
+                 to this one with `create-dagster project projects/NAME`"
+                    .into(),
+            ),
+            E::IsWorkspaceRoot { .. } => {
+                usage("create the project in a folder below it, like `projects/NAME`".into())
+            }
+            E::OutsideWorkspace { .. } => usage(
+                "create it below the workspace root (like `projects/NAME`), or run \
+                 create-dagster outside the workspace for a standalone project"
+                    .into(),
+            ),
+            E::NoFolderName { .. } => usage("pass a path like projects/my-project".into()),
+            E::AlreadyExists { .. } => usage(
+                "choose a new path; create-dagster never writes into an existing folder \
+                 (except `.`, the current directory, where it adds only files that do not exist)"
+                    .into(),
+            ),
+            E::FileExists { .. } => usage(
+                "create-dagster never overwrites a file: move it away or pick another folder"
+                    .into(),
+            ),
+            E::NotAnIdentifier { .. } | E::NotStartingWithALetter { .. } => usage(NAME.into()),
+            E::HidesAModule { folder, .. } => usage(format!(
+                "pick another name, like `my-{folder}` or `{folder}-project`"
+            )),
+            E::BadDagsterVersion { .. } => usage("write a release number like 1.12.22".into()),
+            E::BadPythonVersion { .. } => usage("write it like 3.12 (or 3.12.1)".into()),
+            E::AlreadyListed { at, .. } => {
+                Error::config(vec![Problem::new(message).at(*at).hint(
+                    "pick another path, or remove the entry if the project is gone",
+                )])
+            }
+            E::NameTaken { .. } => usage(
+                "choose another folder name: every location of a workspace needs its own name \
+                 and package"
+                    .into(),
+            ),
+            E::CannotRegister { .. } => {
+                usage("add an empty `[workspace]` table (real dg needs it too)".into())
+            }
+            E::UnknownType { given, known } => {
+                let known: Vec<String> =
+                    known.iter().map(|k| format!("{k} (dagster.{k})")).collect();
+                usage(format!(
+                    "types: {}; for components and other types use real dg (`uvx --from \
+                     dagster-dg-cli dg scaffold defs {given} ...`)",
+                    known.join(", ")
+                ))
+            }
+            E::AssetKeyMissing => usage(
+                "pass --asset-key KEY (or real dg's --json-params '{\"asset_key\": \"KEY\"}'); \
+                 use / between the parts of a multi-part key"
+                    .into(),
+            ),
+            E::BadAssetKey { .. } => {
+                usage("write the key like `raw_orders` or `warehouse/raw_orders`".into())
+            }
+            E::NoDefsFolder { config_file, .. } => usage(format!(
+                "create it (with an empty __init__.py), or set defs_module under \
+                 [tool.dg.project] in {}",
+                config_file.display()
+            )),
+            E::NotInDefs { defs, .. } => usage(format!(
+                "paths are relative to {} and may not use `..`, like `ingest/raw_orders.py`",
+                defs.display()
+            )),
+            E::NoFileName { kind, .. } => usage(format!(
+                "the file name becomes the name of the {kind}'s function: write something like \
+                 `raw_orders.py`"
+            )),
+            E::NotPython { path, kind } => usage(format!(
+                "a scaffolded {kind} is one Python file: write `{path}.py`"
+            )),
+            E::StemNotIdentifier { .. } => usage(
+                "use letters, digits and `_`, starting with a letter, like `raw_orders.py`".into(),
+            ),
+            E::DefsFileExists { .. } => {
+                usage("dg scaffold never overwrites a file: pick another path or remove it".into())
+            }
+            E::WorkflowExists { .. } => {
+                usage("remove it first, or write elsewhere with --output FILE".into())
+            }
+        }
+    }
+}
+
 impl From<crate::config::DotenvError> for Error {
     fn from(e: crate::config::DotenvError) -> Self {
         match e {
@@ -685,5 +889,48 @@ mod tests {
 
         let interrupted = Error::from(PythonError::Interrupted.in_project("orders"));
         assert_eq!(interrupted.kind, ErrorKind::Interrupted);
+    }
+
+    /// dg dev's own errors keep their hint and exit code: a taken port is the user's to
+    /// change (2), a webserver that stops while starting is a failure (1); a code server
+    /// that exits says which environment to check.
+    #[test]
+    fn a_dev_error_keeps_its_hint_and_exit_code() {
+        use crate::dev::DevError;
+        let taken = Error::from(DevError::PortInUse {
+            host: "127.0.0.1".into(),
+            port: 3000,
+        });
+        assert_eq!(taken.kind.exit_code(), 2);
+        assert_eq!(
+            taken.problems[0].message,
+            "port 3000 on 127.0.0.1 is in use"
+        );
+        assert!(
+            taken.problems[0]
+                .hint
+                .as_deref()
+                .unwrap_or_default()
+                .contains("--port N")
+        );
+        let exited = Error::from(DevError::WebserverExited {
+            status: "exit code 1".into(),
+            tail: "ImportError".into(),
+        });
+        assert_eq!(exited.kind.exit_code(), 1);
+        let p = dev_problem(&DevError::CodeServerExited {
+            status: "exit code 1".into(),
+            tail: "No module named dagster".into(),
+            interpreter: "/w/p/.venv/bin/python".into(),
+            project: "p".into(),
+        });
+        assert_eq!(
+            p.message,
+            "its code server exited (exit code 1) before listening:\nNo module named dagster"
+        );
+        assert_eq!(
+            p.hint.as_deref(),
+            Some("check that /w/p/.venv/bin/python has dagster installed (`dg sync p`)")
+        );
     }
 }

@@ -3,10 +3,11 @@
 //! enclosing workspace (found walking up from the current directory, as real create-dagster
 //! does).
 
+use super::error::{Result, ScaffoldError};
 use super::register;
 use super::render::{PROJECT_PLACEHOLDER, PROJECT_TEMPLATE, Tree, WORKSPACE_TEMPLATE, render_tree};
 use crate::config::{ConfigFile, FileKind, read_config_in};
-use crate::error::{Error, Result, SourcePos};
+use crate::error::SourcePos;
 use crate::fs::{write_atomic, write_new};
 use minijinja::context;
 use pep440_rs::Version;
@@ -55,15 +56,14 @@ pub fn create_workspace(req: &WorkspaceRequest) -> Result<Created> {
     let target = Target::resolve(&req.path, &req.cwd)?;
     let name = super::names::package_name(&target.folder_name()?, "workspace")?;
     if let Some(existing) = enclosing_workspace(&target.root)? {
-        return Err(Error::usage(format!(
-            "{} is inside the workspace at {}",
-            target.root.display(),
-            existing.path.parent().unwrap_or(Path::new("/")).display()
-        ))
-        .with_hint(
-            "workspaces cannot be nested: create the workspace elsewhere, or add a project to \
-             this one with `create-dagster project projects/NAME`",
-        ));
+        return Err(ScaffoldError::NestedWorkspace {
+            target: target.root.clone(),
+            workspace: existing
+                .path
+                .parent()
+                .unwrap_or(Path::new("/"))
+                .to_path_buf(),
+        });
     }
     target.refuse_existing("folder")?;
     let (version, pinned) = dagster_version(req.dagster_version.as_deref())?;
@@ -98,7 +98,8 @@ pub fn create_project(req: &ProjectRequest) -> Result<Created> {
         Some(p) => python_minor_range(p)?,
         None => REAL_REQUIRES_PYTHON.to_string(),
     };
-    let cwd = std::fs::canonicalize(&req.cwd).map_err(|e| Error::io("read", &req.cwd, &e))?;
+    let cwd =
+        std::fs::canonicalize(&req.cwd).map_err(|e| ScaffoldError::io("read", &req.cwd, e))?;
     // The workspace the current directory is in (as real create-dagster decides), else the
     // one the target lies in (real create-dagster would leave such a project unlisted).
     let workspace = match enclosing_workspace(&cwd)? {
@@ -144,10 +145,7 @@ pub fn create_project(req: &ProjectRequest) -> Result<Created> {
             if let Err(e) = write_atomic(&file, text.as_bytes()) {
                 // Nothing may stay behind: a re-run would be refused for the leftover tree.
                 target.undo(&files);
-                return Err(Error::from(e).with_hint(format!(
-                    "the project was not created (its files were removed again); fix {}, then run the command again",
-                    file.display()
-                )));
+                return Err(ScaffoldError::RegistrationNotWritten { file, source: e });
             }
             Some((file, listed))
         }
@@ -170,23 +168,16 @@ fn registration(
     let ws_root = file.path.parent().unwrap_or(Path::new("/"));
     let rel = match target.root.strip_prefix(ws_root) {
         Ok(rel) if rel.as_os_str().is_empty() => {
-            return Err(Error::usage(format!(
-                "{} is the workspace root; a project cannot be the workspace itself",
-                target.root.display()
-            ))
-            .with_hint("create the project in a folder below it, like `projects/NAME`"));
+            return Err(ScaffoldError::IsWorkspaceRoot {
+                root: target.root.clone(),
+            });
         }
         Ok(rel) => rel,
         Err(_) => {
-            return Err(Error::usage(format!(
-                "{} is outside the workspace at {} that the current directory belongs to",
-                target.root.display(),
-                ws_root.display()
-            ))
-            .with_hint(
-                "create it below the workspace root (like `projects/NAME`), or run \
-                 create-dagster outside the workspace for a standalone project",
-            ));
+            return Err(ScaffoldError::OutsideWorkspace {
+                root: target.root.clone(),
+                workspace: ws_root.to_path_buf(),
+            });
         }
     };
     let listed: String = rel
@@ -196,13 +187,12 @@ fn registration(
         .join("/");
     let nested = file.kind == FileKind::Pyproject;
     let mut doc: toml_edit::DocumentMut =
-        file.text.parse().map_err(|e: toml_edit::TomlError| {
-            Error::usage(format!(
-                "invalid TOML in {}: {}",
-                file.path.display(),
-                e.message()
-            ))
-        })?;
+        file.text
+            .parse()
+            .map_err(|e: toml_edit::TomlError| ScaffoldError::WorkspaceToml {
+                file: file.path.clone(),
+                message: e.message().to_string(),
+            })?;
     for existing in register::listed_paths(&doc, nested) {
         if normalize(Path::new(&existing)) == normalize(rel) {
             let needle = format!("\"{existing}\"");
@@ -211,21 +201,18 @@ fn registration(
                 .find(&needle)
                 .map(|i| SourcePos::from_span(&file.path, &file.text, i..i + needle.len()))
                 .unwrap_or_else(|| SourcePos::start_of(&file.path, &file.text));
-            let mut err = Error::usage(format!(
-                "the workspace already lists a project at `{existing}`"
-            ))
-            .with_hint("pick another path, or remove the entry if the project is gone");
-            err.problems[0].at = Some(at);
-            return Err(err);
+            return Err(ScaffoldError::AlreadyListed {
+                listed: existing,
+                at: Box::new(at),
+            });
         }
     }
     refuse_collisions(ws_root, target, package)?;
-    register::add_project(&mut doc, nested, &listed).map_err(|msg| {
-        Error::usage(format!(
-            "cannot register the project in {}: {msg}",
-            file.path.display()
-        ))
-        .with_hint("add an empty `[workspace]` table (real dg needs it too)")
+    register::add_project(&mut doc, nested, &listed).map_err(|message| {
+        ScaffoldError::CannotRegister {
+            file: file.path.clone(),
+            message: message.to_string(),
+        }
     })?;
     Ok((file.path.clone(), listed, doc.to_string()))
 }
@@ -250,13 +237,10 @@ fn refuse_collisions(ws_root: &Path, target: &Target, package: &str) -> Result<(
             None
         };
         if let Some(what) = clash {
-            return Err(Error::usage(format!(
-                "{what} is already used by the project at `{}`; nothing was written",
-                p.listed_path
-            ))
-            .with_hint(
-                "choose another folder name: every location of a workspace needs its own name and package",
-            ));
+            return Err(ScaffoldError::NameTaken {
+                what,
+                listed: p.listed_path.clone(),
+            });
         }
     }
     Ok(())
@@ -267,7 +251,7 @@ fn refuse_collisions(ws_root: &Path, target: &Target, package: &str) -> Result<(
 fn enclosing_workspace(dir: &Path) -> Result<Option<ConfigFile>> {
     let start = existing_ancestor(dir);
     for d in start.ancestors() {
-        if let Some(file) = read_config_in(d).map_err(|p| Error::config(vec![p]))?
+        if let Some(file) = read_config_in(d).map_err(ScaffoldError::ConfigFile)?
             && file.directory_type() == Some("workspace")
         {
             return Ok(Some(file));
@@ -292,8 +276,9 @@ fn dagster_version(requested: Option<&str>) -> Result<(String, bool)> {
             let v = v.trim();
             let ok = Version::from_str(v).is_ok_and(|parsed| parsed.release().len() >= 2);
             if !ok {
-                return Err(Error::usage(format!("`{v}` is not a Dagster version"))
-                    .with_hint("write a release number like 1.12.22"));
+                return Err(ScaffoldError::BadDagsterVersion {
+                    given: v.to_string(),
+                });
             }
             Ok((v.to_string(), true))
         }
@@ -310,9 +295,8 @@ fn pin(tool: &str, version: &str, pinned: bool) -> String {
 
 /// `3.12` (or `3.12.1`) → `>=3.12,<3.13`.
 fn python_minor_range(python: &str) -> Result<String> {
-    let bad = || {
-        Error::usage(format!("`{python}` is not a Python version"))
-            .with_hint("write it like 3.12 (or 3.12.1)")
+    let bad = || ScaffoldError::BadPythonVersion {
+        given: python.to_string(),
     };
     let v = Version::from_str(python.trim()).map_err(|_| bad())?;
     match v.release() {
@@ -356,7 +340,7 @@ impl Target {
             .find(|a| a.exists())
             .unwrap_or(Path::new("/"));
         let canonical =
-            std::fs::canonicalize(existing).map_err(|e| Error::io("read", existing, &e))?;
+            std::fs::canonicalize(existing).map_err(|e| ScaffoldError::io("read", existing, e))?;
         let rest = joined.strip_prefix(existing).unwrap_or(Path::new(""));
         let root = if rest.as_os_str().is_empty() {
             canonical
@@ -370,22 +354,17 @@ impl Target {
         self.root
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                Error::usage(format!("{} has no folder name to use", self.root.display()))
-                    .with_hint("pass a path like projects/my-project")
+            .ok_or_else(|| ScaffoldError::NoFolderName {
+                root: self.root.clone(),
             })
     }
 
     fn refuse_existing(&self, what: &str) -> Result<()> {
         if !self.here && std::fs::symlink_metadata(&self.root).is_ok() {
-            return Err(Error::usage(format!(
-                "a {what} already exists at {}",
-                self.root.display()
-            ))
-            .with_hint(
-                "choose a new path; create-dagster never writes into an existing folder \
-                 (except `.`, the current directory, where it adds only files that do not exist)",
-            ));
+            return Err(ScaffoldError::AlreadyExists {
+                what: what.to_string(),
+                root: self.root.clone(),
+            });
         }
         Ok(())
     }
@@ -406,13 +385,7 @@ impl Target {
         for (rel, _) in &tree.files {
             let path = self.root.join(rel);
             if std::fs::symlink_metadata(&path).is_ok() {
-                return Err(Error::usage(format!(
-                    "{} already exists; nothing was written",
-                    path.display()
-                ))
-                .with_hint(
-                    "create-dagster never overwrites a file: move it away or pick another folder",
-                ));
+                return Err(ScaffoldError::FileExists { path });
             }
         }
         let result = self.write_all(tree);
@@ -423,10 +396,11 @@ impl Target {
     }
 
     fn write_all(&self, tree: &Tree) -> Result<Vec<PathBuf>> {
-        std::fs::create_dir_all(&self.root).map_err(|e| Error::io("create", &self.root, &e))?;
+        std::fs::create_dir_all(&self.root)
+            .map_err(|e| ScaffoldError::io("create", &self.root, e))?;
         for dir in &tree.dirs {
             let path = self.root.join(dir);
-            std::fs::create_dir_all(&path).map_err(|e| Error::io("create", &path, &e))?;
+            std::fs::create_dir_all(&path).map_err(|e| ScaffoldError::io("create", &path, e))?;
         }
         let mut written = Vec::new();
         for (rel, text) in &tree.files {

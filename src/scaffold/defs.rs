@@ -2,8 +2,8 @@
 //! (dagster 1.13's shim scaffolders) writes under the project's defs folder, byte for byte.
 //! Real dg needs the project importable to do this; these stubs need no Python.
 
+use super::error::{Result, ScaffoldError};
 use crate::config::Project;
-use crate::error::{Error, Result};
 use crate::fs::write_new;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
@@ -38,7 +38,7 @@ impl DefsKind {
 }
 
 impl FromStr for DefsKind {
-    type Err = Error;
+    type Err = ScaffoldError;
 
     /// `asset` or real dg's `dagster.asset` (and `asset-check` for `asset_check`).
     fn from_str(s: &str) -> Result<Self> {
@@ -46,16 +46,9 @@ impl FromStr for DefsKind {
         DefsKind::ALL
             .into_iter()
             .find(|k| k.name() == short)
-            .ok_or_else(|| {
-                let known: Vec<String> = DefsKind::ALL
-                    .iter()
-                    .map(|k| format!("{} (dagster.{})", k.name(), k.name()))
-                    .collect();
-                Error::usage(format!("dg-rs cannot scaffold `{s}`"))
-                    .with_hint(format!(
-                        "types: {}; for components and other types use real dg (`uvx --from dagster-dg-cli dg scaffold defs {s} ...`)",
-                        known.join(", ")
-                    ))
+            .ok_or_else(|| ScaffoldError::UnknownType {
+                given: s.to_string(),
+                known: DefsKind::ALL.iter().map(|k| k.name()).collect(),
             })
     }
 }
@@ -68,15 +61,13 @@ pub fn stub_text(kind: DefsKind, stem: &str, asset_key: Option<&str>) -> Result<
             "import dagster as dg\n\n\n@dg.asset\ndef {stem}(context: dg.AssetExecutionContext) -> dg.MaterializeResult: ...\n"
         ),
         DefsKind::AssetCheck => {
-            let key = asset_key.filter(|k| !k.trim().is_empty()).ok_or_else(|| {
-                Error::usage("an asset check needs the key of the asset it checks")
-                    .with_hint("pass --asset-key KEY (or real dg's --json-params '{\"asset_key\": \"KEY\"}'); use / between the parts of a multi-part key")
-            })?;
+            let key = asset_key
+                .filter(|k| !k.trim().is_empty())
+                .ok_or(ScaffoldError::AssetKeyMissing)?;
             if key.split('/').any(|part| part.trim().is_empty()) {
-                return Err(Error::usage(format!(
-                    "`{key}` is not an asset key: every part between `/` must have a name"
-                ))
-                .with_hint("write the key like `raw_orders` or `warehouse/raw_orders`"));
+                return Err(ScaffoldError::BadAssetKey {
+                    key: key.to_string(),
+                });
             }
             let parts: Vec<String> = key.split('/').map(python_str_repr).collect();
             format!(
@@ -135,15 +126,11 @@ pub fn scaffold_defs(
 ) -> Result<PathBuf> {
     let folder = defs_folder(project);
     if !folder.is_dir() {
-        return Err(Error::usage(format!(
-            "the defs folder {} of project `{}` does not exist",
-            folder.display(),
-            project.name
-        ))
-        .with_hint(format!(
-            "create it (with an empty __init__.py), or set defs_module under [tool.dg.project] in {}",
-            project.config_file.display()
-        )));
+        return Err(ScaffoldError::NoDefsFolder {
+            folder,
+            project: project.name.clone(),
+            config_file: project.config_file.clone(),
+        });
     }
     let rel = Path::new(path);
     let inside = !rel.is_absolute()
@@ -151,50 +138,39 @@ pub fn scaffold_defs(
             .components()
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
     if !inside || path.is_empty() {
-        return Err(
-            Error::usage(format!("`{path}` is not a path inside the defs folder")).with_hint(
-                format!(
-                    "paths are relative to {} and may not use `..`, like `ingest/raw_orders.py`",
-                    folder
-                        .strip_prefix(&project.root)
-                        .unwrap_or(&folder)
-                        .display()
-                ),
-            ),
-        );
+        return Err(ScaffoldError::NotInDefs {
+            path: path.to_string(),
+            defs: folder
+                .strip_prefix(&project.root)
+                .unwrap_or(&folder)
+                .to_path_buf(),
+        });
     }
     if rel.file_name().is_some_and(|n| n == ".py") {
-        return Err(Error::usage(format!(
-            "`{path}` has no file name before `.py`"
-        ))
-        .with_hint(format!(
-            "the file name becomes the name of the {}'s function: write something like `raw_orders.py`",
-            kind.name()
-        )));
+        return Err(ScaffoldError::NoFileName {
+            path: path.to_string(),
+            kind: kind.name(),
+        });
     }
     if rel.extension().is_none_or(|e| e != "py") {
-        return Err(
-            Error::usage(format!("`{path}` does not end in `.py`")).with_hint(format!(
-                "a scaffolded {} is one Python file: write `{path}.py`",
-                kind.name()
-            )),
-        );
+        return Err(ScaffoldError::NotPython {
+            path: path.to_string(),
+            kind: kind.name(),
+        });
     }
     let stem = rel
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     if !super::names::is_identifier(&stem) {
-        return Err(Error::usage(format!(
-            "`{stem}` is not a Python identifier, and the file name becomes the name of the {}'s function",
-            kind.name()
-        ))
-        .with_hint("use letters, digits and `_`, starting with a letter, like `raw_orders.py`"));
+        return Err(ScaffoldError::StemNotIdentifier {
+            stem,
+            kind: kind.name(),
+        });
     }
     let target = folder.join(rel);
     if std::fs::symlink_metadata(&target).is_ok() {
-        return Err(Error::usage(format!("{} already exists", target.display()))
-            .with_hint("dg scaffold never overwrites a file: pick another path or remove it"));
+        return Err(ScaffoldError::DefsFileExists { path: target });
     }
     let text = stub_text(kind, &stem, asset_key)?;
     write_new(&target, text.as_bytes())?;

@@ -6,8 +6,8 @@
 //! The template (`templates/github-actions/dagster.yml.jinja`) uses `[[ … ]]` and `[% … %]`
 //! as its delimiters, because GitHub's own `${{ … }}` expressions fill the file.
 
+use super::error::{Result, ScaffoldError};
 use crate::config::Workspace;
-use crate::error::{Error, Result};
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, context};
@@ -86,12 +86,12 @@ pub fn render(ws: &Workspace, req: &WorkflowRequest) -> Result<(PathBuf, String)
             .comment_delimiters("[#", "#]")
             .keep_trailing_newline(true)
             .build()
-            .map_err(|e| Error::failed(format!("template syntax: {e}")))?,
+            .map_err(|e| ScaffoldError::Template(format!("template syntax: {e}")))?,
     );
     // YAML is not HTML: nothing to escape.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_template("dagster.yml", TEMPLATE)
-        .map_err(|e| Error::failed(format!("the workflow template is broken: {e}")))?;
+        .map_err(|e| ScaffoldError::Template(format!("the workflow template is broken: {e}")))?;
     let mut text = env
         .get_template("dagster.yml")
         .and_then(|t| {
@@ -103,7 +103,7 @@ pub fn render(ws: &Workspace, req: &WorkflowRequest) -> Result<(PathBuf, String)
                 pythons => pythons(ws),
             })
         })
-        .map_err(|e| Error::failed(format!("the workflow template is broken: {e}")))?;
+        .map_err(|e| ScaffoldError::Template(format!("the workflow template is broken: {e}")))?;
     if !text.ends_with('\n') {
         text.push('\n');
     }
@@ -118,11 +118,7 @@ pub fn render(ws: &Workspace, req: &WorkflowRequest) -> Result<(PathBuf, String)
 pub fn write(ws: &Workspace, req: &WorkflowRequest) -> Result<PathBuf> {
     let (path, text) = render(ws, req)?;
     if path.exists() {
-        return Err(Error::usage(format!(
-            "{} exists; dg-rs does not overwrite it",
-            path.display()
-        ))
-        .with_hint("remove it first, or write elsewhere with --output FILE"));
+        return Err(ScaffoldError::WorkflowExists { path });
     }
     crate::fs::write_new(&path, text.as_bytes())?;
     Ok(path)

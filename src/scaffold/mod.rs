@@ -9,6 +9,7 @@
 
 mod create;
 pub mod defs;
+mod error;
 pub mod github_actions;
 pub mod names;
 pub mod register;
@@ -18,3 +19,4 @@ pub use create::{
     Created, DEFAULT_DAGSTER_VERSION, ProjectRequest, WorkspaceRequest, create_project,
     create_workspace,
 };
+pub use error::ScaffoldError;

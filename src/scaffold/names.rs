@@ -1,7 +1,7 @@
 //! Names create-dagster derives from a path, and the rule they must follow: the folder name
 //! with `-` → `_` becomes the Python package, so it must be a Python identifier.
 
-use crate::error::{Error, Result};
+use super::error::{Result, ScaffoldError};
 
 const PYTHON_KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
@@ -277,26 +277,25 @@ pub fn is_identifier(s: &str) -> bool {
 
 /// The package name real create-dagster derives from a folder name (`data-science` →
 /// `data_science`), validated. `what` is "project" or "workspace".
-pub fn package_name(folder: &str, what: &str) -> Result<String> {
+pub fn package_name(folder: &str, what: &'static str) -> Result<String> {
     let name = folder.replace('-', "_");
-    let hint = "use letters, digits, `-` and `_`, starting with a letter (like `data-science`); \
-                the name becomes a Python package with `-` replaced by `_`";
     if !is_identifier(&name) {
         let why = if PYTHON_KEYWORDS.contains(&name.as_str()) {
-            "a Python keyword".to_string()
+            "a Python keyword"
         } else {
-            "not a Python identifier".to_string()
+            "not a Python identifier"
         };
-        return Err(Error::usage(format!(
-            "`{folder}` cannot be a {what} name: `{name}` is {why}"
-        ))
-        .with_hint(hint));
+        return Err(ScaffoldError::NotAnIdentifier {
+            folder: folder.to_string(),
+            what,
+            name,
+            why,
+        });
     }
     if what == "project" && !folder.starts_with(|c: char| c.is_alphabetic()) {
-        return Err(Error::usage(format!(
-            "`{folder}` cannot be a project name: it must start with a letter"
-        ))
-        .with_hint(hint));
+        return Err(ScaffoldError::NotStartingWithALetter {
+            folder: folder.to_string(),
+        });
     }
     if what == "project" {
         let shadowed = if TOOL_MODULES.contains(&name.as_str()) {
@@ -307,10 +306,11 @@ pub fn package_name(folder: &str, what: &str) -> Result<String> {
             None
         };
         if let Some(what_it_is) = shadowed {
-            return Err(Error::usage(format!(
-                "`{folder}` cannot be a project name: a package named `{name}` would hide {what_it_is} (`{name}`) from the location"
-            ))
-            .with_hint(format!("pick another name, like `my-{folder}` or `{folder}-project`")));
+            return Err(ScaffoldError::HidesAModule {
+                folder: folder.to_string(),
+                name,
+                hidden: what_it_is,
+            });
         }
     }
     Ok(name)

@@ -3,7 +3,7 @@
 //! template engine, a `.jinja` suffix is dropped, a trailing newline is appended, and
 //! `.gitkeep` files (which only keep empty folders in git) are not copied.
 
-use crate::error::{Error, Result};
+use super::error::{Result, ScaffoldError};
 use include_dir::{Dir, DirEntry, include_dir};
 use minijinja::{Environment, UndefinedBehavior, Value};
 use std::path::{Path, PathBuf};
@@ -91,9 +91,8 @@ fn output_path(template_path: &Path, placeholder: &str, name: &str) -> PathBuf {
     PathBuf::from(s.replacen(placeholder, name, 1))
 }
 
-fn internal(message: String) -> Error {
-    Error::failed(format!("internal error: {message}"))
-        .with_hint("this is a bug in dg-rs's embedded templates; please report it")
+fn internal(message: String) -> ScaffoldError {
+    ScaffoldError::Template(message)
 }
 
 #[cfg(test)]

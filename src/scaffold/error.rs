@@ -1,0 +1,133 @@
+//! What can stop `create-dagster`, `dg scaffold defs` and `dg scaffold github-actions` before
+//! (or, for registration, while) they write. What the user reads for each (message, hint,
+//! exit code) is decided in `render::errors`.
+
+use crate::diagnostic::{Problem, SourcePos};
+use crate::fs::FsError;
+use std::path::PathBuf;
+
+pub type Result<T, E = ScaffoldError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScaffoldError {
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A configuration file found on the way up that does not parse.
+    #[error("{}", .0.message)]
+    ConfigFile(Problem),
+    #[error("could not {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    // create-dagster: where the new tree goes.
+    #[error("{} is inside the workspace at {}", target.display(), workspace.display())]
+    NestedWorkspace { target: PathBuf, workspace: PathBuf },
+    #[error("{} is the workspace root; a project cannot be the workspace itself", root.display())]
+    IsWorkspaceRoot { root: PathBuf },
+    #[error(
+        "{} is outside the workspace at {} that the current directory belongs to",
+        root.display(),
+        workspace.display()
+    )]
+    OutsideWorkspace { root: PathBuf, workspace: PathBuf },
+    #[error("{} has no folder name to use", root.display())]
+    NoFolderName { root: PathBuf },
+    /// `what` is "folder", "project" or "workspace".
+    #[error("a {what} already exists at {}", root.display())]
+    AlreadyExists { what: String, root: PathBuf },
+    #[error("{} already exists; nothing was written", path.display())]
+    FileExists { path: PathBuf },
+
+    // create-dagster: names and versions.
+    /// `what` is "project" or "workspace"; `why` says what `name` is instead.
+    #[error("`{folder}` cannot be a {what} name: `{name}` is {why}")]
+    NotAnIdentifier {
+        folder: String,
+        what: &'static str,
+        name: String,
+        why: &'static str,
+    },
+    #[error("`{folder}` cannot be a project name: it must start with a letter")]
+    NotStartingWithALetter { folder: String },
+    #[error(
+        "`{folder}` cannot be a project name: a package named `{name}` would hide {hidden} (`{name}`) from the location"
+    )]
+    HidesAModule {
+        folder: String,
+        name: String,
+        hidden: &'static str,
+    },
+    #[error("`{given}` is not a Dagster version")]
+    BadDagsterVersion { given: String },
+    #[error("`{given}` is not a Python version")]
+    BadPythonVersion { given: String },
+
+    // create-dagster: registration in the workspace file.
+    #[error("invalid TOML in {}: {message}", file.display())]
+    WorkspaceToml { file: PathBuf, message: String },
+    #[error("the workspace already lists a project at `{listed}`")]
+    AlreadyListed { listed: String, at: Box<SourcePos> },
+    /// `what` is "the name `x`" or "the package `x`".
+    #[error("{what} is already used by the project at `{listed}`; nothing was written")]
+    NameTaken { what: String, listed: String },
+    #[error("cannot register the project in {}: {message}", file.display())]
+    CannotRegister { file: PathBuf, message: String },
+    /// Writing the workspace file failed after the project's files were written (and removed
+    /// again).
+    #[error("{source}")]
+    RegistrationNotWritten { file: PathBuf, source: FsError },
+
+    // dg scaffold defs.
+    #[error("dg-rs cannot scaffold `{given}`")]
+    UnknownType {
+        given: String,
+        known: Vec<&'static str>,
+    },
+    #[error("an asset check needs the key of the asset it checks")]
+    AssetKeyMissing,
+    #[error("`{key}` is not an asset key: every part between `/` must have a name")]
+    BadAssetKey { key: String },
+    #[error("the defs folder {} of project `{project}` does not exist", folder.display())]
+    NoDefsFolder {
+        folder: PathBuf,
+        project: String,
+        config_file: PathBuf,
+    },
+    /// `defs` is the defs folder relative to the project.
+    #[error("`{path}` is not a path inside the defs folder")]
+    NotInDefs { path: String, defs: PathBuf },
+    /// `kind` is what is scaffolded ("asset", "sensor", ...).
+    #[error("`{path}` has no file name before `.py`")]
+    NoFileName { path: String, kind: &'static str },
+    #[error("`{path}` does not end in `.py`")]
+    NotPython { path: String, kind: &'static str },
+    #[error(
+        "`{stem}` is not a Python identifier, and the file name becomes the name of the {kind}'s function"
+    )]
+    StemNotIdentifier { stem: String, kind: &'static str },
+    #[error("{} already exists", path.display())]
+    DefsFileExists { path: PathBuf },
+
+    // dg scaffold github-actions.
+    #[error("{} exists; dg-rs does not overwrite it", path.display())]
+    WorkflowExists { path: PathBuf },
+
+    /// An embedded template that does not render: a bug in dg-rs.
+    #[error("internal error: {0}")]
+    Template(String),
+}
+
+impl ScaffoldError {
+    pub(crate) fn io(action: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
+        ScaffoldError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
