@@ -5,7 +5,7 @@
 //! error becomes one lives in `render::errors`, which only `cli` and `render` use: this
 //! module imports nothing of the crate but `diagnostic`.
 
-pub use crate::diagnostic::{LineIndex, Problem, SourcePos};
+pub use crate::diagnostic::{Problem, SourcePos};
 use std::fmt;
 
 /// How an error ends the process.

@@ -31,6 +31,7 @@ mod render;
 mod scaffold;
 mod settings;
 mod suggest;
+mod toml_check;
 mod workspace;
 
 #[cfg(feature = "bench")]

@@ -11,11 +11,13 @@ use super::policy::{
 use crate::config::Workspace;
 use crate::error::{Problem, SourcePos};
 use crate::graph::selection;
+use crate::suggest::closest;
+use crate::toml_check::{Checker, read_if_exists};
 use ipnet::IpNet;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
-use toml_edit::{Document, Item, TableLike, Value};
+use toml_edit::{Document, Item, TableLike};
 
 /// The workspace-level file dg-rs reads its own settings from (real dg ignores it).
 pub(crate) const POLICY_FILE: &str = "dg-rs.toml";
@@ -30,7 +32,7 @@ pub(crate) fn load(ws: &Workspace) -> Result<AccessPolicy, AccessError> {
         .collect();
     let mut problems = Vec::new();
     let policy_file = ws.root.join(POLICY_FILE);
-    let roles = match read(&policy_file) {
+    let roles = match read_if_exists(&policy_file) {
         Ok(Some((text, doc))) => {
             let (roles, mut found) = parse_roles(&policy_file, &text, &doc, &locations);
             problems.append(&mut found);
@@ -45,7 +47,7 @@ pub(crate) fn load(ws: &Workspace) -> Result<AccessPolicy, AccessError> {
     let mut publications = Vec::new();
     for project in &ws.projects {
         let file = project.root.join("pyproject.toml");
-        match read(&file) {
+        match read_if_exists(&file) {
             Ok(Some((text, doc))) => {
                 let (publication, mut found) =
                     parse_publication(&file, &text, &doc, &project.code_location_name, &locations);
@@ -83,7 +85,7 @@ pub(crate) fn parse_roles(
 ) -> (Option<RolePolicy>, Vec<Problem>) {
     let mut r = Reader::new(file, text);
     let roles = r.role_policy(doc, locations);
-    (roles, r.problems)
+    (roles, r.c.problems)
 }
 
 /// The `[tool.dg-rs.access]` table of a project's pyproject.toml and the problems found.
@@ -96,38 +98,7 @@ pub(crate) fn parse_publication(
 ) -> (Option<Publication>, Vec<Problem>) {
     let mut r = Reader::new(file, text);
     let publication = r.publication(doc, location, locations);
-    (publication, r.problems)
-}
-
-/// The text and parsed document of `path`, or `None` when it does not exist.
-fn read(path: &Path) -> Result<Option<(String, Document<String>)>, Problem> {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-            Problem::new(format!("{} is not valid UTF-8 text", path.display()))
-                .hint("TOML files must be UTF-8: re-save the file as UTF-8")
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(
-                Problem::new(format!("could not read {}: {e}", path.display()))
-                    .hint("check the file's permissions"),
-            );
-        }
-    };
-    match Document::parse(text.clone()) {
-        Ok(doc) => Ok(Some((text, doc))),
-        Err(e) => {
-            let at = match e.span() {
-                Some(span) => SourcePos::from_span(path, &text, span),
-                None => SourcePos::start_of(path, &text),
-            };
-            Err(
-                Problem::new(format!("invalid TOML: {}", e.message().trim()))
-                    .at(at)
-                    .hint("fix the TOML syntax at the position shown"),
-            )
-        }
-    }
+    (publication, r.c.problems)
 }
 
 /// Is `s` written like an email address? Deliberately loose: one `@` between two non-empty
@@ -146,19 +117,6 @@ fn is_team_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// The name in `allowed` closest to `given`, when it is close enough to be a typo.
-pub(crate) fn closest<'s>(
-    given: &str,
-    allowed: impl IntoIterator<Item = &'s str>,
-) -> Option<&'s str> {
-    allowed
-        .into_iter()
-        .map(|a| (strsim::jaro_winkler(given, a), a))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, a)| a)
-}
-
 fn listed(names: &[&str]) -> String {
     names
         .iter()
@@ -167,120 +125,41 @@ fn listed(names: &[&str]) -> String {
         .join(", ")
 }
 
+/// The access-specific rules over the shared strict [`Checker`].
 struct Reader<'a> {
-    file: &'a Path,
-    text: &'a str,
-    problems: Vec<Problem>,
+    c: Checker<'a>,
 }
 
 impl<'a> Reader<'a> {
     fn new(file: &'a Path, text: &'a str) -> Self {
         Reader {
-            file,
-            text,
-            problems: Vec::new(),
+            c: Checker::dg_rs(file, text),
         }
     }
 
     fn pos(&self, span: Option<Range<usize>>) -> SourcePos {
-        match span {
-            Some(span) => SourcePos::from_span(self.file, self.text, span),
-            None => SourcePos::start_of(self.file, self.text),
-        }
+        self.c.pos(span)
     }
 
     fn problem(&mut self, span: Option<Range<usize>>, message: String, hint: String) {
-        let p = Problem::new(message).at(self.pos(span)).hint(hint);
-        self.problems.push(p);
-    }
-
-    /// The span of `key` in `table` (its key, else its value).
-    fn key_span(table: &dyn TableLike, key: &str) -> Option<Range<usize>> {
-        table
-            .key(key)
-            .and_then(|k| k.span())
-            .or_else(|| table.get(key).and_then(Item::span))
-    }
-
-    fn unknown_keys(&mut self, table: &dyn TableLike, path: &str, allowed: &[&str]) {
-        for (key, _) in table.iter() {
-            if allowed.contains(&key) {
-                continue;
-            }
-            let hint = match closest(key, allowed.iter().copied()) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None => format!("valid keys in `{path}`: {}", listed(allowed)),
-            };
-            self.problem(
-                Self::key_span(table, key),
-                format!("unknown key `{key}` in `{path}`"),
-                hint,
-            );
-        }
-    }
-
-    fn table<'d>(&mut self, item: &'d Item, path: &str) -> Option<&'d dyn TableLike> {
-        match item.as_table_like() {
-            Some(t) => Some(t),
-            None => {
-                self.problem(
-                    item.span(),
-                    format!("`{path}` must be a table"),
-                    format!("write it as a `[{path}]` section"),
-                );
-                None
-            }
-        }
+        self.c.problem(span, message, Some(hint));
     }
 
     fn string<'d>(&mut self, item: &'d Item, path: &str) -> Option<(&'d str, SourcePos)> {
-        match item.as_str() {
-            Some(s) => Some((s, self.pos(item.span()))),
-            None => {
-                self.problem(
-                    item.span(),
-                    format!("`{path}` must be a string"),
-                    format!("quote the value: {} = \"...\"", last(path)),
-                );
-                None
-            }
-        }
-    }
-
-    /// Every string of an array, with its span; non-strings are problems.
-    fn strings<'d>(&mut self, item: &'d Item, path: &str) -> Vec<(&'d str, Range<usize>)> {
-        let Some(array) = item.as_array() else {
-            self.problem(
-                item.span(),
-                format!("`{path}` must be an array of strings"),
-                format!("write it as {} = [\"...\", \"...\"]", last(path)),
-            );
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for value in array.iter() {
-            match value {
-                Value::String(s) => out.push((s.value().as_str(), value.span().unwrap_or(0..0))),
-                _ => self.problem(
-                    value.span(),
-                    format!("every entry of `{path}` must be a string"),
-                    "quote each entry: [\"a\", \"b\"]".into(),
-                ),
-            }
-        }
-        out
+        let s = self.c.str_item(item, path)?;
+        Some((s, self.pos(item.span())))
     }
 
     fn role_policy(&mut self, doc: &Document<String>, locations: &[String]) -> Option<RolePolicy> {
         let item = doc.get("access")?;
-        let access = self.table(item, "access")?;
-        self.unknown_keys(
+        let access = self.c.table(item, "access")?;
+        self.c.unknown_keys(
             access,
             "access",
             &["default_role", "admins", "teams", "locations", "proxy"],
         );
         let mut policy = RolePolicy {
-            file: self.file.to_path_buf(),
+            file: self.c.file.to_path_buf(),
             default_role: Role::Viewer,
             default_role_at: None,
             admins: Vec::new(),
@@ -302,109 +181,136 @@ impl<'a> Reader<'a> {
         }
         // Teams first: grants refer to them.
         if let Some(item) = access.get("teams")
-            && let Some(teams) = self.table(item, "access.teams")
+            && let Some(teams) = self.c.table(item, "access.teams")
         {
-            for (name, members) in teams.iter() {
-                let path = format!("access.teams.{name}");
-                if !is_team_name(name) {
-                    self.problem(
-                        Self::key_span(teams, name),
-                        format!("invalid team name `{name}`"),
-                        "a team name uses letters, digits, `-`, `_` and `.`".into(),
-                    );
-                }
-                let mut team = Team {
-                    members: Vec::new(),
-                };
-                for (member, span) in self.strings(members, &path) {
-                    if let Some(inner) = member.strip_prefix("team:") {
-                        self.problem(
-                            Some(span),
-                            format!("`{member}` in `{path}`: a team lists people, not teams"),
-                            format!("list the members of `{inner}` here instead"),
-                        );
-                    } else if is_email(member) {
-                        team.members.push(member.to_lowercase());
-                    } else {
-                        self.bad_person(span, member, &path);
-                    }
-                }
-                policy.teams.insert(name.to_string(), team);
-            }
+            policy.teams = self.teams(teams);
         }
         if let Some(item) = access.get("admins") {
-            for (s, span) in self.strings(item, "access.admins") {
-                if let Some(grantee) = self.grantee(s, span.clone(), "access.admins", &policy.teams)
-                {
-                    policy.admins.push(Grant {
-                        role: Role::Admin,
-                        grantee,
-                        at: self.pos(Some(span)),
-                        workspace_admin: true,
-                    });
-                }
-            }
+            policy.admins = self.admins(item, &policy.teams);
         }
         if let Some(item) = access.get("locations")
-            && let Some(table) = self.table(item, "access.locations")
+            && let Some(table) = self.c.table(item, "access.locations")
         {
-            for (name, grants) in table.iter() {
-                let path = format!("access.locations.{name}");
-                if !locations.iter().any(|l| l == name) {
-                    let names: Vec<&str> = locations.iter().map(String::as_str).collect();
-                    let hint = match closest(name, names.iter().copied()) {
-                        Some(best) => format!("did you mean `{best}`?"),
-                        None => format!("the workspace's locations: {}", listed(&names)),
-                    };
-                    self.problem(
-                        Self::key_span(table, name),
-                        format!("unknown location `{name}` in `access.locations`"),
-                        hint,
-                    );
-                    continue;
-                }
-                let Some(grants) = self.table(grants, &path) else {
-                    continue;
-                };
-                let at = self.pos(Self::key_span(table, name));
-                policy.location_tables.insert(name.to_string(), at);
-                let mut list = Vec::new();
-                for (role_key, entries) in grants.iter() {
-                    let Some(role) = Role::parse(role_key).filter(|r| *r != Role::None) else {
-                        self.unknown_role(
-                            Self::key_span(grants, role_key),
-                            role_key,
-                            &Role::GRANTABLE,
-                        );
-                        continue;
-                    };
-                    let entry_path = format!("{path}.{role_key}");
-                    for (s, span) in self.strings(entries, &entry_path) {
-                        if let Some(grantee) =
-                            self.grantee(s, span.clone(), &entry_path, &policy.teams)
-                        {
-                            list.push(Grant {
-                                role,
-                                grantee,
-                                at: self.pos(Some(span)),
-                                workspace_admin: false,
-                            });
-                        }
-                    }
-                }
-                policy.locations.insert(name.to_string(), list);
-            }
+            self.locations(table, locations, &mut policy);
         }
         if let Some(item) = access.get("proxy")
-            && let Some(table) = self.table(item, "access.proxy")
+            && let Some(table) = self.c.table(item, "access.proxy")
         {
             self.proxy(table, &mut policy.proxy);
         }
         Some(policy)
     }
 
+    /// `[access.teams]`: each team's members, people only.
+    fn teams(&mut self, teams: &dyn TableLike) -> BTreeMap<String, Team> {
+        let mut out = BTreeMap::new();
+        for (name, members) in teams.iter() {
+            let path = format!("access.teams.{name}");
+            if !is_team_name(name) {
+                self.problem(
+                    Checker::key_span(teams, name),
+                    format!("invalid team name `{name}`"),
+                    "a team name uses letters, digits, `-`, `_` and `.`".into(),
+                );
+            }
+            let mut team = Team {
+                members: Vec::new(),
+            };
+            for (member, span) in self.c.strings(members, &path) {
+                if let Some(inner) = member.strip_prefix("team:") {
+                    self.problem(
+                        Some(span),
+                        format!("`{member}` in `{path}`: a team lists people, not teams"),
+                        format!("list the members of `{inner}` here instead"),
+                    );
+                } else if is_email(member) {
+                    team.members.push(member.to_lowercase());
+                } else {
+                    self.bad_person(span, member, &path);
+                }
+            }
+            out.insert(name.to_string(), team);
+        }
+        out
+    }
+
+    /// `access.admins`: workspace admins, people or teams.
+    fn admins(&mut self, item: &Item, teams: &BTreeMap<String, Team>) -> Vec<Grant> {
+        let mut out = Vec::new();
+        for (s, span) in self.c.strings(item, "access.admins") {
+            if let Some(grantee) = self.grantee(s, span.clone(), "access.admins", teams) {
+                out.push(Grant {
+                    role: Role::Admin,
+                    grantee,
+                    at: self.pos(Some(span)),
+                    workspace_admin: true,
+                });
+            }
+        }
+        out
+    }
+
+    /// `[access.locations.NAME]`: per location, a list of grantees per role.
+    fn locations(&mut self, table: &dyn TableLike, locations: &[String], policy: &mut RolePolicy) {
+        for (name, grants) in table.iter() {
+            let path = format!("access.locations.{name}");
+            if !locations.iter().any(|l| l == name) {
+                let names: Vec<&str> = locations.iter().map(String::as_str).collect();
+                let hint = match closest(name, &names) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("the workspace's locations: {}", listed(&names)),
+                };
+                self.problem(
+                    Checker::key_span(table, name),
+                    format!("unknown location `{name}` in `access.locations`"),
+                    hint,
+                );
+                continue;
+            }
+            let Some(grants) = self.c.table(grants, &path) else {
+                continue;
+            };
+            let at = self.pos(Checker::key_span(table, name));
+            policy.location_tables.insert(name.to_string(), at);
+            let list = self.grants(grants, &path, &policy.teams);
+            policy.locations.insert(name.to_string(), list);
+        }
+    }
+
+    /// One location's `ROLE = [grantee, ...]` entries.
+    fn grants(
+        &mut self,
+        grants: &dyn TableLike,
+        path: &str,
+        teams: &BTreeMap<String, Team>,
+    ) -> Vec<Grant> {
+        let mut list = Vec::new();
+        for (role_key, entries) in grants.iter() {
+            let Some(role) = Role::parse(role_key).filter(|r| *r != Role::None) else {
+                self.unknown_role(
+                    Checker::key_span(grants, role_key),
+                    role_key,
+                    &Role::GRANTABLE,
+                );
+                continue;
+            };
+            let entry_path = format!("{path}.{role_key}");
+            for (s, span) in self.c.strings(entries, &entry_path) {
+                if let Some(grantee) = self.grantee(s, span.clone(), &entry_path, teams) {
+                    list.push(Grant {
+                        role,
+                        grantee,
+                        at: self.pos(Some(span)),
+                        workspace_admin: false,
+                    });
+                }
+            }
+        }
+        list
+    }
+
     fn proxy(&mut self, table: &dyn TableLike, out: &mut ProxySettings) {
-        self.unknown_keys(
+        self.c.unknown_keys(
             table,
             "access.proxy",
             &["identity_header", "trusted_sources", "tokens_file"],
@@ -424,7 +330,7 @@ impl<'a> Reader<'a> {
         }
         if let Some(item) = table.get("trusted_sources") {
             let mut nets = Vec::new();
-            for (s, span) in self.strings(item, "access.proxy.trusted_sources") {
+            for (s, span) in self.c.strings(item, "access.proxy.trusted_sources") {
                 let net = s
                     .parse::<IpNet>()
                     .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from));
@@ -442,14 +348,14 @@ impl<'a> Reader<'a> {
         if let Some(item) = table.get("tokens_file")
             && let Some((s, _)) = self.string(item, "access.proxy.tokens_file")
         {
-            let base = self.file.parent().unwrap_or(Path::new("."));
+            let base = self.c.file.parent().unwrap_or(Path::new("."));
             out.tokens_file = Some(base.join(s));
         }
     }
 
     fn unknown_role(&mut self, span: Option<Range<usize>>, given: &str, allowed: &[Role]) {
         let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
-        let hint = match closest(given, names.iter().copied()) {
+        let hint = match closest(given, &names) {
             Some(best) => format!("did you mean `{best}`? (roles: {})", listed(&names)),
             None => format!("roles: {}", listed(&names)),
         };
@@ -477,15 +383,13 @@ impl<'a> Reader<'a> {
             if teams.contains_key(team) {
                 return Some(Grantee::Team(team.to_string()));
             }
-            let hint = match closest(team, teams.keys().map(String::as_str)) {
+            let names: Vec<&str> = teams.keys().map(String::as_str).collect();
+            let hint = match closest(team, &names) {
                 Some(best) => format!("did you mean `team:{best}`?"),
                 None if teams.is_empty() => {
                     "define the team in `[access.teams]` (NAME = [\"person@example.com\"])".into()
                 }
-                None => format!(
-                    "teams defined in `[access.teams]`: {}",
-                    listed(&teams.keys().map(String::as_str).collect::<Vec<_>>())
-                ),
+                None => format!("teams defined in `[access.teams]`: {}", listed(&names)),
             };
             self.problem(
                 Some(span),
@@ -513,20 +417,21 @@ impl<'a> Reader<'a> {
             .get("dg-rs")?
             .as_table_like()?
             .get("access")?;
-        let table = self.table(item, "tool.dg-rs.access")?;
-        self.unknown_keys(table, "tool.dg-rs.access", &["public", "visible_to"]);
+        let table = self.c.table(item, "tool.dg-rs.access")?;
+        self.c
+            .unknown_keys(table, "tool.dg-rs.access", &["public", "visible_to"]);
         let mut out = Publication {
             location: location.to_string(),
-            file_display: self.file.display().to_string(),
+            file_display: self.c.file.display().to_string(),
             public: None,
             public_at: None,
             visible_to: None,
             visible_to_at: None,
         };
         if let Some(item) = table.get("public") {
-            out.public_at = Some(self.pos(Self::key_span(table, "public")));
+            out.public_at = Some(self.pos(Checker::key_span(table, "public")));
             let mut rules = Vec::new();
-            for (s, span) in self.strings(item, "tool.dg-rs.access.public") {
+            for (s, span) in self.c.strings(item, "tool.dg-rs.access.public") {
                 match selection::parse(s) {
                     Ok(sel) => rules.push(PublicRule {
                         text: s.to_string(),
@@ -535,7 +440,7 @@ impl<'a> Reader<'a> {
                     }),
                     Err(e) => {
                         let at = self.inside_string(span, s, e.column, e.len);
-                        self.problems.push(
+                        self.c.problems.push(
                             Problem::new(format!(
                                 "`{s}` in `tool.dg-rs.access.public` is not a valid asset \
                                  selection: {}",
@@ -553,14 +458,14 @@ impl<'a> Reader<'a> {
             out.public = Some(rules);
         }
         if let Some(item) = table.get("visible_to") {
-            out.visible_to_at = Some(self.pos(Self::key_span(table, "visible_to")));
+            out.visible_to_at = Some(self.pos(Checker::key_span(table, "visible_to")));
             let mut names = Vec::new();
-            for (s, span) in self.strings(item, "tool.dg-rs.access.visible_to") {
+            for (s, span) in self.c.strings(item, "tool.dg-rs.access.visible_to") {
                 if locations.iter().any(|l| l == s) {
                     names.push(s.to_string());
                 } else {
                     let all: Vec<&str> = locations.iter().map(String::as_str).collect();
-                    let hint = match closest(s, all.iter().copied()) {
+                    let hint = match closest(s, &all) {
                         Some(best) => format!("did you mean `{best}`?"),
                         None => format!("the workspace's locations: {}", listed(&all)),
                     };
@@ -585,7 +490,7 @@ impl<'a> Reader<'a> {
         column: usize,
         len: usize,
     ) -> SourcePos {
-        let raw = self.text.get(span.clone()).unwrap_or_default();
+        let raw = self.c.text.get(span.clone()).unwrap_or_default();
         let plain = raw.len() == value.len() + 2 && &raw[1..raw.len() - 1] == value;
         if !plain {
             return self.pos(Some(span));
@@ -600,10 +505,6 @@ impl<'a> Reader<'a> {
         let end = span.start + 1 + byte(column + len.max(1)).max(byte(column));
         self.pos(Some(start..end.max(start + 1)))
     }
-}
-
-fn last(path: &str) -> &str {
-    path.rsplit('.').next().unwrap_or(path)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! position of any syntax error.
 
 use crate::error::{Problem, SourcePos};
+pub(super) use crate::toml_check::{parse, read_text};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml_edit::{Document, TableLike};
@@ -49,35 +50,6 @@ impl ConfigFile {
     pub fn directory_type(&self) -> Option<&str> {
         self.dg_table()?.0.get("directory_type")?.as_str()
     }
-}
-
-/// Reads a file as UTF-8 text, reporting the position of the first invalid byte.
-pub(super) fn read_text(path: &Path) -> std::result::Result<String, Problem> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Problem::new(format!("could not read {}: {e}", path.display()))
-            .hint("check the file's permissions, or that it is not a dangling symlink")
-    })?;
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let text = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
-        let pos = SourcePos::from_span(path, &text, valid..valid);
-        Problem::new("the file is not valid UTF-8 text")
-            .at(pos)
-            .hint("TOML files must be UTF-8: re-save the file as UTF-8")
-    })
-}
-
-pub(super) fn parse(path: &Path, text: String) -> std::result::Result<Document<String>, Problem> {
-    Document::parse(text.clone()).map_err(|e| {
-        let message = e.message().trim().to_string();
-        let pos = match e.span() {
-            Some(span) => SourcePos::from_span(path, &text, span),
-            None => SourcePos::start_of(path, &text),
-        };
-        Problem::new(format!("invalid TOML: {message}"))
-            .at(pos)
-            .hint("fix the TOML syntax at the position shown")
-    })
 }
 
 /// Reads `dir`'s config file if it has one: `dg.toml`, else a `pyproject.toml` with a

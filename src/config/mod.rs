@@ -18,7 +18,6 @@ mod error;
 mod file;
 pub mod model;
 mod project_file;
-mod toml_check;
 pub mod uv;
 mod workspace_file;
 

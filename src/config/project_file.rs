@@ -6,9 +6,9 @@ use super::Resolve;
 use super::error::{ConfigError, Result};
 use super::file::{ConfigFile, parse, read_config_in, read_text};
 use super::model::{Project, Workspace};
-use super::toml_check::Checker;
 use super::workspace_file::{check_cli, check_directory_type};
 use crate::error::Problem;
+use crate::toml_check::Checker;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
@@ -67,68 +67,7 @@ fn validate_project_file(
     resolve: Resolve,
 ) -> std::result::Result<Project, Vec<Problem>> {
     let mut c = Checker::new(&file.path, &file.text, file.prefix());
-    let (table, tspan) = file.dg_table().expect("config files have a dg table");
-    c.unknown_keys(table, "", &["directory_type", "project", "cli"]);
-    check_directory_type(&mut c, table, tspan.clone());
-    if file.directory_type() == Some("workspace") {
-        let msg = format!(
-            "`{listed}` is listed as a project, but its config says directory_type = \"workspace\""
-        );
-        c.problem(
-            table.get("directory_type").and_then(Item::span),
-            msg,
-            Some("workspaces cannot be nested: set directory_type = \"project\"".into()),
-        );
-    }
-    if let Some(cli) = table.get("cli") {
-        check_cli(&mut c, cli);
-    }
-    let mut fields: HashMap<&str, (String, Option<Range<usize>>)> = HashMap::new();
-    match table.get("project") {
-        None => c.problem(
-            tspan,
-            format!("missing required table `{}`", c.dotted("project")),
-            Some(format!(
-                "add [{}project] with root_module = \"<your package>\"",
-                file.prefix()
-            )),
-        ),
-        Some(item) => {
-            if let Some(pt) = c.table(item, "project") {
-                c.unknown_keys(pt, "project", PROJECT_KEYS);
-                let pspan = item.span();
-                for key in [
-                    "root_module",
-                    "defs_module",
-                    "code_location_target_module",
-                    "code_location_name",
-                    "agent_queue",
-                    "image",
-                ] {
-                    let path = format!("project.{key}");
-                    if let Some(v) = c.string(pt, pspan.clone(), &path, key, key == "root_module") {
-                        fields.insert(key, v);
-                    }
-                }
-                c.string_list(pt, "project.registry_modules", "registry_modules");
-                for key in ["root_module", "defs_module", "code_location_target_module"] {
-                    if let Some((value, span)) = fields.get(key)
-                        && !is_dotted_identifier(value)
-                    {
-                        let msg = format!(
-                            "invalid value for `{}`: `{value}` is not a Python module name",
-                            c.dotted(&format!("project.{key}"))
-                        );
-                        c.problem(
-                            span.clone(),
-                            msg,
-                            Some("use a dotted name like `my_project.definitions`".into()),
-                        );
-                    }
-                }
-            }
-        }
-    }
+    let fields = check_project_config(&mut c, &file, listed);
     let meta = read_pyproject_metadata(dir, &mut c.problems);
     if !c.problems.is_empty() {
         return Err(c.problems);
@@ -140,22 +79,10 @@ fn validate_project_file(
     let root_module = fields["root_module"].0.clone();
     let src = dir.join("src");
     let base = if src.is_dir() { src } else { dir.to_path_buf() };
-    let module_exists = |m: &str| {
-        let p = base.join(m.replace('.', "/"));
-        p.is_dir() || p.with_extension("py").is_file()
-    };
     let defs_module = fields
         .get("defs_module")
         .map(|v| v.0.clone())
-        .unwrap_or_else(|| {
-            let defs = format!("{root_module}.defs");
-            let definitions = format!("{root_module}.definitions");
-            if !module_exists(&defs) && module_exists(&definitions) {
-                definitions
-            } else {
-                defs
-            }
-        });
+        .unwrap_or_else(|| default_defs_module(&base, &root_module));
     let interpreter = resolve(dir).map_err(|p| vec![p])?;
     let code_location_name_at = fields
         .get("code_location_name")
@@ -188,6 +115,100 @@ fn validate_project_file(
         extra_inputs: meta.extra_inputs,
         uv: meta.uv,
     })
+}
+
+/// Checks a project's dg config (`dg.toml` or `[tool.dg]`); the string keys of its
+/// `[project]` table.
+fn check_project_config(c: &mut Checker, file: &ConfigFile, listed: &str) -> Fields {
+    let (table, tspan) = file.dg_table().expect("config files have a dg table");
+    c.unknown_keys(table, "", &["directory_type", "project", "cli"]);
+    check_directory_type(c, table, tspan.clone());
+    if file.directory_type() == Some("workspace") {
+        let msg = format!(
+            "`{listed}` is listed as a project, but its config says directory_type = \"workspace\""
+        );
+        c.problem(
+            table.get("directory_type").and_then(Item::span),
+            msg,
+            Some("workspaces cannot be nested: set directory_type = \"project\"".into()),
+        );
+    }
+    if let Some(cli) = table.get("cli") {
+        check_cli(c, cli);
+    }
+    match table.get("project") {
+        None => {
+            c.problem(
+                tspan,
+                format!("missing required table `{}`", c.dotted("project")),
+                Some(format!(
+                    "add [{}project] with root_module = \"<your package>\"",
+                    file.prefix()
+                )),
+            );
+            Fields::new()
+        }
+        Some(item) => project_table(c, item),
+    }
+}
+
+/// The string keys of `[project]` as written, with their spans.
+type Fields = HashMap<&'static str, (String, Option<Range<usize>>)>;
+
+/// Checks the `[project]` table: its keys, their types, and that the module keys name Python
+/// modules.
+fn project_table(c: &mut Checker, item: &Item) -> Fields {
+    let mut fields = Fields::new();
+    let Some(pt) = c.table(item, "project") else {
+        return fields;
+    };
+    c.unknown_keys(pt, "project", PROJECT_KEYS);
+    let pspan = item.span();
+    for key in [
+        "root_module",
+        "defs_module",
+        "code_location_target_module",
+        "code_location_name",
+        "agent_queue",
+        "image",
+    ] {
+        let path = format!("project.{key}");
+        if let Some(v) = c.string(pt, pspan.clone(), &path, key, key == "root_module") {
+            fields.insert(key, v);
+        }
+    }
+    c.string_list(pt, "project.registry_modules", "registry_modules");
+    for key in ["root_module", "defs_module", "code_location_target_module"] {
+        if let Some((value, span)) = fields.get(key)
+            && !is_dotted_identifier(value)
+        {
+            let msg = format!(
+                "invalid value for `{}`: `{value}` is not a Python module name",
+                c.dotted(&format!("project.{key}"))
+            );
+            c.problem(
+                span.clone(),
+                msg,
+                Some("use a dotted name like `my_project.definitions`".into()),
+            );
+        }
+    }
+    fields
+}
+
+/// dg's default defs module: `ROOT.defs`, unless only `ROOT.definitions` exists under `base`.
+fn default_defs_module(base: &Path, root_module: &str) -> String {
+    let module_exists = |m: &str| {
+        let p = base.join(m.replace('.', "/"));
+        p.is_dir() || p.with_extension("py").is_file()
+    };
+    let defs = format!("{root_module}.defs");
+    let definitions = format!("{root_module}.definitions");
+    if !module_exists(&defs) && module_exists(&definitions) {
+        definitions
+    } else {
+        defs
+    }
 }
 
 /// The Python version a project's `.python-version` names (as uv and pyenv read it: the

@@ -6,10 +6,10 @@ use super::error::{ConfigError, Result};
 use super::file::ConfigFile;
 use super::model::{Project, Workspace};
 use super::project_file::load_project_dir;
-use super::toml_check::Checker;
 use super::{Resolve, relative_display};
 use crate::error::{Problem, SourcePos};
 use crate::suggest::closest;
+use crate::toml_check::Checker;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
@@ -81,50 +81,75 @@ pub(super) fn load_workspace_file(file: ConfigFile, resolve: Resolve) -> Result<
     if let Some(cli) = table.get("cli") {
         check_cli(&mut c, cli);
     }
-    let mut entries = Vec::new();
-    match table.get("workspace") {
-        None => c.problem(
-            tspan,
-            format!("missing required table `{}`", c.dotted("workspace")),
-            Some(
-                "add an empty `[workspace]` table (real dg crashes with KeyError: 'workspace' here)"
-                    .into(),
-            ),
-        ),
-        Some(item) => {
-            if let Some(ws) = c.table(item, "workspace") {
-                c.unknown_keys(
-                    ws,
-                    "workspace",
-                    &["projects", "scaffold_project_options"],
-                );
-                if let Some(opts) = ws.get("scaffold_project_options")
-                    && let Some(t) = c.table(opts, "workspace.scaffold_project_options")
-                {
-                    c.unknown_keys(
-                        t,
-                        "workspace.scaffold_project_options",
-                        &["use_editable_dagster"],
-                    );
-                    c.bool(
-                        t,
-                        "workspace.scaffold_project_options.use_editable_dagster",
-                        "use_editable_dagster",
-                    );
-                }
-                if let Some(projects) = ws.get("projects") {
-                    entries = project_entries(&mut c, projects);
-                }
-            }
+    let entries = match table.get("workspace") {
+        None => {
+            c.problem(
+                tspan,
+                format!("missing required table `{}`", c.dotted("workspace")),
+                Some(
+                    "add an empty `[workspace]` table (real dg crashes with KeyError: 'workspace' here)"
+                        .into(),
+                ),
+            );
+            Vec::new()
         }
-    }
-
+        Some(item) => workspace_table(&mut c, item),
+    };
     let mut problems = std::mem::take(&mut c.problems);
+    let projects = load_entries(&c, &root, entries, resolve, &mut problems);
+    duplicate_location_names(&projects, &root, &mut problems);
+    if !problems.is_empty() {
+        return Err(ConfigError::Invalid(problems));
+    }
+    Ok(Workspace {
+        root,
+        config_file: file.path.clone(),
+        standalone: false,
+        projects: projects.into_iter().map(|(p, _)| p).collect(),
+        current: None,
+    })
+}
+
+/// The `[workspace]` table: its keys, and the `[[workspace.projects]]` entries.
+fn workspace_table(c: &mut Checker, item: &Item) -> Vec<ProjectEntry> {
+    let Some(ws) = c.table(item, "workspace") else {
+        return Vec::new();
+    };
+    c.unknown_keys(ws, "workspace", &["projects", "scaffold_project_options"]);
+    if let Some(opts) = ws.get("scaffold_project_options")
+        && let Some(t) = c.table(opts, "workspace.scaffold_project_options")
+    {
+        c.unknown_keys(
+            t,
+            "workspace.scaffold_project_options",
+            &["use_editable_dagster"],
+        );
+        c.bool(
+            t,
+            "workspace.scaffold_project_options.use_editable_dagster",
+            "use_editable_dagster",
+        );
+    }
+    match ws.get("projects") {
+        Some(projects) => project_entries(c, projects),
+        None => Vec::new(),
+    }
+}
+
+/// Loads each listed project once, with the position of its entry; a folder listed twice
+/// and a project's own problems are added to `problems`.
+fn load_entries(
+    c: &Checker,
+    root: &Path,
+    entries: Vec<ProjectEntry>,
+    resolve: Resolve,
+    problems: &mut Vec<Problem>,
+) -> Vec<(Project, SourcePos)> {
     let mut projects = Vec::new();
     let mut seen_paths: HashMap<PathBuf, String> = HashMap::new();
     for entry in entries {
         let pos = c.pos(entry.span.clone());
-        let Some(dir) = resolve_project_dir(&root, &entry, &pos, &mut problems) else {
+        let Some(dir) = resolve_project_dir(root, &entry, &pos, problems) else {
             continue;
         };
         if let Some(first) = seen_paths.get(&dir) {
@@ -150,9 +175,17 @@ pub(super) fn load_workspace_file(file: ConfigFile, resolve: Resolve) -> Result<
             })),
         }
     }
-    // Location names must be unique across the workspace (Dagster refuses duplicates).
+    projects
+}
+
+/// Location names must be unique across the workspace (Dagster refuses duplicates).
+fn duplicate_location_names(
+    projects: &[(Project, SourcePos)],
+    root: &Path,
+    problems: &mut Vec<Problem>,
+) {
     let mut names: HashMap<&str, &Project> = HashMap::new();
-    for (p, pos) in &projects {
+    for (p, pos) in projects {
         if let Some(first) = names.insert(&p.code_location_name, p) {
             // Point at the line that set the name (in the project's own file) when one did;
             // the workspace entry otherwise (the name is then the folder name).
@@ -161,7 +194,7 @@ pub(super) fn load_workspace_file(file: ConfigFile, resolve: Resolve) -> Result<
                 .clone()
                 .unwrap_or_else(|| pos.clone());
             let first_at = match &first.code_location_name_at {
-                Some(f) => format!(" (set at {}:{})", relative_display(&f.file, &root), f.line),
+                Some(f) => format!(" (set at {}:{})", relative_display(&f.file, root), f.line),
                 None => " (its folder name)".to_string(),
             };
             problems.push(
@@ -172,21 +205,11 @@ pub(super) fn load_workspace_file(file: ConfigFile, resolve: Resolve) -> Result<
                 .at(at)
                 .hint(format!(
                     "set a distinct `code_location_name` under [tool.dg.project] in {}",
-                    relative_display(&p.config_file, &root)
+                    relative_display(&p.config_file, root)
                 )),
             );
         }
     }
-    if !problems.is_empty() {
-        return Err(ConfigError::Invalid(problems));
-    }
-    Ok(Workspace {
-        root,
-        config_file: file.path.clone(),
-        standalone: false,
-        projects: projects.into_iter().map(|(p, _)| p).collect(),
-        current: None,
-    })
 }
 
 fn project_entries(c: &mut Checker, projects: &Item) -> Vec<ProjectEntry> {
@@ -205,7 +228,7 @@ fn project_entries(c: &mut Checker, projects: &Item) -> Vec<ProjectEntry> {
                         let msg = format!(
                             "invalid entry in `{}`: expected a table like {{ path = \"projects/name\" }}, found {}",
                             c.dotted("workspace.projects"),
-                            super::toml_check::value_type_name(v)
+                            crate::toml_check::value_type_name(v)
                         );
                         c.problem(
                             v.span(),

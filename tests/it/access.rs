@@ -36,7 +36,7 @@ data-science = ["carol@example.com"]
 editor = ["team:data-science"]
 
 [access.locations.data-engineering]
-launcher = ["team:data-scientists"]
+launcher = ["team:datascience"]
 "#,
     );
     publish(
@@ -53,7 +53,7 @@ launcher = ["team:data-scientists"]
         "hint: write a person as an email address (\"alice@example.com\") and a team as \"team:NAME\"",
         "error: unknown location `data-sciense` in `access.locations`\n  at dg-rs.toml:8:19",
         "hint: did you mean `data-science`?",
-        "error: unknown team `data-scientists` in `access.locations.data-engineering.launcher`\n  at dg-rs.toml:12:13",
+        "error: unknown team `datascience` in `access.locations.data-engineering.launcher`\n  at dg-rs.toml:12:13",
         "hint: did you mean `team:data-science`?",
         "is not a valid asset selection",
         "error: unknown location `analytics` in `tool.dg-rs.access.visible_to`",
