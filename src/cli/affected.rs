@@ -1,16 +1,11 @@
-//! `dg affected`, and the comparison flags (`--base`, `--head`, `--state`) other commands
-//! share so `changed_in_branch:` works in their selections and a saved state stands in for
-//! missing environments.
+//! `dg affected`: what a change affects, as text, JSON, a selection or a GitHub matrix.
 
 use super::{Ctx, RefreshFlag};
-use crate::affected::{self, Request, state::State};
+use crate::affected::{self, Request};
 use crate::error::{Error, Problem, Result};
-use crate::graph::changes::BranchChanges;
-use crate::graph::{NodeId, selection};
 use crate::render::affected as r;
-use crate::workspace::{Loaded, SavedManifests, Which};
+use crate::workspace::{SavedManifests, Which};
 use clap::{Args, ValueEnum};
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -58,93 +53,6 @@ pub(super) enum Fallback {
     All,
 }
 
-/// The flags that make `changed_in_branch:` work in a command's selection, and let a saved
-/// state stand in for locations whose environment is missing.
-#[derive(Debug, Args, Clone, Default)]
-pub(super) struct CompareArgs {
-    /// For `changed_in_branch:`: compare with this branch or commit (from the merge base)
-    #[arg(long, value_name = "REF")]
-    pub(super) base: Option<String>,
-    /// The head of the --base comparison [default: HEAD]
-    #[arg(long, value_name = "REF", requires = "base")]
-    pub(super) head: Option<String>,
-    /// A saved state (`dg state export`): read locations whose environment is missing from
-    /// it (and compare with it for `changed_in_branch:`)
-    #[arg(long, value_name = "DIR")]
-    pub(super) state: Option<PathBuf>,
-}
-
-impl CompareArgs {
-    fn read_state(&self) -> Result<Option<State>> {
-        Ok(self
-            .state
-            .as_deref()
-            .map(affected::state::read)
-            .transpose()?)
-    }
-}
-
-/// The git program on the settings' PATH.
-fn git(ctx: &Ctx) -> Option<PathBuf> {
-    which::which_in("git", ctx.settings.path.as_ref(), &ctx.settings.cwd).ok()
-}
-
-/// Loads the workspace, a location without environment read from `--state` when given.
-pub(super) fn load(
-    ctx: &Ctx,
-    which: Which,
-    refresh: RefreshFlag,
-    quiet: bool,
-    compare: &CompareArgs,
-) -> Result<(Loaded, Option<State>)> {
-    let state = compare.read_state()?;
-    let saved = state.as_ref().map(|s| s as &dyn SavedManifests);
-    let loaded = super::load_with(ctx, which, refresh, quiet, saved)?;
-    Ok((loaded, state))
-}
-
-/// What changed in the branch, for `changed_in_branch:` in `text`: worked out only when the
-/// selection uses it and there is something to compare with (else the selection says what
-/// is missing).
-pub(super) fn branch_changes(
-    ctx: &Ctx,
-    loaded: &Loaded,
-    text: &str,
-    compare: &CompareArgs,
-    state: Option<&State>,
-) -> Result<Option<BranchChanges>> {
-    let uses = selection::parse_union(text).is_ok_and(|s| s.uses_changes());
-    if !uses || (compare.base.is_none() && state.is_none()) {
-        return Ok(None);
-    }
-    let req = Request {
-        base: compare.base.clone(),
-        head: compare.head.clone(),
-        git: git(ctx),
-        ..Request::default()
-    };
-    let changes = affected::changes(&loaded.ws, &req, state)?;
-    Ok(Some(
-        affected::compute(&loaded.ws, &loaded.graph, &changes, state).changes,
-    ))
-}
-
-/// The selection `text`, with `changed_in_branch:` answered from the comparison flags.
-pub(super) fn select(
-    ctx: &Ctx,
-    loaded: &Loaded,
-    text: &str,
-    compare: &CompareArgs,
-    state: Option<&State>,
-) -> Result<BTreeSet<NodeId>> {
-    let changes = branch_changes(ctx, loaded, text, compare, state)?;
-    Ok(crate::graph::select_with_changes(
-        &loaded.graph,
-        text,
-        changes.as_ref(),
-    )?)
-}
-
 pub(super) fn run(ctx: &Ctx, args: &AffectedArgs) -> Result<()> {
     let ws = crate::workspace::discover(&ctx.settings)?;
     let req = Request {
@@ -157,7 +65,7 @@ pub(super) fn run(ctx: &Ctx, args: &AffectedArgs) -> Result<()> {
                 .collect()
         }),
         fallback_all: args.fallback == Fallback::All,
-        git: git(ctx),
+        git: super::compare::git(ctx),
     };
     if !req.compares() && args.state.is_none() {
         return Err(Error::usage("nothing to compare with").with_hint(

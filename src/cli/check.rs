@@ -70,11 +70,11 @@ fn check_defs(ctx: &Ctx, args: &DefsCheckArgs) -> Result<()> {
         (None, true) => CheckFormat::Json,
         (None, false) => CheckFormat::Text,
     };
-    let compare = super::affected::CompareArgs {
+    let compare = super::compare::CompareArgs {
         state: args.state.clone(),
         ..Default::default()
     };
-    let loaded = match super::affected::load(
+    let loaded = match super::compare::load(
         ctx,
         Which::All,
         args.refresh,

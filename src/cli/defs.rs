@@ -26,7 +26,7 @@ pub(super) struct DefsArgs {
     #[command(flatten)]
     refresh: RefreshFlag,
     #[command(flatten)]
-    compare: super::affected::CompareArgs,
+    compare: super::compare::CompareArgs,
 }
 
 #[derive(Debug, Args)]
@@ -39,7 +39,7 @@ pub(super) struct AssetsArgs {
     #[command(flatten)]
     refresh: RefreshFlag,
     #[command(flatten)]
-    compare: super::affected::CompareArgs,
+    compare: super::compare::CompareArgs,
 }
 
 pub(super) fn run_defs(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
@@ -63,11 +63,11 @@ pub(super) fn run_defs(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
             .collect::<Result<_>>()?
     };
     let (loaded, state) =
-        super::affected::load(ctx, Which::InScope, args.refresh, args.json, &args.compare)?;
+        super::compare::load(ctx, Which::InScope, args.refresh, args.json, &args.compare)?;
     let selected = args
         .assets
         .as_deref()
-        .map(|s| super::affected::select(ctx, &loaded, s, &args.compare, state.as_ref()))
+        .map(|s| super::compare::select(ctx, &loaded, s, &args.compare, state.as_ref()))
         .transpose()?;
     let out = r::defs_json(&loaded, selected.as_ref());
     if args.json {
@@ -87,12 +87,12 @@ pub(super) fn run_defs(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
 pub(super) fn run_assets(ctx: &Ctx, args: &AssetsArgs) -> Result<()> {
     // Assets are a workspace-wide view: every location, wherever it is run from.
     let (loaded, state) =
-        super::affected::load(ctx, Which::All, args.refresh, args.json, &args.compare)?;
+        super::compare::load(ctx, Which::All, args.refresh, args.json, &args.compare)?;
     let selected = args
         .select
         .select
         .as_deref()
-        .map(|s| super::affected::select(ctx, &loaded, s, &args.compare, state.as_ref()))
+        .map(|s| super::compare::select(ctx, &loaded, s, &args.compare, state.as_ref()))
         .transpose()?;
     let (visibility, selective) = crate::access::hooks::visibility_labels(&loaded)?;
     let rows = crate::render::assets::rows(&loaded.graph, selected.as_ref(), &visibility);

@@ -21,7 +21,7 @@ pub(super) struct GraphArgs {
     #[command(flatten)]
     refresh: RefreshFlag,
     #[command(flatten)]
-    compare: super::affected::CompareArgs,
+    compare: super::compare::CompareArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -53,7 +53,7 @@ pub(super) fn run(ctx: &Ctx, args: &GraphArgs) -> Result<()> {
         })?,
         (None, None) => GraphFormat::Mermaid,
     };
-    let (loaded, state) = super::affected::load(
+    let (loaded, state) = super::compare::load(
         ctx,
         Which::All,
         args.refresh,
@@ -65,7 +65,7 @@ pub(super) fn run(ctx: &Ctx, args: &GraphArgs) -> Result<()> {
         .select
         .as_deref()
         .map(|s| {
-            super::affected::select(ctx, &loaded, s, &args.compare, state.as_ref())
+            super::compare::select(ctx, &loaded, s, &args.compare, state.as_ref())
                 .map(|set| set.into_iter().collect())
         })
         .transpose()?;

@@ -56,7 +56,7 @@ pub(super) struct LaunchArgs {
     #[command(flatten)]
     refresh: RefreshFlag,
     #[command(flatten)]
-    compare: super::affected::CompareArgs,
+    compare: super::compare::CompareArgs,
     /// Submit each step to the Dagster webserver at URL (a deployment, or `dg dev`) instead
     /// of running it here; dependent steps are submitted when their runs have succeeded
     #[arg(long, value_name = "URL")]
@@ -81,10 +81,10 @@ enum ExecutorArg {
 pub(super) fn run(ctx: &Ctx, args: &LaunchArgs) -> Result<()> {
     // A launch spans the workspace wherever it is started from.
     let (loaded, state) =
-        super::affected::load(ctx, Which::All, args.refresh, args.json, &args.compare)?;
+        super::compare::load(ctx, Which::All, args.refresh, args.json, &args.compare)?;
     let changes = match &args.assets {
         Some(sel) => {
-            super::affected::branch_changes(ctx, &loaded, sel, &args.compare, state.as_ref())?
+            super::compare::branch_changes(ctx, &loaded, sel, &args.compare, state.as_ref())?
         }
         None => None,
     };

@@ -4,6 +4,7 @@
 mod access;
 mod affected;
 mod check;
+mod compare;
 mod completions;
 mod create;
 mod defs;

@@ -16,7 +16,9 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+#[cfg(feature = "tier-browser")]
+use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -115,6 +117,8 @@ fn start_dev(ctx: &TestContext, rel_dir: &str, extra: &[&str]) -> Platform {
     Platform { child, url, stderr }
 }
 
+// The GraphQL views are used by the browser tier's tests only.
+#[cfg_attr(not(feature = "tier-browser"), allow(dead_code))]
 impl Platform {
     fn gql(&self, query: &str, variables: Value) -> Value {
         crate::graphql::data(&self.url, query, variables, &|| self.stderr())
