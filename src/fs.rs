@@ -296,15 +296,6 @@ impl Drop for LockedFile {
     }
 }
 
-/// A path as the user would type it: relative to `base` (the current directory) when below it.
-pub(crate) fn display_path(path: &Path, base: &Path) -> String {
-    match path.strip_prefix(base) {
-        Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
-        Ok(rel) => rel.display().to_string(),
-        Err(_) => path.display().to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,8 @@
 //! Data flows one way: `cli` (argv → [`settings`]) → `config` (workspace + projects) →
 //! `python` (interpreters, environments) → `manifest` (definitions per location, cached) →
 //! `graph` (one asset graph, selection) → `workspace` (the load layer over those four) →
-//! `check`, `launch`, `scaffold`, `affected` (what a change affects, saved state) → `render` (the only module that prints). `fs` (every write)
-//! and `process` (every child) serve them all.
+//! `check`, `launch`, `scaffold`, `affected` (what a change affects, saved state) → `render` (the only module that prints). `fs` (every write),
+//! `process` (every child) and `path` (how paths are shown, written and compared) serve them all.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod access;
@@ -25,6 +25,7 @@ mod instance;
 mod launch;
 mod manifest;
 mod parallel;
+mod path;
 mod process;
 mod python;
 mod render;

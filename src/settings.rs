@@ -74,8 +74,8 @@ impl Settings {
         }
     }
 
-    /// A path relative to the current directory when below it, for messages.
+    /// A path for messages: [`crate::path::display`] against the current directory.
     pub(crate) fn display(&self, path: &Path) -> String {
-        crate::fs::display_path(path, &self.cwd)
+        crate::path::display(path, &self.cwd)
     }
 }

@@ -2,12 +2,12 @@
 //! workspace file (nearest `directory_type = "workspace"`), as real dg 1.13 finds them;
 //! plus the `[cli]` settings real dg merges from the user file, the workspace and the root.
 
+use super::Resolve;
 use super::error::{ConfigError, Result};
 use super::file::{ConfigFile, read_config_in};
 use super::model::Workspace;
 use super::project_file::load_standalone;
 use super::workspace_file::load_workspace_file;
-use super::{Resolve, relative_display};
 use std::path::{Path, PathBuf};
 
 /// Every config file a workspace consists of, for `dg check toml`: the root file found from
@@ -59,7 +59,7 @@ pub fn discover(target: &Path, resolve: Resolve) -> Result<Workspace> {
             if let (Some(dir), None) = (&root_dir, loaded.current) {
                 return Err(ConfigError::Unlisted {
                     dir: dir.clone(),
-                    listed_as: relative_display(dir, &loaded.root),
+                    listed_as: crate::path::display(dir, &loaded.root),
                     root: loaded.root,
                     workspace_file: loaded.config_file,
                 });

@@ -33,9 +33,3 @@ use std::path::Path;
 
 /// Decides a project's interpreter from its folder (`python::interpreter::resolve_project`).
 pub type Resolve = fn(&Path) -> Result<Interpreter, Problem>;
-
-fn relative_display(path: &Path, base: &Path) -> String {
-    path.strip_prefix(base)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| path.display().to_string())
-}

@@ -2,11 +2,11 @@
 //! list (both list forms), `[cli]`; every listed project loaded, and workspace-wide rules
 //! (paths inside the workspace, no duplicates, unique location names).
 
+use super::Resolve;
 use super::error::{ConfigError, Result};
 use super::file::ConfigFile;
 use super::model::{Project, Workspace};
 use super::project_file::load_project_dir;
-use super::{Resolve, relative_display};
 use crate::error::{Problem, SourcePos};
 use crate::suggest::closest;
 use crate::toml_check::Checker;
@@ -194,7 +194,11 @@ fn duplicate_location_names(
                 .clone()
                 .unwrap_or_else(|| pos.clone());
             let first_at = match &first.code_location_name_at {
-                Some(f) => format!(" (set at {}:{})", relative_display(&f.file, root), f.line),
+                Some(f) => format!(
+                    " (set at {}:{})",
+                    crate::path::display(&f.file, root),
+                    f.line
+                ),
                 None => " (its folder name)".to_string(),
             };
             problems.push(
@@ -205,7 +209,7 @@ fn duplicate_location_names(
                 .at(at)
                 .hint(format!(
                     "set a distinct `code_location_name` under [tool.dg.project] in {}",
-                    relative_display(&p.config_file, root)
+                    crate::path::display(&p.config_file, root)
                 )),
             );
         }

@@ -5,9 +5,10 @@ use super::model::{APP_DIR, DAGSTER_HOME, Location, Topology};
 use super::stamp::stamp;
 use super::{Artifact, DeployError, DeployOptions, Generated, SecretReference, Target};
 use crate::config::Workspace;
+use crate::path;
 use minijinja::Environment;
 use serde_json::{Value, json};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// The compose network every container (and every run) joins.
 pub(crate) const NETWORK: &str = "dagster_network";
@@ -92,15 +93,9 @@ fn repository(opts: &DeployOptions, name: &str) -> String {
     }
 }
 
-/// `from` → `to` as a relative path with `/` (both absolute).
+/// `from` → `to` as a relative path with `/`, as the files we write hold it.
 fn relative(from: &Path, to: &Path) -> String {
-    let rel = pathdiff::diff_paths(to, from).unwrap_or_else(|| to.to_path_buf());
-    let s = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
-    if s.is_empty() { ".".into() } else { s }
+    path::slash(&path::relative(from, to))
 }
 
 /// Packages every location image needs besides the project, pinned to its Dagster.
@@ -289,7 +284,7 @@ fn access_json(ws: &Workspace, out: &Path, files: &[PathBuf]) -> Value {
             let inside = Path::new(ACCESS_WORKSPACE).join(relative(&ws.root, f));
             json!({
                 "host": relative(out, f),
-                "container": lexically_normal(&inside).display().to_string(),
+                "container": path::slash(&path::normalize(&inside)),
             })
         })
         .collect();
@@ -298,21 +293,6 @@ fn access_json(ws: &Workspace, out: &Path, files: &[PathBuf]) -> Value {
         "entrypoint": ["dg", "access", "proxy", "--listen", "0.0.0.0:3000", "--upstream", ACCESS_UPSTREAM],
         "mounts": mounts,
     })
-}
-
-/// `/workspace/../tokens` → `/tokens`, without touching the filesystem.
-fn lexically_normal(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn location_json(l: &Location) -> Value {

@@ -145,8 +145,7 @@ fn location(ws: &Workspace, p: &Project, port: u16) -> Result<Location, DeployEr
             version: dagster_version.clone(),
         })?;
     let working_dir_rel = match p.working_directory.strip_prefix(&p.root) {
-        Ok(r) if r.as_os_str().is_empty() => ".".to_string(),
-        Ok(r) => slash(r),
+        Ok(r) => crate::path::slash(r),
         Err(_) => {
             return Err(DeployError::WorkingDirOutside {
                 location: p.code_location_name.clone(),
@@ -155,8 +154,7 @@ fn location(ws: &Workspace, p: &Project, port: u16) -> Result<Location, DeployEr
         }
     };
     let project_rel = match p.root.strip_prefix(&ws.root) {
-        Ok(r) if r.as_os_str().is_empty() => ".".to_string(),
-        Ok(r) => slash(r),
+        Ok(r) => crate::path::slash(r),
         Err(_) => p.listed_path.clone(),
     };
     Ok(Location {
@@ -171,13 +169,6 @@ fn location(ws: &Workspace, p: &Project, port: u16) -> Result<Location, DeployEr
         port,
         uv_lock: p.root.join("uv.lock").is_file(),
     })
-}
-
-fn slash(p: &Path) -> String {
-    p.components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The Dagster the image installs: the version `uv.lock` locks, else an exact `dagster==X`

@@ -2,15 +2,8 @@
 //! from (never copied), and the next commands; for `--check`, which files are out of step.
 
 use crate::deploy::{Change, FileState, Generated, Target};
+use crate::path;
 use std::path::Path;
-
-fn rel(root: &Path, p: &Path) -> String {
-    pathdiff::diff_paths(p, root)
-        .filter(|r| !r.starts_with(".."))
-        .unwrap_or_else(|| p.to_path_buf())
-        .display()
-        .to_string()
-}
 
 /// After writing: one line per file, the secrets, the next steps.
 pub(crate) fn written(
@@ -45,7 +38,10 @@ pub(crate) fn written(
             FileState::OutOfDate => "updated",
             FileState::Edited => "replaced (--force)",
         };
-        s.push_str(&format!("  {what:<10} {}\n", rel(root, &c.artifact.path)));
+        s.push_str(&format!(
+            "  {what:<10} {}\n",
+            path::display(&c.artifact.path, root)
+        ));
     }
     s.push_str("\nLocations:\n");
     for (l, (_, image)) in generated.topology.locations.iter().zip(&generated.images) {
@@ -72,7 +68,7 @@ fn secrets(root: &Path, target: Target, generated: &Generated) -> String {
         s.push_str(&format!(
             "  {:<20} {}{exists} -> {}\n",
             r.location,
-            rel(root, &r.dotenv),
+            path::display(&r.dotenv, root),
             r.reference
         ));
     }
@@ -98,7 +94,7 @@ fn next_steps(root: &Path, target: Target, generated: &Generated) -> String {
                 .is_some_and(|n| n == "compose.yaml" || n == "values.yaml")
         })
         .and_then(|a| a.path.parent())
-        .map(|p| rel(root, p))
+        .map(|p| path::display(p, root))
         .unwrap_or_default();
     let mut s = String::from("\nNext (from the workspace root):\n");
     match target {
@@ -127,7 +123,7 @@ fn next_steps(root: &Path, target: Target, generated: &Generated) -> String {
                     let name = r.reference.rsplit(' ').next().unwrap_or_default();
                     s.push_str(&format!(
                         "  kubectl create secret generic {name} --from-env-file={}\n",
-                        rel(root, &r.dotenv)
+                        path::display(&r.dotenv, root)
                     ));
                 }
             }
@@ -145,7 +141,7 @@ pub(crate) fn refused(root: &Path, changes: &[Change]) -> String {
     changes
         .iter()
         .filter(|c| c.state == FileState::Edited)
-        .map(|c| c.diff(&rel(root, &c.artifact.path)))
+        .map(|c| c.diff(&path::display(&c.artifact.path, root)))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -161,7 +157,7 @@ pub(crate) fn check(root: &Path, target: Target, changes: &[Change]) -> String {
         s.push_str(&format!(
             "  {:<15} {}\n",
             c.state.as_str(),
-            rel(root, &c.artifact.path)
+            path::display(&c.artifact.path, root)
         ));
     }
     if bad.is_empty() {
@@ -173,7 +169,7 @@ pub(crate) fn check(root: &Path, target: Target, changes: &[Change]) -> String {
     } else {
         for c in bad.iter().filter(|c| c.current.is_some()) {
             s.push('\n');
-            s.push_str(&c.diff(&rel(root, &c.artifact.path)));
+            s.push_str(&c.diff(&path::display(&c.artifact.path, root)));
         }
     }
     s

@@ -140,10 +140,10 @@ pub fn format_problem(label: &str, style: Style, p: &Problem) -> String {
     s
 }
 
-/// A path as the user would type it: relative to the current directory when below it.
+/// A path as the user would type it: [`crate::path::display`] against the current directory.
 pub fn display_path(path: &std::path::Path) -> String {
     match std::env::current_dir() {
-        Ok(cwd) => crate::fs::display_path(path, &cwd),
+        Ok(cwd) => crate::path::display(path, &cwd),
         Err(_) => path.display().to_string(),
     }
 }

@@ -16,7 +16,7 @@ pub(crate) fn line(r: &SyncReport, cwd: &Path) -> String {
     format!(
         "{}: {verb} {} in {:.1} s with {}; {}",
         r.project,
-        crate::fs::display_path(&r.venv, cwd),
+        crate::path::display(&r.venv, cwd),
         r.seconds,
         r.installer
             .map(|i| format!("{i:?}").to_lowercase())

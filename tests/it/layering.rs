@@ -79,6 +79,7 @@ fn the_module_graph_has_no_cycle_and_errors_build_on_a_leaf() {
         "modules that import each other: {cycles:?}"
     );
     assert_eq!(edges["diagnostic"], BTreeSet::new(), "diagnostic is a leaf");
+    assert_eq!(edges["path"], BTreeSet::new(), "path is a leaf");
     assert_eq!(
         edges["error"],
         BTreeSet::from(["diagnostic".to_string()]),
