@@ -189,7 +189,7 @@ pub fn analyze(input: &Input) -> Affected {
     let config_file = ws
         .config_file
         .strip_prefix(&ws.root)
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .map(crate::path::slash)
         .unwrap_or_default();
     for f in input.files {
         if input.projects.listing_only && *f == config_file {

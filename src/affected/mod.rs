@@ -283,31 +283,17 @@ pub fn answer(
 }
 
 /// A path the user gave (relative to `cwd`, or absolute) in the workspace-relative,
-/// `/`-separated form changed files use; a path outside the workspace keeps its given form
-/// (it then belongs to no project). Purely lexical: a deleted file no longer exists.
+/// `/`-separated form changed files use (`.` for the root itself); a path outside the
+/// workspace keeps its given form (it then belongs to no project). Purely lexical
+/// ([`crate::path::normalize`]): a deleted file no longer exists.
 pub fn workspace_relative(
     root: &std::path::Path,
     cwd: &std::path::Path,
     given: &std::path::Path,
 ) -> String {
-    use std::path::Component;
-    let joined = if given.is_absolute() {
-        given.to_path_buf()
-    } else {
-        cwd.join(given)
-    };
-    let mut clean = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                clean.pop();
-            }
-            other => clean.push(other),
-        }
-    }
+    let clean = crate::path::normalize(&cwd.join(given));
     match clean.strip_prefix(root) {
-        Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
-        Err(_) => given.to_string_lossy().replace('\\', "/"),
+        Ok(rel) => crate::path::slash(rel),
+        Err(_) => crate::path::slash(given),
     }
 }

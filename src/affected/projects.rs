@@ -58,11 +58,13 @@ impl ProjectChanges {
     }
 }
 
-/// `./projects/x/` → `projects/x`.
+/// A listed project path (as a workspace file or git has it) in the form changed files use:
+/// `./projects/x/` → `projects/x`, `.` for the workspace root. A `\\` counts as a `/` (a
+/// workspace file written on Windows); then [`crate::path::normalize`] and
+/// [`crate::path::slash`], the rule every path follows.
 pub fn normalize(path: &str) -> String {
     let p = path.replace('\\', "/");
-    let p = p.trim_start_matches("./").trim_end_matches('/');
-    p.to_string()
+    crate::path::slash(&crate::path::normalize(std::path::Path::new(&p)))
 }
 
 /// The base's workspace, as git has it at a revision.
@@ -83,7 +85,7 @@ pub fn from_git(repo: &Repo, rev: &str, ws: &Workspace) -> Result<BaseWorkspace,
     let Ok(rel) = ws.config_file.strip_prefix(&ws.root) else {
         return Ok(BaseWorkspace::default());
     };
-    let rel = rel.to_string_lossy().replace('\\', "/");
+    let rel = crate::path::slash(rel);
     let Some(text) = repo.show(rev, &rel)? else {
         return Ok(BaseWorkspace {
             projects: Some(Vec::new()),

@@ -60,7 +60,7 @@ pub fn is_workspace_file(ws: &Workspace, rel: &str) -> bool {
         .config_file
         .strip_prefix(&ws.root)
         .ok()
-        .map(|p| p.to_string_lossy().replace('\\', "/"));
+        .map(crate::path::slash);
     config.as_deref() == Some(rel)
         || WORKSPACE_FILES.contains(&rel)
         || (!rel.contains('/') && is_requirements_file(rel))
@@ -161,13 +161,9 @@ fn hash_file(path: &Path) -> Option<String> {
     Some(blake3::hash(&bytes).to_hex()[..32].to_string())
 }
 
+/// `path` below `root`, as the state file holds it; `None` outside.
 fn rel_to(root: &Path, path: &Path) -> Option<String> {
-    Some(
-        path.strip_prefix(root)
-            .ok()?
-            .to_string_lossy()
-            .replace('\\', "/"),
-    )
+    path.strip_prefix(root).ok().map(crate::path::slash)
 }
 
 /// The hashes of the workspace files that exist.

@@ -204,7 +204,7 @@ fn source_refs(loaded: &Loaded, d: &Diagnostic) -> Vec<SourceRef> {
                 Some(p) => {
                     let path = p.root.join(&src.file);
                     path.strip_prefix(&loaded.ws.root)
-                        .map(|rel| rel.to_string_lossy().replace('\\', "/"))
+                        .map(crate::path::slash)
                         .unwrap_or_else(|_| path.display().to_string())
                 }
                 None => src.file.clone(),

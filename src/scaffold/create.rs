@@ -9,9 +9,10 @@ use super::render::{PROJECT_PLACEHOLDER, PROJECT_TEMPLATE, Tree, WORKSPACE_TEMPL
 use crate::config::{ConfigFile, FileKind, read_config_in};
 use crate::error::SourcePos;
 use crate::fs::{write_atomic, write_new};
+use crate::path::normalize;
 use minijinja::context;
 use pep440_rs::Version;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// The Dagster release new projects pin by default: the create-dagster release whose
@@ -180,11 +181,7 @@ fn registration(
             });
         }
     };
-    let listed: String = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
+    let listed = crate::path::slash(rel);
     let nested = file.kind == FileKind::Pyproject;
     let mut doc: toml_edit::DocumentMut =
         file.text
@@ -303,23 +300,6 @@ fn python_minor_range(python: &str) -> Result<String> {
         [3, minor] | [3, minor, _] => Ok(format!(">=3.{minor},<3.{}", minor + 1)),
         _ => Err(bad()),
     }
-}
-
-/// `path` without `.` and with `..` applied, lexically.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Where a tree goes: an absolute path whose existing part has symlinks resolved.

@@ -70,7 +70,9 @@ pub fn render(ws: &Workspace, req: &WorkflowRequest) -> Result<(PathBuf, String)
     let working_directory = ws
         .root
         .strip_prefix(&repo)
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .ok()
+        .map(crate::path::slash)
+        .filter(|w| w != ".")
         .unwrap_or_default();
     let state_path = if working_directory.is_empty() {
         ".dg-state".to_string()
