@@ -274,27 +274,10 @@ pub fn export(
     dir: &Path,
     version: &str,
 ) -> Result<ExportSummary> {
-    if dir.exists() {
-        let is_empty_dir = std::fs::read_dir(dir)
-            .map_err(|e| AffectedError::io("read", dir, &e))?
-            .next()
-            .is_none();
-        if !is_empty_dir && !dir.join(STATE_FILE).is_file() {
-            return Err(AffectedError::StateTargetNotEmpty {
-                dir: dir.to_path_buf(),
-            });
-        }
-    }
+    check_export_target(dir)?;
     let manifests_dir = dir.join(MANIFESTS_DIR);
     std::fs::create_dir_all(&manifests_dir)
         .map_err(|e| AffectedError::io("create", &manifests_dir, &e))?;
-    let write = |path: &Path, produce: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>| {
-        write_atomic_with(path, |w| produce(w)).map_err(|e| AffectedError::Io {
-            action: "write",
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
-    };
     let mut locations = Vec::new();
     let mut files = 0;
     let mut assets = 0;
@@ -317,19 +300,7 @@ pub fn export(
             files: hashes,
         });
     }
-    // Manifests of locations an earlier export had and this workspace no longer has.
-    let written: Vec<String> = locations
-        .iter()
-        .map(|l| l.manifest.trim_start_matches("manifests/").to_string())
-        .collect();
-    if let Ok(rd) = std::fs::read_dir(&manifests_dir) {
-        for e in rd.filter_map(|e| e.ok()) {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".json") && !written.contains(&name) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
+    remove_stale_manifests(&manifests_dir, &locations);
     let mut write_graph = Some(write_graph);
     write(&dir.join(GRAPH_FILE), &mut |w| match write_graph.take() {
         Some(f) => f(w),
@@ -355,6 +326,53 @@ pub fn export(
         assets,
         files,
     })
+}
+
+/// `dir` may be new, empty, or an earlier state (which the export replaces).
+fn check_export_target(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let is_empty_dir = std::fs::read_dir(dir)
+            .map_err(|e| AffectedError::io("read", dir, &e))?
+            .next()
+            .is_none();
+        if !is_empty_dir && !dir.join(STATE_FILE).is_file() {
+            return Err(AffectedError::StateTargetNotEmpty {
+                dir: dir.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Writes a state file atomically.
+fn write(
+    path: &Path,
+    produce: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    write_atomic_with(path, |w| produce(w)).map_err(|e| {
+        AffectedError::Io {
+            action: "write",
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+        .into()
+    })
+}
+
+/// Removes the manifests of locations an earlier export had and this workspace no longer has.
+fn remove_stale_manifests(manifests_dir: &Path, locations: &[StateLocationFile]) {
+    let written: Vec<String> = locations
+        .iter()
+        .map(|l| l.manifest.trim_start_matches("manifests/").to_string())
+        .collect();
+    if let Ok(rd) = std::fs::read_dir(&manifests_dir) {
+        for e in rd.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".json") && !written.contains(&name) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 /// Reads the state in `dir`.

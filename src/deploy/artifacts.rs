@@ -114,9 +114,38 @@ pub(crate) fn render(
 ) -> Result<Generated, DeployError> {
     let env = env();
     let command = format!("dg deploy {}", opts.target.as_str());
+    let mut artifacts = location_images(&env, topo)?;
+    let mut secrets = Vec::new();
+    let images: Vec<(String, String)> = topo
+        .locations
+        .iter()
+        .map(|l| (l.name.clone(), image(opts, l)))
+        .collect();
+    let files = Files {
+        env: &env,
+        command: &command,
+        ws,
+        topo,
+        opts,
+    };
+    match opts.target {
+        Target::Compose => files.compose(access, &mut artifacts, &mut secrets)?,
+        Target::Helm => files.helm(&mut artifacts, &mut secrets)?,
+    }
+    Ok(Generated {
+        topology: topo.clone(),
+        artifacts,
+        secrets,
+        images,
+        access_proxy: access.is_some(),
+    })
+}
+
+/// Each location's Dockerfile and .dockerignore. They are the same for both targets: one
+/// image per location serves either launcher, so a team can move from compose to
+/// Kubernetes with the same images.
+fn location_images(env: &Environment, topo: &Topology) -> Result<Vec<Artifact>, DeployError> {
     let mut artifacts = Vec::new();
-    // The Dockerfiles are the same for both targets: one image per location serves either
-    // launcher, so a team can move from compose to Kubernetes with the same images.
     for loc in &topo.locations {
         let cmd: Vec<String> = ["dagster", "api", "grpc", "-h", "0.0.0.0", "-p"]
             .iter()
@@ -143,136 +172,153 @@ pub(crate) fn render(
             path: loc.project_root.join("Dockerfile"),
             contents: stamp(
                 "dg deploy",
-                &render_one(&env, "location.Dockerfile", ctx.clone())?,
+                &render_one(env, "location.Dockerfile", ctx.clone())?,
             ),
             executable: false,
         });
         artifacts.push(Artifact {
             path: loc.project_root.join(".dockerignore"),
-            contents: stamp("dg deploy", &render_one(&env, "dockerignore", ctx)?),
+            contents: stamp("dg deploy", &render_one(env, "dockerignore", ctx)?),
             executable: false,
         });
     }
-    let out = &opts.output;
-    let mut secrets = Vec::new();
-    let images: Vec<(String, String)> = topo
-        .locations
-        .iter()
-        .map(|l| (l.name.clone(), image(opts, l)))
-        .collect();
-    match opts.target {
-        Target::Compose => {
-            let host_pins: Vec<String> = ["dagster", "dagster-webserver", "dagster-graphql"]
-                .iter()
-                .map(|p| format!("{p}=={}", topo.host.dagster_version))
-                .chain(
-                    ["dagster-postgres", "dagster-docker"]
-                        .iter()
-                        .map(|p| format!("{p}=={}", topo.host.library_version)),
-                )
-                .collect();
-            let locations: Vec<Value> = topo
-                .locations
-                .iter()
-                .map(|l| {
-                    let mut v = location_json(l);
-                    v["context"] = json!(relative(out, &l.project_root));
-                    v["image"] = json!(image(opts, l));
-                    v["env_file"] = json!(relative(out, &l.project_root.join(".env")));
-                    v
-                })
-                .collect();
-            let ctx = json!({
-                "host": host_json(topo),
-                "pins": host_pins.join(" "),
-                "dagster_home": DAGSTER_HOME,
-                "locations": locations,
-                "network": NETWORK,
-                "postgres_env": POSTGRES_ENV,
-                "storage_volume": STORAGE_VOLUME,
-                "storage_mount": format!("{STORAGE_VOLUME}:{DAGSTER_HOME}/storage"),
-                "host_image": format!("{HOST_IMAGE}:{}", topo.host.dagster_version),
-                "compose_path": relative(&ws.root, &out.join("compose.yaml")),
-                "access": access.map(|files| access_json(ws, out, files)),
-            });
-            for (file, template) in [
-                ("Dockerfile", "host.Dockerfile"),
-                ("workspace.yaml", "workspace.yaml"),
-                ("dagster.yaml", "dagster.yaml"),
-                ("compose.yaml", "compose.yaml"),
-            ] {
-                artifacts.push(Artifact {
-                    path: out.join(file),
-                    contents: stamp(&command, &render_one(&env, template, ctx.clone())?),
-                    executable: false,
-                });
-            }
-            for l in &topo.locations {
-                secrets.push(SecretReference {
-                    location: l.name.clone(),
-                    dotenv: l.project_root.join(".env"),
-                    reference: format!("env_file {}", relative(out, &l.project_root.join(".env"))),
-                });
-            }
-        }
-        Target::Helm => {
-            let locations: Vec<Value> = topo
-                .locations
-                .iter()
-                .map(|l| {
-                    let mut v = location_json(l);
-                    v["repository"] = json!(repository(opts, &l.name));
-                    v["image"] = json!(shell_quote(&image(opts, l)));
-                    v["project_rel"] = json!(shell_quote(&relative(&ws.root, &l.project_root)));
-                    v
-                })
-                .collect();
-            // A fixed `latest` tag must be pulled again to see a new build.
-            let pull_policy = match (&opts.registry, opts.tag.as_str()) {
-                (None, _) => "IfNotPresent",
-                (Some(_), "latest") => "Always",
-                (Some(_), _) => "IfNotPresent",
-            };
-            let ctx = json!({
-                "host": host_json(topo),
-                "locations": locations,
-                "tag": opts.tag,
-                "pull_policy": pull_policy,
-                "postgres_host": opts.postgres_host,
-                "postgres_secret": POSTGRES_SECRET,
-                "values_path": relative(&ws.root, &out.join("values.yaml")),
-                "to_root": relative(out, &ws.root),
-                "push": opts.registry.is_some(),
-            });
+    Ok(artifacts)
+}
+
+/// What the target's files are rendered from.
+struct Files<'a> {
+    env: &'a Environment<'a>,
+    command: &'a str,
+    ws: &'a Workspace,
+    topo: &'a Topology,
+    opts: &'a DeployOptions,
+}
+
+impl Files<'_> {
+    /// deployments/compose: the host image, workspace.yaml, dagster.yaml, compose.yaml.
+    fn compose(
+        &self,
+        access: Option<&[PathBuf]>,
+        artifacts: &mut Vec<Artifact>,
+        secrets: &mut Vec<SecretReference>,
+    ) -> Result<(), DeployError> {
+        let (env, command, ws, topo, opts) =
+            (self.env, self.command, self.ws, self.topo, self.opts);
+        let out = &opts.output;
+        let host_pins: Vec<String> = ["dagster", "dagster-webserver", "dagster-graphql"]
+            .iter()
+            .map(|p| format!("{p}=={}", topo.host.dagster_version))
+            .chain(
+                ["dagster-postgres", "dagster-docker"]
+                    .iter()
+                    .map(|p| format!("{p}=={}", topo.host.library_version)),
+            )
+            .collect();
+        let locations: Vec<Value> = topo
+            .locations
+            .iter()
+            .map(|l| {
+                let mut v = location_json(l);
+                v["context"] = json!(relative(out, &l.project_root));
+                v["image"] = json!(image(opts, l));
+                v["env_file"] = json!(relative(out, &l.project_root.join(".env")));
+                v
+            })
+            .collect();
+        let ctx = json!({
+            "host": host_json(topo),
+            "pins": host_pins.join(" "),
+            "dagster_home": DAGSTER_HOME,
+            "locations": locations,
+            "network": NETWORK,
+            "postgres_env": POSTGRES_ENV,
+            "storage_volume": STORAGE_VOLUME,
+            "storage_mount": format!("{STORAGE_VOLUME}:{DAGSTER_HOME}/storage"),
+            "host_image": format!("{HOST_IMAGE}:{}", topo.host.dagster_version),
+            "compose_path": relative(&ws.root, &out.join("compose.yaml")),
+            "access": access.map(|files| access_json(ws, out, files)),
+        });
+        for (file, template) in [
+            ("Dockerfile", "host.Dockerfile"),
+            ("workspace.yaml", "workspace.yaml"),
+            ("dagster.yaml", "dagster.yaml"),
+            ("compose.yaml", "compose.yaml"),
+        ] {
             artifacts.push(Artifact {
-                path: out.join("values.yaml"),
-                contents: stamp(&command, &render_one(&env, "values.yaml", ctx.clone())?),
+                path: out.join(file),
+                contents: stamp(command, &render_one(env, template, ctx.clone())?),
                 executable: false,
             });
-            artifacts.push(Artifact {
-                path: out.join("build-images.sh"),
-                contents: format!(
-                    "#!/bin/sh\n{}",
-                    stamp(&command, &render_one(&env, "build-images.sh", ctx)?)
-                ),
-                executable: true,
-            });
-            for l in &topo.locations {
-                secrets.push(SecretReference {
-                    location: l.name.clone(),
-                    dotenv: l.project_root.join(".env"),
-                    reference: format!("Kubernetes Secret {}-env", l.name),
-                });
-            }
         }
+        for l in &topo.locations {
+            secrets.push(SecretReference {
+                location: l.name.clone(),
+                dotenv: l.project_root.join(".env"),
+                reference: format!("env_file {}", relative(out, &l.project_root.join(".env"))),
+            });
+        }
+        Ok(())
     }
-    Ok(Generated {
-        topology: topo.clone(),
-        artifacts,
-        secrets,
-        images,
-        access_proxy: access.is_some(),
-    })
+
+    /// deployments/helm: values.yaml for Dagster's chart and the image build script.
+    fn helm(
+        &self,
+        artifacts: &mut Vec<Artifact>,
+        secrets: &mut Vec<SecretReference>,
+    ) -> Result<(), DeployError> {
+        let (env, command, ws, topo, opts) =
+            (self.env, self.command, self.ws, self.topo, self.opts);
+        let out = &opts.output;
+        let locations: Vec<Value> = topo
+            .locations
+            .iter()
+            .map(|l| {
+                let mut v = location_json(l);
+                v["repository"] = json!(repository(opts, &l.name));
+                v["image"] = json!(shell_quote(&image(opts, l)));
+                v["project_rel"] = json!(shell_quote(&relative(&ws.root, &l.project_root)));
+                v
+            })
+            .collect();
+        // A fixed `latest` tag must be pulled again to see a new build.
+        let pull_policy = match (&opts.registry, opts.tag.as_str()) {
+            (None, _) => "IfNotPresent",
+            (Some(_), "latest") => "Always",
+            (Some(_), _) => "IfNotPresent",
+        };
+        let ctx = json!({
+            "host": host_json(topo),
+            "locations": locations,
+            "tag": opts.tag,
+            "pull_policy": pull_policy,
+            "postgres_host": opts.postgres_host,
+            "postgres_secret": POSTGRES_SECRET,
+            "values_path": relative(&ws.root, &out.join("values.yaml")),
+            "to_root": relative(out, &ws.root),
+            "push": opts.registry.is_some(),
+        });
+        artifacts.push(Artifact {
+            path: out.join("values.yaml"),
+            contents: stamp(command, &render_one(env, "values.yaml", ctx.clone())?),
+            executable: false,
+        });
+        artifacts.push(Artifact {
+            path: out.join("build-images.sh"),
+            contents: format!(
+                "#!/bin/sh\n{}",
+                stamp(command, &render_one(env, "build-images.sh", ctx)?)
+            ),
+            executable: true,
+        });
+        for l in &topo.locations {
+            secrets.push(SecretReference {
+                location: l.name.clone(),
+                dotenv: l.project_root.join(".env"),
+                reference: format!("Kubernetes Secret {}-env", l.name),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The access proxy's service: its command and its read-only mounts, each policy file at its
