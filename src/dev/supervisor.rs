@@ -161,40 +161,182 @@ pub(crate) fn run(
     let t0 = Instant::now();
     let refs: Vec<&Project> = projects.iter().collect();
     let host = resolve_host(settings, ws, &refs)?;
-    let (port, port_note) = choose_port(&opts.host, opts.port)?;
-    let url = format!("http://{}:{port}", shown_host(&opts.host));
-    // With --access the person-facing address is the proxy's; the webserver listens where
-    // only the proxy reaches it (loopback, a free port).
-    let (web_host, web_port) = if opts.access {
-        (
-            "127.0.0.1".to_string(),
-            choose_port("127.0.0.1", Some(0))?.0,
-        )
-    } else {
-        (opts.host.clone(), port)
-    };
-    let front = if opts.access {
-        let upstream: std::net::SocketAddr = ([127, 0, 0, 1], web_port).into();
-        let config = crate::access::proxy_config(ws, upstream, "")?;
-        let addr = std::net::ToSocketAddrs::to_socket_addrs(&(opts.host.as_str(), port))
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| DevError::CannotListen {
-                host: opts.host.clone(),
-                port,
-                reason: None,
-            })?;
-        Some((config, crate::access::proxy::bind(addr)?))
-    } else {
-        None
-    };
-    let names: Vec<String> = projects
-        .iter()
-        .map(|p| p.code_location_name.clone())
-        .collect();
-    observer.starting(&names);
-    // The one instance, created or migrated by the host's Dagster (the newest of all) before
-    // any service opens it; a stamp makes this free once done.
+    let addrs = Addresses::choose(opts)?;
+    let front = bind_front(ws, opts, &addrs)?;
+    observer.starting(&location_names(&projects));
+    let (instance, script_dir, instance_seconds) = prepare_instance(settings, ws, &host)?;
+    let runtime = Runtime::create(&projects)?;
+
+    let watched: watch::Watched = Arc::new(Mutex::new(projects.clone()));
+    let baseline: Vec<String> = projects.iter().map(watch::fingerprint_of).collect();
+    let mut platform = Platform::new(
+        Services {
+            ws,
+            host: &host,
+            opts,
+            settings,
+            instance: &instance,
+            observer,
+        },
+        &addrs,
+        &runtime.yaml_path,
+        &script_dir,
+        Arc::clone(&watched),
+    );
+    platform.spawn_code_servers(runtime.locations);
+    let stop_proxy = Arc::new(AtomicBool::new(false));
+    let proxy_addrs = front
+        .as_ref()
+        .and_then(|(config, listener)| Some((listener.local_addr().ok()?, config.upstream)));
+    let proxy = start_proxy(front, &platform.tx, &stop_proxy);
+    let web_spawned = Instant::now();
+    if let Err(e) = platform.webserver.start(&platform.tx) {
+        platform.shutdown();
+        return Err(e);
+    }
+
+    let (stop_watch, watcher) = start_watcher(opts.watch, watched, baseline, &platform.tx);
+
+    let result = platform
+        .start_up(web_spawned)
+        .and_then(|(held, webserver_seconds)| {
+            if platform.interrupted() {
+                return Ok(());
+            }
+            let report = ReadyReport {
+                url: addrs.url.clone(),
+                port_note: addrs.port_note.clone(),
+                locations: platform.location_lines(),
+                dagster_home: instance.home.clone(),
+                host_env: host_env_dir(&host.python),
+                host_dagster: host.dagster.to_string(),
+                watching: opts.watch,
+                seconds: t0.elapsed().as_secs_f64(),
+                webserver_seconds,
+                instance_seconds,
+                proxy: proxy_addrs,
+            };
+            platform.run_ready(&report, held)
+        });
+    stop_watch.store(true, Ordering::SeqCst);
+    platform.shutdown();
+    stop_proxy.store(true, Ordering::SeqCst);
+    join_threads(proxy, watcher);
+    drop(runtime.dir);
+    result
+}
+
+/// What the platform's services are made from.
+struct Services<'a> {
+    ws: &'a Workspace,
+    host: &'a super::host::HostEnv,
+    opts: &'a DevOptions,
+    settings: &'a Settings,
+    instance: &'a Instance,
+    observer: &'a dyn DevObserver,
+}
+
+impl<'a> Platform<'a> {
+    /// The platform with nothing started yet and no locations.
+    fn new(
+        s: Services<'a>,
+        addrs: &Addresses,
+        yaml_path: &Path,
+        script_dir: &Path,
+        watched: watch::Watched,
+    ) -> Platform<'a> {
+        let (tx, rx) = mpsc::channel();
+        Platform {
+            opts: s.opts,
+            settings: s.settings,
+            instance: s.instance,
+            observer: s.observer,
+            ws_root: s.ws.root.clone(),
+            webserver: HostService::webserver(
+                s.ws,
+                s.host,
+                s.opts,
+                s.instance,
+                (&addrs.web_host, addrs.web_port),
+                yaml_path,
+                script_dir,
+            ),
+            daemon: HostService::daemon(s.ws, s.host, s.opts, s.instance, yaml_path),
+            client: Client::new(&format!(
+                "http://{}:{}",
+                client_host(&addrs.web_host),
+                addrs.web_port
+            )),
+            locations: Vec::new(),
+            watched,
+            tx,
+            rx,
+        }
+    }
+}
+
+/// Where `dg dev` is reached and where the webserver listens.
+struct Addresses {
+    port: u16,
+    port_note: Option<String>,
+    url: String,
+    web_host: String,
+    web_port: u16,
+}
+
+impl Addresses {
+    fn choose(opts: &DevOptions) -> Result<Addresses> {
+        let (port, port_note) = choose_port(&opts.host, opts.port)?;
+        let url = format!("http://{}:{port}", shown_host(&opts.host));
+        // With --access the person-facing address is the proxy's; the webserver listens where
+        // only the proxy reaches it (loopback, a free port).
+        let (web_host, web_port) = if opts.access {
+            (
+                "127.0.0.1".to_string(),
+                choose_port("127.0.0.1", Some(0))?.0,
+            )
+        } else {
+            (opts.host.clone(), port)
+        };
+        Ok(Addresses {
+            port,
+            port_note,
+            url,
+            web_host,
+            web_port,
+        })
+    }
+}
+
+type Front = (crate::access::proxy::ProxyConfig, std::net::TcpListener);
+
+/// With `--access`: the proxy's configuration and its bound listener.
+fn bind_front(ws: &Workspace, opts: &DevOptions, addrs: &Addresses) -> Result<Option<Front>> {
+    if !opts.access {
+        return Ok(None);
+    }
+    let port = addrs.port;
+    let upstream: std::net::SocketAddr = ([127, 0, 0, 1], addrs.web_port).into();
+    let config = crate::access::proxy_config(ws, upstream, "")?;
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&(opts.host.as_str(), port))
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| DevError::CannotListen {
+            host: opts.host.clone(),
+            port,
+            reason: None,
+        })?;
+    Ok(Some((config, crate::access::proxy::bind(addr)?)))
+}
+
+/// The one instance, created or migrated by the host's Dagster (the newest of all) before
+/// any service opens it; a stamp makes this free once done. Returns it, the scripts' folder
+/// and how long preparing took.
+fn prepare_instance(
+    settings: &Settings,
+    ws: &Workspace,
+    host: &super::host::HostEnv,
+) -> Result<(Instance, PathBuf, f64)> {
     let instance = Instance::resolve(settings, ws);
     let prepared = Instant::now();
     let mut notes = Vec::new();
@@ -208,91 +350,96 @@ pub(crate) fn run(
         },
         &script_dir,
     )?;
-    let instance_seconds = prepared.elapsed().as_secs_f64();
+    Ok((instance, script_dir, prepared.elapsed().as_secs_f64()))
+}
 
-    // Sockets and the workspace file live in a private temporary folder (short paths: a Unix
-    // socket path has at most 107 bytes), removed at exit.
-    let runtime = tempfile::Builder::new()
-        .prefix("dg-dev-")
-        .tempdir()
-        .map_err(DevError::TempDir)?;
-    let mut locations: Vec<Location> = projects
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            Location::new(
-                p.clone(),
-                runtime.path().join(format!("{i}.sock")),
-                runtime.path(),
-                i,
-            )
+/// Sockets and the workspace file live in a private temporary folder (short paths: a Unix
+/// socket path has at most 107 bytes), removed at exit.
+struct Runtime {
+    dir: tempfile::TempDir,
+    locations: Vec<Location>,
+    yaml_path: PathBuf,
+}
+
+impl Runtime {
+    /// Makes the folder and writes the workspace.yaml pointing at every location's socket.
+    fn create(projects: &[Project]) -> Result<Runtime> {
+        let dir = tempfile::Builder::new()
+            .prefix("dg-dev-")
+            .tempdir()
+            .map_err(DevError::TempDir)?;
+        let locations: Vec<Location> = projects
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                Location::new(
+                    p.clone(),
+                    dir.path().join(format!("{i}.sock")),
+                    dir.path(),
+                    i,
+                )
+            })
+            .collect();
+        let yaml_path = dir.path().join("workspace.yaml");
+        let entries: Vec<GrpcEntry> = locations
+            .iter()
+            .map(|l| GrpcEntry {
+                location_name: l.project.code_location_name.clone(),
+                socket: l.socket.clone(),
+                executable_path: l.project.interpreter.path.clone(),
+                module_name: l.project.code_location_target_module.clone(),
+                working_directory: l.project.working_directory.clone(),
+            })
+            .collect();
+        crate::fs::write_atomic(&yaml_path, render(&entries).as_bytes())?;
+        Ok(Runtime {
+            dir,
+            locations,
+            yaml_path,
         })
-        .collect();
-    let yaml_path = runtime.path().join("workspace.yaml");
-    let entries: Vec<GrpcEntry> = locations
-        .iter()
-        .map(|l| GrpcEntry {
-            location_name: l.project.code_location_name.clone(),
-            socket: l.socket.clone(),
-            executable_path: l.project.interpreter.path.clone(),
-            module_name: l.project.code_location_target_module.clone(),
-            working_directory: l.project.working_directory.clone(),
-        })
-        .collect();
-    crate::fs::write_atomic(&yaml_path, render(&entries).as_bytes())?;
-
-    let (tx, rx) = mpsc::channel();
-    let watched: watch::Watched = Arc::new(Mutex::new(projects.clone()));
-    let baseline: Vec<String> = projects.iter().map(watch::fingerprint_of).collect();
-
-    let mut platform = Platform {
-        opts,
-        settings,
-        instance: &instance,
-        observer,
-        ws_root: ws.root.clone(),
-        webserver: HostService {
-            id: ServiceId::Webserver,
-            name: "webserver",
-            cmd: webserver_cmd(
-                ws,
-                &host,
-                opts,
-                &instance,
-                (&web_host, web_port),
-                &yaml_path,
-                opts.access
-                    .then(|| script_dir.join(Script::AccessWebserver.file_name())),
-            ),
-            service: None,
-            restart_at: None,
-            crashes: 0,
-        },
-        daemon: HostService {
-            id: ServiceId::Daemon,
-            name: "daemon",
-            cmd: daemon_cmd(ws, &host, opts, &instance, &yaml_path),
-            service: None,
-            restart_at: None,
-            crashes: 0,
-        },
-        client: Client::new(&format!("http://{}:{web_port}", client_host(&web_host))),
-        locations: Vec::new(),
-        watched: Arc::clone(&watched),
-        tx,
-        rx,
-    };
-    for (i, loc) in locations.iter_mut().enumerate() {
-        platform.spawn_code_server(i, loc);
     }
-    platform.locations = locations;
-    let stop_proxy = Arc::new(AtomicBool::new(false));
-    let proxy_addrs = front
-        .as_ref()
-        .and_then(|(config, listener)| Some((listener.local_addr().ok()?, config.upstream)));
-    let proxy = front.map(|(config, listener)| {
-        let events = Arc::new(ProxyLines(Mutex::new(platform.tx.clone())));
-        let stop = Arc::clone(&stop_proxy);
+}
+
+fn location_names(projects: &[Project]) -> Vec<String> {
+    projects
+        .iter()
+        .map(|p| p.code_location_name.clone())
+        .collect()
+}
+
+type ProxyThread = std::thread::JoinHandle<std::result::Result<(), crate::access::AccessError>>;
+
+/// With `--watch`: the file watcher's thread and its stop flag (the flag either way).
+fn start_watcher(
+    on: bool,
+    watched: watch::Watched,
+    baseline: Vec<String>,
+    tx: &mpsc::Sender<Message>,
+) -> (Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>) {
+    let stop_watch = Arc::new(AtomicBool::new(false));
+    let watcher = on.then(|| watch::start(watched, baseline, tx.clone(), Arc::clone(&stop_watch)));
+    (stop_watch, watcher)
+}
+
+/// Waits for the proxy's and the watcher's threads (told to stop already).
+fn join_threads(proxy: Option<ProxyThread>, watcher: Option<std::thread::JoinHandle<()>>) {
+    if let Some(p) = proxy {
+        let _ = p.join();
+    }
+    if let Some(w) = watcher {
+        let _ = w.join();
+    }
+}
+
+/// Serves the proxy on a thread of its own until `stop` (or an interrupt).
+fn start_proxy(
+    front: Option<Front>,
+    tx: &mpsc::Sender<Message>,
+    stop_proxy: &Arc<AtomicBool>,
+) -> Option<ProxyThread> {
+    front.map(|(config, listener)| {
+        let events = Arc::new(ProxyLines(Mutex::new(tx.clone())));
+        let stop = Arc::clone(stop_proxy);
         std::thread::spawn(move || {
             crate::access::proxy::serve(
                 config,
@@ -301,68 +448,63 @@ pub(crate) fn run(
                 Arc::new(move || stop.load(Ordering::SeqCst) || interrupt::requested()),
             )
         })
-    });
-    let web_spawned = Instant::now();
-    if let Err(e) = platform.webserver.start(&platform.tx) {
-        platform.shutdown();
-        return Err(e);
+    })
+}
+
+/// The host environment's folder: the interpreter's `bin/`'s parent.
+fn host_env_dir(python: &Path) -> PathBuf {
+    python
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(python)
+        .to_path_buf()
+}
+
+impl HostService {
+    fn webserver(
+        ws: &Workspace,
+        host: &super::host::HostEnv,
+        opts: &DevOptions,
+        instance: &Instance,
+        listen: (&str, u16),
+        yaml_path: &Path,
+        script_dir: &Path,
+    ) -> HostService {
+        HostService {
+            id: ServiceId::Webserver,
+            name: "webserver",
+            cmd: webserver_cmd(
+                ws,
+                host,
+                opts,
+                instance,
+                listen,
+                yaml_path,
+                opts.access
+                    .then(|| script_dir.join(Script::AccessWebserver.file_name())),
+            ),
+            service: None,
+            restart_at: None,
+            crashes: 0,
+        }
     }
 
-    let stop_watch = Arc::new(AtomicBool::new(false));
-    let watcher = opts.watch.then(|| {
-        watch::start(
-            watched,
-            baseline,
-            platform.tx.clone(),
-            Arc::clone(&stop_watch),
-        )
-    });
-
-    let result = platform
-        .start_up(web_spawned)
-        .and_then(|(held, webserver_seconds)| {
-            if platform.interrupted() {
-                return Ok(());
-            }
-            let report = ReadyReport {
-                url: url.clone(),
-                port_note: port_note.clone(),
-                locations: platform.location_lines(),
-                dagster_home: instance.home.clone(),
-                host_env: host
-                    .python
-                    .parent()
-                    .and_then(Path::parent)
-                    .unwrap_or(&host.python)
-                    .to_path_buf(),
-                host_dagster: host.dagster.to_string(),
-                watching: opts.watch,
-                seconds: t0.elapsed().as_secs_f64(),
-                webserver_seconds,
-                instance_seconds,
-                proxy: proxy_addrs,
-            };
-            observer.ready(&report);
-            // The daemon starts once the UI is up: it then loads a complete workspace (it
-            // would otherwise wait for its 60-second refresh to see a late location), and
-            // its import does not compete for the CPU with the UI's start.
-            platform.daemon.start(&platform.tx)?;
-            for (service, line) in held {
-                observer.log(&platform.service_name(service), &line);
-            }
-            platform.serve()
-        });
-    stop_watch.store(true, Ordering::SeqCst);
-    platform.shutdown();
-    stop_proxy.store(true, Ordering::SeqCst);
-    if let Some(p) = proxy {
-        let _ = p.join();
+    fn daemon(
+        ws: &Workspace,
+        host: &super::host::HostEnv,
+        opts: &DevOptions,
+        instance: &Instance,
+        yaml_path: &Path,
+    ) -> HostService {
+        HostService {
+            id: ServiceId::Daemon,
+            name: "daemon",
+            cmd: daemon_cmd(ws, host, opts, instance, yaml_path),
+            service: None,
+            restart_at: None,
+            crashes: 0,
+        }
     }
-    if let Some(w) = watcher {
-        let _ = w.join();
-    }
-    drop(runtime);
-    result
 }
 
 impl Platform<'_> {
@@ -383,6 +525,14 @@ impl Platform<'_> {
         }
     }
 
+    /// Starts every location's code server and takes the locations in.
+    fn spawn_code_servers(&mut self, mut locations: Vec<Location>) {
+        for (i, loc) in locations.iter_mut().enumerate() {
+            self.spawn_code_server(i, loc);
+        }
+        self.locations = locations;
+    }
+
     /// Starts the location's code server on a fresh socket the location's path points at.
     fn spawn_code_server(&self, index: usize, loc: &mut Location) {
         loc.state = ServerState::Starting;
@@ -399,6 +549,19 @@ impl Platform<'_> {
                 loc.state = ServerState::Failed(Arc::new(e));
             }
         }
+    }
+
+    /// Reports ready, starts the daemon, prints the service lines held back, then serves.
+    fn run_ready(&mut self, report: &ReadyReport, held: Vec<(ServiceId, String)>) -> Result<()> {
+        self.observer.ready(report);
+        // The daemon starts once the UI is up: it then loads a complete workspace (it
+        // would otherwise wait for its 60-second refresh to see a late location), and
+        // its import does not compete for the CPU with the UI's start.
+        self.daemon.start(&self.tx)?;
+        for (service, line) in held {
+            self.observer.log(&self.service_name(service), &line);
+        }
+        self.serve()
     }
 
     /// Until every location is loaded or failed. Returns the service lines held back
@@ -425,40 +588,8 @@ impl Platform<'_> {
                 return Ok((held, 0.0));
             }
             let timed_out = started.elapsed() > self.settings.load_timeout;
-            for loc in &mut self.locations {
-                if !matches!(loc.state, ServerState::Starting) {
-                    continue;
-                }
-                if let Some(s) = &mut loc.server {
-                    if let Some(status) = s.exit_status() {
-                        loc.state = ServerState::Failed(Arc::new(DevError::CodeServerExited {
-                            status: describe_exit(status.code()),
-                            tail: s.tail(12),
-                            interpreter: loc.project.interpreter.path.clone(),
-                            project: loc.project.name.clone(),
-                        }));
-                    } else if UnixStream::connect(&loc.server_socket).is_ok() {
-                        loc.state = ServerState::Listening;
-                        loc.listened_after = s.started.elapsed().as_secs_f64();
-                        self.observer.location_listening(
-                            &loc.project.code_location_name,
-                            loc.listened_after,
-                        );
-                    } else if timed_out {
-                        loc.state = ServerState::Failed(Arc::new(DevError::CodeServerSilent {
-                            seconds: self.settings.load_timeout.as_secs(),
-                        }));
-                    }
-                }
-            }
-            if let Some(s) = &mut self.webserver.service
-                && let Some(status) = s.exit_status()
-            {
-                return Err(DevError::WebserverExited {
-                    status: describe_exit(status.code()),
-                    tail: s.tail(15),
-                });
-            }
+            self.settle_starting_servers(timed_out);
+            self.check_webserver_alive()?;
             let all_settled = self
                 .locations
                 .iter()
@@ -471,15 +602,7 @@ impl Platform<'_> {
                     self.reload_unreachable();
                 }
             }
-            let ready = webserver_seconds.is_some()
-                && self.locations.iter().all(|l| match l.state {
-                    ServerState::Failed { .. } => true,
-                    ServerState::Listening => {
-                        matches!(l.ui, UiStatus::Loaded { .. } | UiStatus::LoadError { .. })
-                    }
-                    ServerState::Starting => false,
-                });
-            if ready {
+            if webserver_seconds.is_some() && self.all_ready() {
                 return Ok((held, webserver_seconds.unwrap_or_default()));
             }
             if timed_out && webserver_seconds.is_none() {
@@ -488,19 +611,76 @@ impl Platform<'_> {
                 });
             }
             if timed_out && all_settled {
-                // Listening, but the webserver never showed it loaded: report what it shows.
-                for l in &mut self.locations {
-                    if matches!(l.state, ServerState::Listening)
-                        && !matches!(l.ui, UiStatus::Loaded { .. } | UiStatus::LoadError { .. })
-                    {
-                        l.ui = UiStatus::LoadError {
-                            message: "the webserver could not load it from its code server".into(),
-                        };
-                    }
-                }
+                self.mark_not_loaded();
             }
         }
         Ok((held, webserver_seconds.unwrap_or_default()))
+    }
+
+    /// Moves each starting code server to listening or failed (exited, or silent past the
+    /// load timeout).
+    fn settle_starting_servers(&mut self, timed_out: bool) {
+        for loc in &mut self.locations {
+            if !matches!(loc.state, ServerState::Starting) {
+                continue;
+            }
+            if let Some(s) = &mut loc.server {
+                if let Some(status) = s.exit_status() {
+                    loc.state = ServerState::Failed(Arc::new(DevError::CodeServerExited {
+                        status: describe_exit(status.code()),
+                        tail: s.tail(12),
+                        interpreter: loc.project.interpreter.path.clone(),
+                        project: loc.project.name.clone(),
+                    }));
+                } else if UnixStream::connect(&loc.server_socket).is_ok() {
+                    loc.state = ServerState::Listening;
+                    loc.listened_after = s.started.elapsed().as_secs_f64();
+                    self.observer
+                        .location_listening(&loc.project.code_location_name, loc.listened_after);
+                } else if timed_out {
+                    loc.state = ServerState::Failed(Arc::new(DevError::CodeServerSilent {
+                        seconds: self.settings.load_timeout.as_secs(),
+                    }));
+                }
+            }
+        }
+    }
+
+    /// During start-up a webserver that exits ends `dg dev`.
+    fn check_webserver_alive(&mut self) -> Result<()> {
+        if let Some(s) = &mut self.webserver.service
+            && let Some(status) = s.exit_status()
+        {
+            return Err(DevError::WebserverExited {
+                status: describe_exit(status.code()),
+                tail: s.tail(15),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every location failed, or listening and shown loaded (or with its load error).
+    fn all_ready(&self) -> bool {
+        self.locations.iter().all(|l| match l.state {
+            ServerState::Failed { .. } => true,
+            ServerState::Listening => {
+                matches!(l.ui, UiStatus::Loaded { .. } | UiStatus::LoadError { .. })
+            }
+            ServerState::Starting => false,
+        })
+    }
+
+    /// Listening, but the webserver never showed it loaded: report what it shows.
+    fn mark_not_loaded(&mut self) {
+        for l in &mut self.locations {
+            if matches!(l.state, ServerState::Listening)
+                && !matches!(l.ui, UiStatus::Loaded { .. } | UiStatus::LoadError { .. })
+            {
+                l.ui = UiStatus::LoadError {
+                    message: "the webserver could not load it from its code server".into(),
+                };
+            }
+        }
     }
 
     fn apply_ui(&mut self, entries: &[(String, UiStatus)]) {
