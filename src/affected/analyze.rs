@@ -164,8 +164,36 @@ enum Owner {
 }
 
 pub fn analyze(input: &Input) -> Affected {
-    let ws = input.workspace;
     let graph = input.graph;
+    let mut out = Affected::default();
+    let (mut head_files, mut lost_files) = sort_files(input, &mut out);
+    let mut seeds = seed_from_files(input, &head_files, &out.workspace_files);
+    if let Some(defs) = input.definitions {
+        for (key, kinds) in &defs.changed {
+            if let Some(id) = graph.find(key) {
+                add_seed(&mut seeds, id, Reason::Changed, *kinds, None);
+            }
+        }
+        out.removed = defs.removed.clone();
+    }
+    // Removed keys still named as someone's dependency are nodes of the head graph (external
+    // now): their dependents are downstream of the removal.
+    let removed_roots: Vec<NodeId> = out
+        .removed
+        .iter()
+        .filter_map(|(k, _)| graph.find(k))
+        .filter(|id| !seeds.contains_key(id))
+        .collect();
+    collect_assets(graph, &seeds, &removed_roots, &mut out);
+    head_locations(input, &mut head_files, &mut out);
+    lost_locations(input, &mut lost_files, &mut out);
+    out
+}
+
+/// Sorts the changed files: workspace files and unowned files go to `out`; the rest are
+/// returned by owner (per head project, per lost project).
+fn sort_files(input: &Input, out: &mut Affected) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let ws = input.workspace;
     let mut roots: Vec<(String, Owner)> = ws
         .projects
         .iter()
@@ -183,7 +211,6 @@ pub fn analyze(input: &Input) -> Affected {
     // Deepest first: the first root containing a file is its owner.
     roots.sort_by_key(|(r, _)| std::cmp::Reverse(if r == "." { 0 } else { r.len() + 1 }));
 
-    let mut out = Affected::default();
     let mut head_files: Vec<Vec<String>> = vec![Vec::new(); ws.projects.len()];
     let mut lost_files: Vec<Vec<String>> = vec![Vec::new(); input.projects.lost.len()];
     let config_file = ws
@@ -206,20 +233,39 @@ pub fn analyze(input: &Input) -> Affected {
             None => out.unowned_files.push(f.clone()),
         }
     }
+    (head_files, lost_files)
+}
 
+/// Records that `id` is directly affected (a `Changed` reason wins over `LocationConfig`).
+fn add_seed(
+    seeds: &mut HashMap<NodeId, Seed>,
+    id: NodeId,
+    reason: Reason,
+    kinds: ChangeKinds,
+    file: Option<&str>,
+) {
+    let s = seeds.entry(id).or_insert(Seed {
+        reason: reason.clone(),
+        kinds: ChangeKinds::default(),
+        files: BTreeSet::new(),
+    });
+    if reason == Reason::Changed {
+        s.reason = Reason::Changed;
+    }
+    s.kinds = s.kinds.union(kinds);
+    s.files.extend(file.map(str::to_string));
+}
+
+/// The assets the changed files affect directly: those a file defines, and every asset of a
+/// location when a file it depends on (or a workspace file) changed.
+fn seed_from_files(
+    input: &Input,
+    head_files: &[Vec<String>],
+    workspace_files: &[String],
+) -> HashMap<NodeId, Seed> {
+    let ws = input.workspace;
+    let graph = input.graph;
     let mut seeds: HashMap<NodeId, Seed> = HashMap::new();
-    let mut seed = |id: NodeId, reason: Reason, kinds: ChangeKinds, file: Option<&str>| {
-        let s = seeds.entry(id).or_insert(Seed {
-            reason: reason.clone(),
-            kinds: ChangeKinds::default(),
-            files: BTreeSet::new(),
-        });
-        if reason == Reason::Changed {
-            s.reason = Reason::Changed;
-        }
-        s.kinds = s.kinds.union(kinds);
-        s.files.extend(file.map(str::to_string));
-    };
     let source: ChangeKinds = [ChangeKind::Source].into_iter().collect();
     let location_ids: Vec<Option<LocationId>> = ws
         .projects
@@ -233,7 +279,7 @@ pub fn analyze(input: &Input) -> Affected {
     };
     for (i, p) in ws.projects.iter().enumerate() {
         let Some(loc) = location_ids[i] else { continue };
-        let mut location_wide: Vec<&str> = out.workspace_files.iter().map(String::as_str).collect();
+        let mut location_wide: Vec<&str> = workspace_files.iter().map(String::as_str).collect();
         if !head_files[i].is_empty() {
             let root = normalize(&p.listed_path);
             let by_file = sources(graph, loc);
@@ -242,7 +288,7 @@ pub fn analyze(input: &Input) -> Affected {
                 match by_file.get(rel) {
                     Some(ids) => {
                         for &id in ids {
-                            seed(id, Reason::Changed, source, Some(f));
+                            add_seed(&mut seeds, id, Reason::Changed, source, Some(f));
                         }
                     }
                     None if is_location_file(p, rel) => location_wide.push(f),
@@ -253,29 +299,23 @@ pub fn analyze(input: &Input) -> Affected {
         if !location_wide.is_empty() {
             for id in owned_by(loc) {
                 for f in &location_wide {
-                    seed(id, Reason::LocationConfig, source, Some(f));
+                    add_seed(&mut seeds, id, Reason::LocationConfig, source, Some(f));
                 }
             }
         }
     }
-    if let Some(defs) = input.definitions {
-        for (key, kinds) in &defs.changed {
-            if let Some(id) = graph.find(key) {
-                seed(id, Reason::Changed, *kinds, None);
-            }
-        }
-        out.removed = defs.removed.clone();
-    }
-    // Removed keys still named as someone's dependency are nodes of the head graph (external
-    // now): their dependents are downstream of the removal.
-    let removed_roots: Vec<NodeId> = out
-        .removed
-        .iter()
-        .filter_map(|(k, _)| graph.find(k))
-        .filter(|id| !seeds.contains_key(id))
-        .collect();
+    seeds
+}
 
-    let via = downstream(graph, &seeds, &removed_roots);
+/// Every affected asset (seeded or downstream of a seed or a removal), in node order, into
+/// `out.assets`; direct changes also into `out.changes`.
+fn collect_assets(
+    graph: &AssetGraph,
+    seeds: &HashMap<NodeId, Seed>,
+    removed_roots: &[NodeId],
+    out: &mut Affected,
+) {
+    let via = downstream(graph, seeds, removed_roots);
     for id in graph.node_ids() {
         let node = graph.node(id);
         let Some(owner) = node.owner else { continue };
@@ -300,12 +340,15 @@ pub fn analyze(input: &Input) -> Affected {
             files,
         });
     }
+}
 
+/// One impact per head location, in workspace order, taking its files.
+fn head_locations(input: &Input, head_files: &mut [Vec<String>], out: &mut Affected) {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for a in &out.assets {
         *counts.entry(a.location.as_str()).or_default() += 1;
     }
-    for (i, p) in ws.projects.iter().enumerate() {
+    for (i, p) in input.workspace.projects.iter().enumerate() {
         let name = &p.code_location_name;
         let assets = counts.get(name.as_str()).copied().unwrap_or(0);
         let renamed_from = input.projects.renamed_from(name).map(str::to_string);
@@ -330,6 +373,11 @@ pub fn analyze(input: &Input) -> Affected {
             renamed_from,
         });
     }
+}
+
+/// Deleted projects become deleted locations; a moved project's old files go to the location
+/// it became.
+fn lost_locations(input: &Input, lost_files: &mut [Vec<String>], out: &mut Affected) {
     for (i, lost) in input.projects.lost.iter().enumerate() {
         if lost.fate == Fate::Deleted {
             out.locations.push(LocationImpact {
@@ -353,7 +401,6 @@ pub fn analyze(input: &Input) -> Affected {
             }
         }
     }
-    out
 }
 
 /// A location's executable assets by the file defining them (relative to the project root).
