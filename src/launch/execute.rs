@@ -203,126 +203,20 @@ pub(crate) fn execute(
     let n = processes.len();
     let mut sched = Scheduler::new(depends_on.to_vec(), opts.jobs);
     let mut outcomes: Vec<Option<StepOutcome>> = vec![None; n];
+    let steps = Steps {
+        processes,
+        observer,
+        interrupts: opts.interrupts,
+    };
     std::thread::scope(|scope| {
         let mut running: Vec<Option<Running>> = (0..n).map(|_| None).collect();
-        let mut stop_since: Option<Instant> = None;
-        let mut killed = false;
-        let record = |i: usize, outcome: StepOutcome, outcomes: &mut Vec<Option<StepOutcome>>| {
-            observer.finished(i, &outcome);
-            outcomes[i] = Some(outcome);
-        };
+        let mut stopping = Stopping::default();
         loop {
-            let interrupts = (opts.interrupts)();
-            if interrupts > 0 && stop_since.is_none() {
-                stop_since = Some(Instant::now());
-                sched.stop();
-                for r in running.iter_mut().flatten() {
-                    r.child.signal(Sig::SIGINT);
-                    r.signalled = true;
-                }
-            }
-            if let Some(t) = stop_since
-                && !killed
-                && (t.elapsed() > opts.grace || interrupts > 1)
-            {
-                killed = true;
-                for r in running.iter().flatten() {
-                    r.child.kill_group();
-                }
-            }
-
-            // Reap finished children.
-            for i in 0..n {
-                let Some(r) = running[i].as_mut() else {
-                    continue;
-                };
-                let status = match r.child.try_wait() {
-                    Ok(Some(status)) => status,
-                    Ok(None) => continue,
-                    Err(_) => {
-                        r.child.kill_group();
-                        match r.child.wait() {
-                            Ok(s) => s,
-                            Err(_) => continue,
-                        }
-                    }
-                };
-                let r = running[i].take().expect("checked above");
-                let outcome = if r.warm.is_some() {
-                    match sched.warm_ended(i) {
-                        WarmEnd::NotStarted => {
-                            let _ = finish(r, status, &processes[i]);
-                            StepOutcome::without_run(StepStatus::NotStarted, None)
-                        }
-                        WarmEnd::Failed => {
-                            // It could not load its location: report it as a run of its own.
-                            observer.started(i);
-                            finish(r, status, &processes[i])
-                        }
-                    }
-                } else {
-                    let outcome = finish(r, status, &processes[i]);
-                    sched.ended(i, outcome.status == StepStatus::Succeeded);
-                    outcome
-                };
-                record(i, outcome, &mut outcomes);
-            }
-
+            stopping.check((opts.interrupts)(), opts.grace, &mut sched, &mut running);
+            steps.reap(&mut running, &mut sched, &mut outcomes);
             for action in sched.next() {
-                match action {
-                    Action::Start(i) => {
-                        observer.started(i);
-                        match spawn(scope, &processes[i], i, observer, opts.interrupts, false) {
-                            Ok(r) => running[i] = Some(r),
-                            Err(e) => {
-                                sched.start_failed(i);
-                                let mut outcome =
-                                    StepOutcome::without_run(StepStatus::Failed, None);
-                                outcome.error = Some(StepError {
-                                    kind: StepErrorKind::Crash,
-                                    asset: None,
-                                    message: e.to_string(),
-                                    traceback_tail: String::new(),
-                                });
-                                record(i, outcome, &mut outcomes);
-                            }
-                        }
-                    }
-                    Action::Prewarm(i) => {
-                        match spawn(scope, &processes[i], i, observer, opts.interrupts, true) {
-                            Ok(r) => running[i] = Some(r),
-                            Err(_) => sched.prewarm_failed(i),
-                        }
-                    }
-                    Action::Go(i) => {
-                        if let Some(r) = running[i].as_mut()
-                            && let Some(mut stdin) = r.warm.take()
-                        {
-                            // The step's time starts now.
-                            observer.started(i);
-                            let _ = stdin.write_all(b"go\n").and_then(|_| stdin.flush());
-                            r.start = Instant::now();
-                        }
-                    }
-                    Action::Skip { step, blocked_by } => {
-                        stop_warm(running[step].take(), &processes[step]);
-                        record(
-                            step,
-                            StepOutcome::without_run(StepStatus::Skipped, Some(blocked_by)),
-                            &mut outcomes,
-                        );
-                    }
-                    Action::NotStarted { step, blocked_by } => {
-                        stop_warm(running[step].take(), &processes[step]);
-                        record(
-                            step,
-                            StepOutcome::without_run(StepStatus::NotStarted, blocked_by),
-                            &mut outcomes,
-                        );
-                    }
-                }
+                steps.act(scope, action, &mut sched, &mut running, &mut outcomes);
             }
-
             if sched.finished() && running.iter().all(Option::is_none) {
                 break;
             }
@@ -333,6 +227,194 @@ pub(crate) fn execute(
         .into_iter()
         .map(|o| o.unwrap_or_else(|| StepOutcome::without_run(StepStatus::NotStarted, None)))
         .collect()
+}
+
+/// Where an interrupted launch is: since when it stops, and whether its groups were killed.
+#[derive(Default)]
+struct Stopping {
+    since: Option<Instant>,
+    killed: bool,
+}
+
+impl Stopping {
+    /// The first interrupt stops the scheduler and sends SIGINT to every running step; after
+    /// the grace period (or at a second interrupt) their process groups are killed.
+    fn check(
+        &mut self,
+        interrupts: usize,
+        grace: Duration,
+        sched: &mut Scheduler,
+        running: &mut [Option<Running<'_>>],
+    ) {
+        if interrupts > 0 && self.since.is_none() {
+            self.since = Some(Instant::now());
+            sched.stop();
+            for r in running.iter_mut().flatten() {
+                r.child.signal(Sig::SIGINT);
+                r.signalled = true;
+            }
+        }
+        if let Some(t) = self.since
+            && !self.killed
+            && (t.elapsed() > grace || interrupts > 1)
+        {
+            self.killed = true;
+            for r in running.iter().flatten() {
+                r.child.kill_group();
+            }
+        }
+    }
+}
+
+/// What every step shares: its process, the observer, the interrupt count.
+struct Steps<'env> {
+    processes: &'env [StepProcess],
+    observer: &'env dyn LaunchObserver,
+    interrupts: &'env (dyn Fn() -> usize + Sync),
+}
+
+impl<'env> Steps<'env> {
+    fn record(&self, outcomes: &mut [Option<StepOutcome>], i: usize, outcome: StepOutcome) {
+        self.observer.finished(i, &outcome);
+        outcomes[i] = Some(outcome);
+    }
+
+    /// Reaps finished children and records their outcomes.
+    fn reap(
+        &self,
+        running: &mut [Option<Running<'_>>],
+        sched: &mut Scheduler,
+        outcomes: &mut [Option<StepOutcome>],
+    ) {
+        for (i, slot) in running.iter_mut().enumerate() {
+            let Some(r) = slot.as_mut() else {
+                continue;
+            };
+            let Some(status) = exit_status(r) else {
+                continue;
+            };
+            let r = slot.take().expect("checked above");
+            let outcome = self.ended(i, r, status, sched);
+            self.record(outcomes, i, outcome);
+        }
+    }
+
+    /// The outcome of step `i`, whose process ended, told to the scheduler.
+    fn ended(
+        &self,
+        i: usize,
+        r: Running<'_>,
+        status: ExitStatus,
+        sched: &mut Scheduler,
+    ) -> StepOutcome {
+        let process = &self.processes[i];
+        if r.warm.is_some() {
+            match sched.warm_ended(i) {
+                WarmEnd::NotStarted => {
+                    let _ = finish(r, status, process);
+                    StepOutcome::without_run(StepStatus::NotStarted, None)
+                }
+                WarmEnd::Failed => {
+                    // It could not load its location: report it as a run of its own.
+                    self.observer.started(i);
+                    finish(r, status, process)
+                }
+            }
+        } else {
+            let outcome = finish(r, status, process);
+            sched.ended(i, outcome.status == StepStatus::Succeeded);
+            outcome
+        }
+    }
+
+    /// Carries out one of the scheduler's actions.
+    fn act<'scope>(
+        &self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        action: Action,
+        sched: &mut Scheduler,
+        running: &mut [Option<Running<'scope>>],
+        outcomes: &mut [Option<StepOutcome>],
+    ) {
+        let processes = self.processes;
+        match action {
+            Action::Start(i) => {
+                self.observer.started(i);
+                match spawn(
+                    scope,
+                    &processes[i],
+                    i,
+                    self.observer,
+                    self.interrupts,
+                    false,
+                ) {
+                    Ok(r) => running[i] = Some(r),
+                    Err(e) => {
+                        sched.start_failed(i);
+                        self.record(outcomes, i, spawn_failed(&e));
+                    }
+                }
+            }
+            Action::Prewarm(i) => {
+                match spawn(
+                    scope,
+                    &processes[i],
+                    i,
+                    self.observer,
+                    self.interrupts,
+                    true,
+                ) {
+                    Ok(r) => running[i] = Some(r),
+                    Err(_) => sched.prewarm_failed(i),
+                }
+            }
+            Action::Go(i) => {
+                if let Some(r) = running[i].as_mut()
+                    && let Some(mut stdin) = r.warm.take()
+                {
+                    // The step's time starts now.
+                    self.observer.started(i);
+                    let _ = stdin.write_all(b"go\n").and_then(|_| stdin.flush());
+                    r.start = Instant::now();
+                }
+            }
+            Action::Skip { step, blocked_by } => {
+                stop_warm(running[step].take(), &processes[step]);
+                let outcome = StepOutcome::without_run(StepStatus::Skipped, Some(blocked_by));
+                self.record(outcomes, step, outcome);
+            }
+            Action::NotStarted { step, blocked_by } => {
+                stop_warm(running[step].take(), &processes[step]);
+                let outcome = StepOutcome::without_run(StepStatus::NotStarted, blocked_by);
+                self.record(outcomes, step, outcome);
+            }
+        }
+    }
+}
+
+/// The child's exit status once it has ended (killed and waited for when it cannot be
+/// asked); `None` while it runs.
+fn exit_status(r: &mut Running<'_>) -> Option<ExitStatus> {
+    match r.child.try_wait() {
+        Ok(Some(status)) => Some(status),
+        Ok(None) => None,
+        Err(_) => {
+            r.child.kill_group();
+            r.child.wait().ok()
+        }
+    }
+}
+
+/// The outcome of a step whose process could not be started.
+fn spawn_failed(e: &crate::process::ProcessError) -> StepOutcome {
+    let mut outcome = StepOutcome::without_run(StepStatus::Failed, None);
+    outcome.error = Some(StepError {
+        kind: StepErrorKind::Crash,
+        asset: None,
+        message: e.to_string(),
+        traceback_tail: String::new(),
+    });
+    outcome
 }
 
 /// A prewarmed step that will not run: it has not touched the instance, so it is killed.
@@ -475,76 +557,91 @@ fn finish(running: Running<'_>, status: ExitStatus, process: &StepProcess) -> St
     let mut outcome = StepOutcome::without_run(StepStatus::Failed, None);
     outcome.seconds = Some(seconds);
     match result {
-        Some(r) => {
-            let ok = status.code() == Some(0) && r.status == RunStatus::Success;
-            let was_interrupted = interrupted
-                || r.error
-                    .as_ref()
-                    .is_some_and(|e| e.kind == StepErrorKind::Interrupted)
-                || r.status == RunStatus::Canceled;
-            outcome.status = if ok {
-                StepStatus::Succeeded
-            } else if was_interrupted {
-                StepStatus::Interrupted
-            } else {
-                StepStatus::Failed
-            };
-            outcome.run_id = r.run_id;
-            outcome.dagster_version = r.dagster_version;
-            outcome.materialized = key_strings(r.materialized);
-            outcome.failed_assets = key_strings(r.failed_assets);
-            outcome.error = if ok {
-                None
-            } else {
-                Some(r.error.unwrap_or_else(|| StepError {
-                    kind: StepErrorKind::RunFailure,
-                    asset: None,
-                    message: format!(
-                        "the run ended with status {}",
-                        match r.status {
-                            RunStatus::Success => "SUCCESS",
-                            RunStatus::Failure => "FAILURE",
-                            RunStatus::Canceled => "CANCELED",
-                        }
-                    ),
-                    traceback_tail: String::new(),
-                }))
-            };
-        }
+        Some(r) => apply_result(&mut outcome, r, status, interrupted),
         None => {
-            outcome.status = if interrupted {
-                StepStatus::Interrupted
-            } else {
-                StepStatus::Failed
-            };
-            // It created a run and then died (killed after the grace period, crashed): the
-            // run is put in a final state, and the summary says what the instance says.
             let known = running.run_id.lock().ok().and_then(|r| r.clone());
-            if let (Some(id), Some(fin)) = (&known, &process.finalize)
-                && finalize(fin, id) == Some(RunStatus::Success)
-            {
-                outcome.status = StepStatus::Succeeded;
-                outcome.run_id = known;
-                return outcome;
-            }
-            outcome.run_id = known;
-            let how = match status.code() {
-                Some(c) => format!("exited with code {c}"),
-                None => "was killed by a signal".to_string(),
-            };
-            outcome.error = Some(StepError {
-                kind: if interrupted {
-                    StepErrorKind::Interrupted
-                } else {
-                    StepErrorKind::Crash
-                },
-                asset: None,
-                message: format!("the step's Python process {how} without writing a result"),
-                traceback_tail: tail.join("\n"),
-            });
+            apply_no_result(&mut outcome, status, interrupted, known, &tail, process);
         }
     }
     outcome
+}
+
+/// The step wrote its result file: the outcome is what it says.
+fn apply_result(outcome: &mut StepOutcome, r: RunResult, status: ExitStatus, interrupted: bool) {
+    let ok = status.code() == Some(0) && r.status == RunStatus::Success;
+    let was_interrupted = interrupted
+        || r.error
+            .as_ref()
+            .is_some_and(|e| e.kind == StepErrorKind::Interrupted)
+        || r.status == RunStatus::Canceled;
+    outcome.status = if ok {
+        StepStatus::Succeeded
+    } else if was_interrupted {
+        StepStatus::Interrupted
+    } else {
+        StepStatus::Failed
+    };
+    outcome.run_id = r.run_id;
+    outcome.dagster_version = r.dagster_version;
+    outcome.materialized = key_strings(r.materialized);
+    outcome.failed_assets = key_strings(r.failed_assets);
+    outcome.error = if ok {
+        None
+    } else {
+        Some(r.error.unwrap_or_else(|| StepError {
+            kind: StepErrorKind::RunFailure,
+            asset: None,
+            message: format!(
+                "the run ended with status {}",
+                match r.status {
+                    RunStatus::Success => "SUCCESS",
+                    RunStatus::Failure => "FAILURE",
+                    RunStatus::Canceled => "CANCELED",
+                }
+            ),
+            traceback_tail: String::new(),
+        }))
+    };
+}
+
+/// The step's process ended without a result file (`known`: the run it created, if any).
+fn apply_no_result(
+    outcome: &mut StepOutcome,
+    status: ExitStatus,
+    interrupted: bool,
+    known: Option<String>,
+    tail: &[String],
+    process: &StepProcess,
+) {
+    outcome.status = if interrupted {
+        StepStatus::Interrupted
+    } else {
+        StepStatus::Failed
+    };
+    // It created a run and then died (killed after the grace period, crashed): the
+    // run is put in a final state, and the summary says what the instance says.
+    if let (Some(id), Some(fin)) = (&known, &process.finalize)
+        && finalize(fin, id) == Some(RunStatus::Success)
+    {
+        outcome.status = StepStatus::Succeeded;
+        outcome.run_id = known;
+        return;
+    }
+    outcome.run_id = known;
+    let how = match status.code() {
+        Some(c) => format!("exited with code {c}"),
+        None => "was killed by a signal".to_string(),
+    };
+    outcome.error = Some(StepError {
+        kind: if interrupted {
+            StepErrorKind::Interrupted
+        } else {
+            StepErrorKind::Crash
+        },
+        asset: None,
+        message: format!("the step's Python process {how} without writing a result"),
+        traceback_tail: tail.join("\n"),
+    });
 }
 
 #[cfg(test)]
