@@ -114,6 +114,24 @@ impl Instance {
         python: &InstancePython,
         script_dir: &Path,
     ) -> Result<(), InstanceError> {
+        self.create_home()?;
+        if self.is_prepared_for(&python.dagster_version) {
+            return Ok(());
+        }
+        let Some(_lock) =
+            LockedFile::acquire_dir_unless(&self.home, crate::process::interrupt::requested)?
+        else {
+            return Err(InstanceError::Interrupted);
+        };
+        // Whoever held the lock before us may have done it.
+        if self.is_prepared_for(&python.dagster_version) {
+            return Ok(());
+        }
+        self.run_prepare_script(python, script_dir)
+    }
+
+    /// The home folder; ours gets a dagster.yaml that turns telemetry off (and a .gitignore).
+    fn create_home(&self) -> Result<(), InstanceError> {
         if self.owned {
             fs::create_ignored_dir(&self.home, "the workspace's Dagster instance (run history)")?;
             let yaml = self.home.join("dagster.yaml");
@@ -129,18 +147,15 @@ impl Instance {
         } else {
             fs::create_dir_all(&self.home)?;
         }
-        if self.is_prepared_for(&python.dagster_version) {
-            return Ok(());
-        }
-        let Some(_lock) =
-            LockedFile::acquire_dir_unless(&self.home, crate::process::interrupt::requested)?
-        else {
-            return Err(InstanceError::Interrupted);
-        };
-        // Whoever held the lock before us may have done it.
-        if self.is_prepared_for(&python.dagster_version) {
-            return Ok(());
-        }
+        Ok(())
+    }
+
+    /// Runs `instance.py` (under the lock) and stamps the home folder when it succeeded.
+    fn run_prepare_script(
+        &self,
+        python: &InstancePython,
+        script_dir: &Path,
+    ) -> Result<(), InstanceError> {
         let result = tempfile::Builder::new()
             .prefix(".dg-rs-instance-")
             .suffix(".json")
@@ -167,6 +182,15 @@ impl Instance {
         let parsed: Option<PrepareResult> = std::fs::read(&result)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
+        self.settle(parsed, &finished)
+    }
+
+    /// What the script's result (`None`: it wrote none) means: a stamp, or the error.
+    fn settle(
+        &self,
+        parsed: Option<PrepareResult>,
+        finished: &crate::process::Finished,
+    ) -> Result<(), InstanceError> {
         match parsed {
             Some(PrepareResult::Ok {
                 dagster_version,
