@@ -246,10 +246,9 @@ pub(crate) fn build_env(
     progress: &dyn SyncProgress,
 ) -> Result<SyncReport> {
     let start = Instant::now();
-    let venv = b.venv;
-    let python = venv.join("bin").join("python");
-    let stamp_path = venv.join(STAMP_FILE);
-    let existing_version = venv_python_version(&venv);
+    let python = b.venv.join("bin").join("python");
+    let stamp_path = b.venv.join(STAMP_FILE);
+    let existing_version = venv_python_version(&b.venv);
     let stamp: Option<Stamp> = std::fs::read(&stamp_path)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
@@ -260,7 +259,7 @@ pub(crate) fn build_env(
     {
         return Ok(SyncReport {
             project: b.name.to_string(),
-            venv,
+            venv: b.venv,
             interpreter: python,
             python_version: Some(stamp.python_version.clone()),
             action: SyncAction::UpToDate,
@@ -270,19 +269,7 @@ pub(crate) fn build_env(
         });
     }
 
-    // Keep an existing venv only if its Python still satisfies the request.
-    let keep = !(opts.force && b.recreate_on_force)
-        && python.exists()
-        && existing_version
-            .as_deref()
-            .and_then(|v| pep440_rs::Version::from_str(v).ok())
-            .map(|v| {
-                b.request.matches(&v).unwrap_or(false)
-                    && b.requires_python.is_none_or(|r| {
-                        interpreter::parse_specifiers(r).is_ok_and(|s| s.contains(&v))
-                    })
-            })
-            .unwrap_or(false);
+    let keep = keeps_venv(&b, opts, &python, existing_version.as_deref());
     let (installer, uv) = match &b.needs_uv {
         Some(why) => (
             Installer::Uv,
@@ -297,39 +284,9 @@ pub(crate) fn build_env(
             existing_version.clone().unwrap_or_default(),
         )
     } else {
-        let (base, why) =
-            interpreter::choose(&settings.python_search, &b.request, b.requires_python)
-                .map_err(|e| e.in_project(b.name))?;
-        let action = if venv.exists() {
-            std::fs::remove_dir_all(&venv).map_err(|e| PythonError::io("remove", &venv, e))?;
-            SyncAction::Recreated
-        } else {
-            SyncAction::Created
-        };
-        let create = create_venv_cmd(installer, uv.as_deref(), &base.path, &venv);
-        progress.step(
-            b.name,
-            &format!("creating the virtual environment (Python {})", base.version),
-        );
-        run_step(b.name, "create the virtual environment", &create, progress)?;
-        (
-            action,
-            format!("Python {}: {why}", base.version),
-            base.version.to_string(),
-        )
+        make_venv(settings, &b, installer, uv.as_deref(), progress)?
     };
-
-    let install = (b.install)(
-        install_cmd(installer, uv.as_deref(), &python, &venv),
-        uv.as_deref(),
-    );
-    progress.step(b.name, b.installing);
-    let installed = run_step(b.name, &b.install_what, &install, progress);
-    if b.needs_uv.is_some() {
-        installed.map_err(super::uv::explain)?;
-    } else {
-        installed?;
-    }
+    install_into(&b, installer, uv.as_deref(), &python, progress)?;
 
     let stamp = Stamp {
         key: b.key,
@@ -341,7 +298,7 @@ pub(crate) fn build_env(
     )?;
     Ok(SyncReport {
         project: b.name.to_string(),
-        venv,
+        venv: b.venv,
         interpreter: python,
         python_version: Some(version),
         action,
@@ -349,6 +306,76 @@ pub(crate) fn build_env(
         installer: Some(installer),
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// Keep an existing venv only if its Python still satisfies the request.
+fn keeps_venv(
+    b: &EnvBuild,
+    opts: &SyncOptions,
+    python: &Path,
+    existing_version: Option<&str>,
+) -> bool {
+    !(opts.force && b.recreate_on_force)
+        && python.exists()
+        && existing_version
+            .and_then(|v| pep440_rs::Version::from_str(v).ok())
+            .map(|v| {
+                b.request.matches(&v).unwrap_or(false)
+                    && b.requires_python.is_none_or(|r| {
+                        interpreter::parse_specifiers(r).is_ok_and(|s| s.contains(&v))
+                    })
+            })
+            .unwrap_or(false)
+}
+
+/// Makes the venv anew (removing the one there) from the chosen interpreter; returns the
+/// action, the report's reason and the Python version.
+fn make_venv(
+    settings: &Settings,
+    b: &EnvBuild,
+    installer: Installer,
+    uv: Option<&Path>,
+    progress: &dyn SyncProgress,
+) -> Result<(SyncAction, String, String)> {
+    let venv = &b.venv;
+    let (base, why) = interpreter::choose(&settings.python_search, &b.request, b.requires_python)
+        .map_err(|e| e.in_project(b.name))?;
+    let action = if venv.exists() {
+        std::fs::remove_dir_all(venv).map_err(|e| PythonError::io("remove", venv, e))?;
+        SyncAction::Recreated
+    } else {
+        SyncAction::Created
+    };
+    let create = create_venv_cmd(installer, uv, &base.path, venv);
+    progress.step(
+        b.name,
+        &format!("creating the virtual environment (Python {})", base.version),
+    );
+    run_step(b.name, "create the virtual environment", &create, progress)?;
+    Ok((
+        action,
+        format!("Python {}: {why}", base.version),
+        base.version.to_string(),
+    ))
+}
+
+/// The build's install step into the venv of `python`.
+fn install_into(
+    b: &EnvBuild,
+    installer: Installer,
+    uv: Option<&Path>,
+    python: &Path,
+    progress: &dyn SyncProgress,
+) -> Result<()> {
+    let install = (b.install)(install_cmd(installer, uv, python, &b.venv), uv);
+    progress.step(b.name, b.installing);
+    let installed = run_step(b.name, &b.install_what, &install, progress);
+    if b.needs_uv.is_some() {
+        installed.map_err(super::uv::explain)?;
+    } else {
+        installed?;
+    }
+    Ok(())
 }
 
 /// The command that creates a venv at `venv` from the interpreter `base`.
