@@ -346,6 +346,18 @@ fn run_introspection(
     let finished = cmd
         .output()
         .map_err(|e| fail(FailureKind::MissingInterpreter, e.to_string()))?;
+    read_introspection(project, &finished, &output, opts)
+}
+
+/// What the finished introspection script (writing to `output`) produced: the manifest, or
+/// why the location did not load.
+fn read_introspection(
+    project: &Project,
+    finished: &crate::process::Finished,
+    output: &Path,
+    opts: &LoadOptions,
+) -> Result<Manifest, Box<LocationFailure>> {
+    let fail = |kind: FailureKind, message: String| failure(project, kind, message);
     let with_output = |mut f: Box<LocationFailure>, detail: String| {
         f.detail = detail;
         f.output = finished.stderr.clone();
@@ -365,7 +377,7 @@ fn run_introspection(
         f.timeout = Some(opts.timeout);
         return Err(with_output(f, finished.stderr_tail(10)));
     }
-    let bytes = std::fs::read(&output).unwrap_or_default();
+    let bytes = std::fs::read(output).unwrap_or_default();
     match finished.code {
         Some(0) => match serde_json::from_slice::<Manifest>(&bytes) {
             Ok(m) if m.manifest_version == MANIFEST_VERSION => Ok(m),
