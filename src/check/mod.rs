@@ -95,35 +95,7 @@ pub(crate) fn check(loaded: &Loaded, strict: bool, access: Vec<Diagnostic>) -> C
         if scope.is_some_and(|s| s != p.code_location_name) {
             continue;
         }
-        let failure = failures.iter().find(|f| f.location == p.code_location_name);
-        let manifest = graph
-            .locations()
-            .iter()
-            .find(|l| l.name == p.code_location_name)
-            .map(|l| &l.manifest);
-        let has_problem = diagnostics
-            .iter()
-            .any(|d| d.locations.contains(&p.code_location_name));
-        locations.push(LocationReport {
-            name: p.code_location_name.clone(),
-            status: if failure.is_some() {
-                LocationStatus::Failed
-            } else if has_problem {
-                LocationStatus::Problems
-            } else {
-                LocationStatus::Ok
-            },
-            python_version: manifest.map(|m| m.location.python_version.clone()),
-            dagster_version: manifest.map(|m| m.location.dagster_version.clone()),
-            assets: manifest
-                .map(|m| m.assets.iter().filter(|a| a.is_executable).count())
-                .unwrap_or(0),
-            load_error: failure.map(|f| f.message.clone()),
-            from_state: loaded
-                .loads
-                .iter()
-                .any(|l| l.location == p.code_location_name && l.from_saved),
-        });
+        locations.push(location_report(loaded, p, &failures, &diagnostics));
     }
     let errors = diagnostics
         .iter()
@@ -141,18 +113,61 @@ pub(crate) fn check(loaded: &Loaded, strict: bool, access: Vec<Diagnostic>) -> C
         locations,
         problems: diagnostics
             .iter()
-            .map(|d| ProblemReport {
-                severity: d.severity.as_str(),
-                code: d.code.as_str(),
-                message: d.message.clone(),
-                locations: d.locations.clone(),
-                keys: d.keys.iter().map(|k| k.to_string()).collect(),
-                defined_at: defined_at(graph, d),
-                at: source_refs(loaded, d),
-                hint: d.hint.clone(),
-            })
+            .map(|d| problem_report(loaded, d))
             .collect(),
         failures,
+    }
+}
+
+/// One location's line of the report: failed, with problems, or ok.
+fn location_report(
+    loaded: &Loaded,
+    p: &crate::config::Project,
+    failures: &[LocationFailure],
+    diagnostics: &[Diagnostic],
+) -> LocationReport {
+    let graph = &loaded.graph;
+    let failure = failures.iter().find(|f| f.location == p.code_location_name);
+    let manifest = graph
+        .locations()
+        .iter()
+        .find(|l| l.name == p.code_location_name)
+        .map(|l| &l.manifest);
+    let has_problem = diagnostics
+        .iter()
+        .any(|d| d.locations.contains(&p.code_location_name));
+    LocationReport {
+        name: p.code_location_name.clone(),
+        status: if failure.is_some() {
+            LocationStatus::Failed
+        } else if has_problem {
+            LocationStatus::Problems
+        } else {
+            LocationStatus::Ok
+        },
+        python_version: manifest.map(|m| m.location.python_version.clone()),
+        dagster_version: manifest.map(|m| m.location.dagster_version.clone()),
+        assets: manifest
+            .map(|m| m.assets.iter().filter(|a| a.is_executable).count())
+            .unwrap_or(0),
+        load_error: failure.map(|f| f.message.clone()),
+        from_state: loaded
+            .loads
+            .iter()
+            .any(|l| l.location == p.code_location_name && l.from_saved),
+    }
+}
+
+fn problem_report(loaded: &Loaded, d: &Diagnostic) -> ProblemReport {
+    ProblemReport {
+        severity: d.severity.as_str(),
+        code: d.code.as_str(),
+        message: d.message.clone(),
+        locations: d.locations.clone(),
+        keys: d.keys.iter().map(|k| k.to_string()).collect(),
+        defined_at: defined_at(&loaded.graph, d),
+        at: source_refs(loaded, d),
+        hint: d.hint.clone(),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::fs;
 use crate::graph::AssetGraph;
 use crate::manifest::cache::ManifestCache;
 use crate::manifest::extract::{
-    ExtractProgress, FailureKind, LoadOptions, LocationFailure, load_manifests,
+    ExtractProgress, FailureKind, LoadOptions, LocationFailure, LocationResult, load_manifests,
 };
 use crate::settings::Settings;
 use std::path::PathBuf;
@@ -151,49 +151,18 @@ pub(crate) fn load_in(
     let mut loads = Vec::new();
     let mut from_saved = Vec::new();
     for (mut res, project) in results.into_iter().zip(&projects) {
-        let missing_env = matches!(
-            &res.outcome,
-            Err(f) if matches!(f.kind, FailureKind::MissingInterpreter | FailureKind::DagsterMissing)
-        );
-        let mut served = false;
-        if missing_env && let Some(m) = request.saved.and_then(|s| s.saved(project)) {
-            res.outcome = Ok(m);
-            served = true;
+        let served = serve_saved(&mut res, project, request.saved);
+        if served {
             from_saved.push(res.location.clone());
         }
-        let (python_version, dagster_version, failed) = match &res.outcome {
-            Ok(m) => (
-                Some(m.location.python_version.clone()),
-                Some(m.location.dagster_version.clone()),
-                None,
-            ),
-            Err(f) => (None, None, Some(f.kind)),
-        };
-        loads.push(LocationLoad {
-            location: res.location.clone(),
-            from_cache: res.from_cache,
-            seconds: res.seconds,
-            python_version,
-            dagster_version,
-            failed,
-            from_saved: served,
-        });
+        loads.push(location_load(&res, served));
         match res.outcome {
             Ok(m) => manifests.push((res.location, m)),
             Err(e) => failures.push(e),
         }
     }
     if let (Some(saved), false) = (request.saved, from_saved.is_empty()) {
-        notes.push(format!(
-            "note: read {} from {} (environment missing): {}",
-            if from_saved.len() == 1 {
-                "1 location".to_string()
-            } else {
-                format!("{} locations", from_saved.len())
-            },
-            saved.describe(),
-            from_saved.join(", ")
-        ));
+        notes.push(saved_note(saved, &from_saved));
     }
     Ok(Loaded {
         graph: AssetGraph::build(manifests),
@@ -204,6 +173,58 @@ pub(crate) fn load_in(
         notes,
         cache_root,
     })
+}
+
+/// A location whose environment is missing gets its saved manifest, when there is one;
+/// returns whether it did.
+fn serve_saved(
+    res: &mut LocationResult,
+    project: &Project,
+    saved: Option<&dyn SavedManifests>,
+) -> bool {
+    let missing_env = matches!(
+        &res.outcome,
+        Err(f) if matches!(f.kind, FailureKind::MissingInterpreter | FailureKind::DagsterMissing)
+    );
+    if missing_env && let Some(m) = saved.and_then(|s| s.saved(project)) {
+        res.outcome = Ok(m);
+        return true;
+    }
+    false
+}
+
+fn location_load(res: &LocationResult, served: bool) -> LocationLoad {
+    let (python_version, dagster_version, failed) = match &res.outcome {
+        Ok(m) => (
+            Some(m.location.python_version.clone()),
+            Some(m.location.dagster_version.clone()),
+            None,
+        ),
+        Err(f) => (None, None, Some(f.kind)),
+    };
+    LocationLoad {
+        location: res.location.clone(),
+        from_cache: res.from_cache,
+        seconds: res.seconds,
+        python_version,
+        dagster_version,
+        failed,
+        from_saved: served,
+    }
+}
+
+/// The note naming the locations read from the saved state.
+fn saved_note(saved: &dyn SavedManifests, from_saved: &[String]) -> String {
+    format!(
+        "note: read {} from {} (environment missing): {}",
+        if from_saved.len() == 1 {
+            "1 location".to_string()
+        } else {
+            format!("{} locations", from_saved.len())
+        },
+        saved.describe(),
+        from_saved.join(", ")
+    )
 }
 
 /// `<workspace>/.dg/cache`, or, when the workspace cannot be written (a read-only checkout
