@@ -28,8 +28,26 @@ pub(super) fn merge(locations: Vec<Location>) -> AssetGraph {
 
 type Built = (DiGraph<AssetNode, DepEdge>, Vec<DuplicateOwner>);
 
+/// Every key any location mentions: its slot by key, and each slot's key and declarations.
+struct Slots<'a> {
+    slot_of: HashMap<&'a [String], usize>,
+    slots: Vec<(&'a [String], Declarations)>,
+}
+
 fn build(locations: &[Location]) -> Built {
     let capacity: usize = locations.iter().map(|l| l.manifest.assets.len()).sum();
+    let s = collect(locations, capacity);
+
+    // Nodes in key order: slot → node id.
+    let mut order: Vec<usize> = (0..s.slots.len()).collect();
+    order.sort_unstable_by(|&a, &b| s.slots[a].0.cmp(s.slots[b].0));
+    let (mut graph, node_of_slot, duplicate_owners) = add_nodes(&s, &order, capacity);
+    add_edges(locations, &s, &order, &node_of_slot, &mut graph);
+    (graph, duplicate_owners)
+}
+
+/// The first pass: every key, with its executable and non-executable declarations.
+fn collect(locations: &[Location], capacity: usize) -> Slots<'_> {
     let mut slot_of: HashMap<&[String], usize> = HashMap::with_capacity(capacity);
     let mut slots: Vec<(&[String], Declarations)> = Vec::with_capacity(capacity);
     for (li, location) in locations.iter().enumerate() {
@@ -49,14 +67,25 @@ fn build(locations: &[Location]) -> Built {
             }
         }
     }
+    Slots { slot_of, slots }
+}
 
-    // Nodes in key order: slot → node id.
-    let mut order: Vec<usize> = (0..slots.len()).collect();
-    order.sort_unstable_by(|&a, &b| slots[a].0.cmp(slots[b].0));
+/// One node per slot, created in `order`; returns the graph, each slot's node and the keys
+/// with more than one owner.
+fn add_nodes(
+    s: &Slots<'_>,
+    order: &[usize],
+    capacity: usize,
+) -> (
+    DiGraph<AssetNode, DepEdge>,
+    Vec<NodeIndex>,
+    Vec<DuplicateOwner>,
+) {
+    let slots = &s.slots;
     let mut node_of_slot = vec![NodeIndex::new(0); slots.len()];
     let mut graph: DiGraph<AssetNode, DepEdge> = DiGraph::with_capacity(slots.len(), capacity * 2);
     let mut duplicate_owners = Vec::new();
-    for &slot in &order {
+    for &slot in order {
         let (key_parts, decls) = &slots[slot];
         let key = AssetKey::new(key_parts.to_vec());
         let owner_def = decls.executable.first().copied();
@@ -79,12 +108,21 @@ fn build(locations: &[Location]) -> Built {
         }
         node_of_slot[slot] = id;
     }
+    (graph, node_of_slot, duplicate_owners)
+}
 
-    // Edges from the describing definitions: the owner's, or for an external asset every
-    // declaration (an external asset's own deps are part of the graph, as in Dagster).
+/// Edges from the describing definitions: the owner's, or for an external asset every
+/// declaration (an external asset's own deps are part of the graph, as in Dagster).
+fn add_edges(
+    locations: &[Location],
+    s: &Slots<'_>,
+    order: &[usize],
+    node_of_slot: &[NodeIndex],
+    graph: &mut DiGraph<AssetNode, DepEdge>,
+) {
     let mut upstream: Vec<NodeId> = Vec::new();
-    for &slot in &order {
-        let decls = &slots[slot].1;
+    for &slot in order {
+        let decls = &s.slots[slot].1;
         let defs: &[DefRef] = match decls.executable.first() {
             Some(owner) => std::slice::from_ref(owner),
             None => &decls.references,
@@ -96,7 +134,7 @@ fn build(locations: &[Location]) -> Built {
                 asset
                     .deps
                     .iter()
-                    .map(|d| node_of_slot[slot_of_key(&slot_of, d)]),
+                    .map(|d| node_of_slot[slot_of_key(&s.slot_of, d)]),
             );
         }
         upstream.sort_unstable();
@@ -109,7 +147,6 @@ fn build(locations: &[Location]) -> Built {
             graph.add_edge(up, down, DepEdge { cross_location });
         }
     }
-    (graph, duplicate_owners)
 }
 
 fn intern<'a>(

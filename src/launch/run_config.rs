@@ -99,48 +99,76 @@ pub fn route(
             .iter()
             .map(|r| r.name.as_str())
             .collect();
-        let mut step_cfg = Map::new();
-        for (k, v) in &top {
-            match (k.as_str(), v) {
-                ("ops", Value::Object(entries)) => {
-                    let mine: Map<String, Value> = entries
-                        .iter()
-                        .filter(|(name, _)| ops.contains(name))
-                        .map(|(n, v)| (n.clone(), v.clone()))
-                        .collect();
-                    used_ops.extend(mine.keys().cloned());
-                    if !mine.is_empty() {
-                        step_cfg.insert(k.clone(), Value::Object(mine));
-                    }
-                }
-                ("resources", Value::Object(entries)) => {
-                    let mine: Map<String, Value> = entries
-                        .iter()
-                        .filter(|(name, _)| resources.contains(&name.as_str()))
-                        .map(|(n, v)| (n.clone(), v.clone()))
-                        .collect();
-                    used_resources.extend(mine.keys().cloned());
-                    if !mine.is_empty() {
-                        step_cfg.insert(k.clone(), Value::Object(mine));
-                    }
-                }
-                _ => {
-                    step_cfg.insert(k.clone(), v.clone());
+        out.push(Some(Value::Object(step_config(
+            &top,
+            |name| ops.iter().any(|o| o == name),
+            |name| resources.contains(&name),
+            &mut used_ops,
+            &mut used_resources,
+        ))));
+    }
+    all_used(&top, &used_ops, &used_resources)?;
+    Ok(out)
+}
+
+type Used = std::collections::BTreeSet<String>;
+
+/// One step's part of `top`: the `ops` and `resources` entries it takes (noted as used),
+/// and every other entry whole.
+fn step_config(
+    top: &Map<String, Value>,
+    takes_op: impl Fn(&str) -> bool,
+    takes_resource: impl Fn(&str) -> bool,
+    used_ops: &mut Used,
+    used_resources: &mut Used,
+) -> Map<String, Value> {
+    let mut step_cfg = Map::new();
+    for (k, v) in top {
+        match (k.as_str(), v) {
+            ("ops", Value::Object(entries)) => {
+                let mine = pick(entries, &takes_op);
+                used_ops.extend(mine.keys().cloned());
+                if !mine.is_empty() {
+                    step_cfg.insert(k.clone(), Value::Object(mine));
                 }
             }
+            ("resources", Value::Object(entries)) => {
+                let mine = pick(entries, &takes_resource);
+                used_resources.extend(mine.keys().cloned());
+                if !mine.is_empty() {
+                    step_cfg.insert(k.clone(), Value::Object(mine));
+                }
+            }
+            _ => {
+                step_cfg.insert(k.clone(), v.clone());
+            }
         }
-        out.push(Some(Value::Object(step_cfg)));
     }
-    let unused = |section: &str, used: &std::collections::BTreeSet<String>| -> Vec<String> {
+    step_cfg
+}
+
+/// The entries whose name `keep` accepts.
+fn pick(entries: &Map<String, Value>, keep: impl Fn(&str) -> bool) -> Map<String, Value> {
+    entries
+        .iter()
+        .filter(|(name, _)| keep(name))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect()
+}
+
+/// An `ops` or `resources` entry no step took is an error.
+fn all_used(
+    top: &Map<String, Value>,
+    used_ops: &Used,
+    used_resources: &Used,
+) -> Result<(), LaunchError> {
+    let unused = |section: &str, used: &Used| -> Vec<String> {
         top.get(section)
             .and_then(Value::as_object)
             .map(|m| m.keys().filter(|k| !used.contains(*k)).cloned().collect())
             .unwrap_or_default()
     };
-    let (ops, res) = (
-        unused("ops", &used_ops),
-        unused("resources", &used_resources),
-    );
+    let (ops, res) = (unused("ops", used_ops), unused("resources", used_resources));
     if !ops.is_empty() || !res.is_empty() {
         let mut what = Vec::new();
         if !ops.is_empty() {
@@ -151,7 +179,7 @@ pub fn route(
         }
         return Err(LaunchError::ConfigUnused(what.join(" and ")));
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
