@@ -180,56 +180,14 @@ pub fn text(p: &Provenance, a: &Affected) -> String {
             p.from_state.join(", ")
         ));
     }
-    let rows: Vec<Vec<String>> = a
-        .locations
-        .iter()
-        .map(|l| {
-            let ci = if l.status.rebuild() {
-                "rebuild"
-            } else if l.status.needs_ci() {
-                "re-test"
-            } else {
-                "-"
-            };
-            let mut status = l.status.as_str().to_string();
-            if let Some(from) = &l.renamed_from {
-                status.push_str(&format!(" from {from}"));
-            }
-            vec![
-                l.name.clone(),
-                status,
-                ci.to_string(),
-                l.assets.to_string(),
-                l.files.len().to_string(),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = a.locations.iter().map(location_row).collect();
     out.push(String::new());
     out.push(super::table::render(
         &["LOCATION", "STATUS", "CI", "ASSETS", "FILES"],
         &rows,
     ));
     if !a.assets.is_empty() {
-        let rows: Vec<Vec<String>> = a
-            .assets
-            .iter()
-            .map(|x| {
-                let mut why = reason(&x.reason);
-                let kinds: Vec<&str> = x.kinds.iter().map(|k| k.as_str()).collect();
-                if matches!(x.reason, Reason::Changed) && !kinds.is_empty() {
-                    why.push_str(&format!(" ({})", kinds.join(", ")));
-                }
-                if let Some(f) = x.files.first() {
-                    let more = if x.files.len() > 1 {
-                        format!(" +{}", x.files.len() - 1)
-                    } else {
-                        String::new()
-                    };
-                    why.push_str(&format!(": {f}{more}"));
-                }
-                vec![x.key.to_string(), x.location.clone(), why]
-            })
-            .collect();
+        let rows: Vec<Vec<String>> = a.assets.iter().map(asset_row).collect();
         out.push(String::new());
         out.push(super::table::render(
             &["ASSET", "LOCATION", "REASON"],
@@ -260,6 +218,46 @@ pub fn text(p: &Provenance, a: &Affected) -> String {
         retest
     ));
     out.join("\n")
+}
+
+/// A row of the locations table: name, status, what CI does, assets, files.
+fn location_row(l: &LocationImpact) -> Vec<String> {
+    let ci = if l.status.rebuild() {
+        "rebuild"
+    } else if l.status.needs_ci() {
+        "re-test"
+    } else {
+        "-"
+    };
+    let mut status = l.status.as_str().to_string();
+    if let Some(from) = &l.renamed_from {
+        status.push_str(&format!(" from {from}"));
+    }
+    vec![
+        l.name.clone(),
+        status,
+        ci.to_string(),
+        l.assets.to_string(),
+        l.files.len().to_string(),
+    ]
+}
+
+/// A row of the assets table: key, location, why (with what changed and the first file).
+fn asset_row(x: &AffectedAsset) -> Vec<String> {
+    let mut why = reason(&x.reason);
+    let kinds: Vec<&str> = x.kinds.iter().map(|k| k.as_str()).collect();
+    if matches!(x.reason, Reason::Changed) && !kinds.is_empty() {
+        why.push_str(&format!(" ({})", kinds.join(", ")));
+    }
+    if let Some(f) = x.files.first() {
+        let more = if x.files.len() > 1 {
+            format!(" +{}", x.files.len() - 1)
+        } else {
+            String::new()
+        };
+        why.push_str(&format!(": {f}{more}"));
+    }
+    vec![x.key.to_string(), x.location.clone(), why]
 }
 
 /// A selection `dg launch --assets` (and every `--select`) accepts: whole locations where

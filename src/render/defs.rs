@@ -360,62 +360,83 @@ pub(crate) fn defs_json<'a>(
 /// The human listing: one table per non-empty section, each with a LOCATION column.
 pub(crate) fn tables(defs: &DefsJson, columns: &[Column]) -> String {
     let mut out = Vec::new();
+    out.extend(assets_table(&defs.assets, columns));
+    out.extend(checks_table(&defs.asset_checks));
+    out.extend(simple_tables(defs));
+    out.join("\n\n")
+}
+
+/// The assets table, with the asked-for columns (no CRON), when there are assets.
+fn assets_table(assets: &[AssetJson], columns: &[Column]) -> Option<String> {
     let asset_cols: Vec<Column> = columns
         .iter()
         .copied()
         .filter(|c| *c != Column::Cron)
         .collect();
-    if !defs.assets.is_empty() {
-        let mut header = vec!["LOCATION"];
-        header.extend(asset_cols.iter().map(|c| c.header()));
-        let rows: Vec<Vec<String>> = defs
-            .assets
-            .iter()
-            .map(|a| {
-                let mut row = vec![a.location.to_string()];
-                for c in &asset_cols {
-                    row.push(match *c {
-                        Column::Key => a.asset_key.clone(),
-                        Column::Group => a.group_name.unwrap_or("").to_string(),
-                        Column::Deps => a.dependency_keys.join("\n"),
-                        Column::Kinds => a.kinds.join(", "),
-                        Column::Description => summary(a.description),
-                        Column::Tags => a
-                            .tags
-                            .as_ref()
-                            .map(|t| {
-                                t.iter()
-                                    .map(|t| format!("{}={}", t.key, t.value))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            })
-                            .unwrap_or_default(),
-                        Column::IsExecutable => a.is_executable.to_string(),
-                        Column::Cron => String::new(),
-                    });
-                }
-                row
-            })
-            .collect();
-        out.push(format!("Assets\n{}", super::table::render(&header, &rows)));
+    if assets.is_empty() {
+        return None;
     }
-    if !defs.asset_checks.is_empty() {
-        let rows: Vec<Vec<String>> = defs
-            .asset_checks
-            .iter()
-            .map(|c| {
-                vec![
-                    c.location.to_string(),
-                    c.key.clone(),
-                    summary(c.description),
-                ]
+    let mut header = vec!["LOCATION"];
+    header.extend(asset_cols.iter().map(|c| c.header()));
+    let rows: Vec<Vec<String>> = assets
+        .iter()
+        .map(|a| {
+            let mut row = vec![a.location.to_string()];
+            for c in &asset_cols {
+                row.push(asset_cell(a, *c));
+            }
+            row
+        })
+        .collect();
+    Some(format!("Assets\n{}", super::table::render(&header, &rows)))
+}
+
+/// One asset's value in column `c`.
+fn asset_cell(a: &AssetJson, c: Column) -> String {
+    match c {
+        Column::Key => a.asset_key.clone(),
+        Column::Group => a.group_name.unwrap_or("").to_string(),
+        Column::Deps => a.dependency_keys.join("\n"),
+        Column::Kinds => a.kinds.join(", "),
+        Column::Description => summary(a.description),
+        Column::Tags => a
+            .tags
+            .as_ref()
+            .map(|t| {
+                t.iter()
+                    .map(|t| format!("{}={}", t.key, t.value))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             })
-            .collect();
-        out.push(format!(
-            "Asset Checks\n{}",
-            super::table::render(&["LOCATION", "KEY", "DESCRIPTION"], &rows)
-        ));
+            .unwrap_or_default(),
+        Column::IsExecutable => a.is_executable.to_string(),
+        Column::Cron => String::new(),
     }
+}
+
+fn checks_table(checks: &[CheckJson]) -> Option<String> {
+    if checks.is_empty() {
+        return None;
+    }
+    let rows: Vec<Vec<String>> = checks
+        .iter()
+        .map(|c| {
+            vec![
+                c.location.to_string(),
+                c.key.clone(),
+                summary(c.description),
+            ]
+        })
+        .collect();
+    Some(format!(
+        "Asset Checks\n{}",
+        super::table::render(&["LOCATION", "KEY", "DESCRIPTION"], &rows)
+    ))
+}
+
+/// The jobs, schedules, sensors and resources tables (the non-empty ones).
+fn simple_tables(defs: &DefsJson) -> Vec<String> {
+    let mut out = Vec::new();
     let simple = |title: &str, rows: Vec<Vec<String>>, header: &[&str]| {
         (!rows.is_empty()).then(|| format!("{title}\n{}", super::table::render(header, &rows)))
     };
@@ -451,7 +472,7 @@ pub(crate) fn tables(defs: &DefsJson, columns: &[Column]) -> String {
             .collect(),
         &["LOCATION", "NAME", "TYPE"],
     ));
-    out.join("\n\n")
+    out
 }
 
 #[cfg(test)]
