@@ -230,6 +230,7 @@ impl From<crate::dev::DevError> for Error {
 }
 
 impl From<crate::scaffold::ScaffoldError> for Error {
+    // One arm per ScaffoldError variant, each with its hint; splitting would scatter the mapping.
     fn from(e: crate::scaffold::ScaffoldError) -> Self {
         use crate::scaffold::ScaffoldError as E;
         const NAME: &str = "use letters, digits, `-` and `_`, starting with a letter (like \
@@ -362,76 +363,86 @@ impl From<crate::instance::InstanceError> for Error {
                 message,
                 tables,
                 head,
-            } => {
-                let mut what = format!("the Dagster instance at {} is damaged: ", home.display());
-                let hint = match (tables.as_slice(), head.as_deref()) {
-                    ([], _) | (_, None) => {
-                        what.push_str(&message);
-                        format!(
-                            "its alembic_version tables must hold one row each (the newest \
-                             revision); repair them, or move {} away to start a new instance",
-                            home.display()
-                        )
-                    }
-                    (tables, Some(head)) => {
-                        let listed: Vec<String> = tables
-                            .iter()
-                            .map(|t| {
-                                format!("{} holds {}", t.file.display(), t.revisions.join(", "))
-                            })
-                            .collect();
-                        what.push_str(&format!(
-                            "its schema version table has more than one row ({}), left by two \
-                             processes that created the instance at the same time",
-                            listed.join("; ")
-                        ));
-                        let commands: Vec<String> = tables
-                            .iter()
-                            .map(|t| {
-                                format!(
-                                    "sqlite3 {} \"DELETE FROM alembic_version WHERE version_num <> '{head}'\"",
-                                    t.file.display()
-                                )
-                            })
-                            .collect();
-                        format!(
-                            "back up {}, then keep only the newest revision: {}; then run the command again",
-                            home.display(),
-                            commands.join(" && ")
-                        )
-                    }
-                };
-                Error::usage(what).with_hint(hint)
-            }
+            } => damaged_instance(&home, &message, &tables, head.as_deref()),
             E::Failed {
                 home,
                 message,
                 detail,
-            } => {
-                let mut msg = format!(
-                    "could not prepare the Dagster instance at {}: {message}",
-                    home.display()
-                );
-                if !detail.trim().is_empty() {
-                    for l in detail.trim_end().lines() {
-                        msg.push_str("\n    ");
-                        msg.push_str(l);
-                    }
-                }
-                let hint = if message.contains("Read-only") || message.contains("Permission denied")
-                {
-                    "DAGSTER_HOME must be a folder dg-rs may write: point DAGSTER_HOME elsewhere, or unset it to use <workspace>/.dg/dagster_home"
-                } else if message.contains("module dagster_postgres") {
-                    // A Postgres-backed instance (as `dg deploy` writes): every location that
-                    // runs against it imports the storage library.
-                    "the instance stores in Postgres: add dagster-postgres matching each location's Dagster (dagster 1.X.Y goes with dagster-postgres 0.(X+16).Y, e.g. 1.13.27 with 0.29.27) to every project's dependencies, then `dg sync`"
-                } else {
-                    "check the instance's dagster.yaml (storage settings) and that its database is reachable"
-                };
-                Error::usage(msg).with_hint(hint)
-            }
+            } => instance_not_prepared(&home, &message, &detail),
         }
     }
+}
+
+/// A damaged instance: what is wrong and, when the tables are known, the commands that
+/// repair them.
+fn damaged_instance(
+    home: &std::path::Path,
+    message: &str,
+    tables: &[crate::instance::DamagedTable],
+    head: Option<&str>,
+) -> Error {
+    let mut what = format!("the Dagster instance at {} is damaged: ", home.display());
+    let hint = match (tables, head) {
+        ([], _) | (_, None) => {
+            what.push_str(message);
+            format!(
+                "its alembic_version tables must hold one row each (the newest \
+                 revision); repair them, or move {} away to start a new instance",
+                home.display()
+            )
+        }
+        (tables, Some(head)) => {
+            let listed: Vec<String> = tables
+                .iter()
+                .map(|t| format!("{} holds {}", t.file.display(), t.revisions.join(", ")))
+                .collect();
+            what.push_str(&format!(
+                "its schema version table has more than one row ({}), left by two \
+                 processes that created the instance at the same time",
+                listed.join("; ")
+            ));
+            let commands: Vec<String> = tables
+                .iter()
+                .map(|t| {
+                    format!(
+                        "sqlite3 {} \"DELETE FROM alembic_version WHERE version_num <> '{head}'\"",
+                        t.file.display()
+                    )
+                })
+                .collect();
+            format!(
+                "back up {}, then keep only the newest revision: {}; then run the command again",
+                home.display(),
+                commands.join(" && ")
+            )
+        }
+    };
+    Error::usage(what).with_hint(hint)
+}
+
+/// The instance could not be prepared: the script's message and detail, and a hint chosen
+/// from the message.
+fn instance_not_prepared(home: &std::path::Path, message: &str, detail: &str) -> Error {
+    let mut msg = format!(
+        "could not prepare the Dagster instance at {}: {message}",
+        home.display()
+    );
+    if !detail.trim().is_empty() {
+        for l in detail.trim_end().lines() {
+            msg.push_str("\n    ");
+            msg.push_str(l);
+        }
+    }
+    let hint = if message.contains("Read-only") || message.contains("Permission denied") {
+        "DAGSTER_HOME must be a folder dg-rs may write: point DAGSTER_HOME elsewhere, or unset it to use <workspace>/.dg/dagster_home"
+    } else if message.contains("module dagster_postgres") {
+        // A Postgres-backed instance (as `dg deploy` writes): every location that
+        // runs against it imports the storage library.
+        "the instance stores in Postgres: add dagster-postgres matching each location's Dagster (dagster 1.X.Y goes with dagster-postgres 0.(X+16).Y, e.g. 1.13.27 with 0.29.27) to every project's dependencies, then `dg sync`"
+    } else {
+        "check the instance's dagster.yaml (storage settings) and that its database is reachable"
+    };
+    Error::usage(msg).with_hint(hint)
 }
 
 impl From<crate::access::AccessError> for Error {
@@ -460,7 +471,6 @@ impl From<crate::access::AccessError> for Error {
 /// One problem per location a launch may not touch: the role needed, the person's role and
 /// why, and who grants enough.
 fn launch_refusal(verdict: &crate::access::roles::LaunchVerdict) -> Vec<Problem> {
-    use crate::access::roles::Because;
     let person = &verdict.person;
     let file = verdict
         .policy_file
@@ -478,40 +488,9 @@ fn launch_refusal(verdict: &crate::access::roles::LaunchVerdict) -> Vec<Problem>
             .reasons
             .iter()
             .filter(|reason| reason.role == e.role)
-            .map(|reason| {
-                let line = reason
-                    .at
-                    .as_ref()
-                    .map(|a| format!(", {file}:{}", a.line))
-                    .unwrap_or_default();
-                match &reason.because {
-                    Because::DefaultRole if reason.at.is_none() => {
-                        "default_role, not set: viewer".to_string()
-                    }
-                    Because::DefaultRole => format!("default_role{line}"),
-                    Because::Admin(g) => format!("admins: {g}{line}"),
-                    Because::Grant(g) => format!("{} = {g}{line}", reason.role),
-                }
-            })
+            .map(|reason| role_reason(reason, &file))
             .collect();
-        let grants: Vec<String> = r
-            .granted_by
-            .iter()
-            .map(|g| format!("{} = {} ({file}:{})", g.rule(), g.grantee, g.at.line))
-            .collect();
-        let who = if grants.is_empty() {
-            format!(
-                "nobody holds {} or more in {}; an admin can grant it",
-                r.needed, e.location
-            )
-        } else {
-            format!(
-                "{} or more in {} is granted by {}",
-                r.needed,
-                e.location,
-                grants.join(", ")
-            )
-        };
+        let who = who_grants(r, &file);
         let email_note = if person.is_email() {
             String::new()
         } else {
@@ -540,6 +519,45 @@ fn launch_refusal(verdict: &crate::access::roles::LaunchVerdict) -> Vec<Problem>
         "nothing was launched: no run was created (dg access explain shows every role and why)",
     ));
     out
+}
+
+/// Why the person has a role, as `admins: GROUP, FILE:LINE`.
+fn role_reason(reason: &crate::access::roles::Reason, file: &str) -> String {
+    use crate::access::roles::Because;
+    let line = reason
+        .at
+        .as_ref()
+        .map(|a| format!(", {file}:{}", a.line))
+        .unwrap_or_default();
+    match &reason.because {
+        Because::DefaultRole if reason.at.is_none() => "default_role, not set: viewer".to_string(),
+        Because::DefaultRole => format!("default_role{line}"),
+        Because::Admin(g) => format!("admins: {g}{line}"),
+        Because::Grant(g) => format!("{} = {g}{line}", reason.role),
+    }
+}
+
+/// Who grants the role a refused launch needs (or that nobody does).
+fn who_grants(r: &crate::access::roles::Refusal, file: &str) -> String {
+    let e = &r.effective;
+    let grants: Vec<String> = r
+        .granted_by
+        .iter()
+        .map(|g| format!("{} = {} ({file}:{})", g.rule(), g.grantee, g.at.line))
+        .collect();
+    if grants.is_empty() {
+        format!(
+            "nobody holds {} or more in {}; an admin can grant it",
+            r.needed, e.location
+        )
+    } else {
+        format!(
+            "{} or more in {} is granted by {}",
+            r.needed,
+            e.location,
+            grants.join(", ")
+        )
+    }
 }
 
 impl From<crate::launch::LaunchError> for Error {
