@@ -16,6 +16,27 @@ use crate::manifest::schema::AssetDef;
 use fixedbitset::FixedBitSet;
 use petgraph::Direction;
 
+/// A chain of `or` (`is_or`) or `and` nested to the left: its leftmost operand and the right
+/// operands, innermost first.
+fn spine(expr: &Expr, is_or: bool) -> (&Expr, Vec<&Expr>) {
+    let mut rights: Vec<&Expr> = Vec::new();
+    let mut left = expr;
+    loop {
+        match left {
+            Expr::Or(a, b) if is_or => {
+                rights.push(b);
+                left = a;
+            }
+            Expr::And(a, b) if !is_or => {
+                rights.push(b);
+                left = a;
+            }
+            _ => break,
+        }
+    }
+    (left, rights)
+}
+
 pub(super) fn evaluate(
     expr: &Expr,
     graph: &AssetGraph,
@@ -70,6 +91,8 @@ impl Ctx<'_> {
         self.filter(Some(&self.materializable), |_, def| def.is_some_and(&keep))
     }
 
+    // One arm per selection expression; the recursive arms stay inline so a nested selection
+    // costs one stack frame per level.
     fn eval(&self, expr: &Expr) -> Result<FixedBitSet, SelectionError> {
         Ok(match expr {
             Expr::All => self.materializable.clone(),
@@ -82,21 +105,7 @@ impl Ctx<'_> {
             // to the left: walk the spine in a loop so depth never grows with the length.
             Expr::And(..) | Expr::Or(..) => {
                 let is_or = matches!(expr, Expr::Or(..));
-                let mut rights = Vec::new();
-                let mut left = expr;
-                loop {
-                    match left {
-                        Expr::Or(a, b) if is_or => {
-                            rights.push(b);
-                            left = a;
-                        }
-                        Expr::And(a, b) if !is_or => {
-                            rights.push(b);
-                            left = a;
-                        }
-                        _ => break,
-                    }
-                }
+                let (left, rights) = spine(expr, is_or);
                 let mut out = self.eval(left)?;
                 for right in rights.into_iter().rev() {
                     let r = self.eval(right)?;
@@ -110,18 +119,7 @@ impl Ctx<'_> {
             }
             Expr::Traverse { inner, up, down } => {
                 let start = self.eval(inner)?;
-                let mut out = self.empty();
-                if let Some(depth) = up
-                    && !start.is_clear()
-                {
-                    let mut reached = self.walk(&start, *depth, Direction::Incoming);
-                    reached.intersect_with(&self.materializable);
-                    out.union_with(&reached);
-                }
-                if let Some(depth) = down {
-                    out.union_with(&self.walk(&start, *depth, Direction::Outgoing));
-                }
-                out
+                self.traverse(&start, *up, *down)
             }
             Expr::Sinks(inner) => {
                 let within = self.eval(inner)?;
@@ -132,17 +130,7 @@ impl Ctx<'_> {
                 self.without_relatives(within, Direction::Outgoing)
             }
             Expr::Key(pattern) => self.key(pattern),
-            Expr::LegacyKey { key, column, len } => {
-                let key = AssetKey::parse(key);
-                match self.graph.find(&key) {
-                    Some(id) => {
-                        let mut out = self.empty();
-                        out.insert(id.index());
-                        out
-                    }
-                    None => return Err(self.missing_key(&key, *column, *len)),
-                }
-            }
+            Expr::LegacyKey { key, column, len } => self.legacy_key(key, *column, *len)?,
             Expr::Tag { key, value } => match (key, value) {
                 (Value::Str(k), Value::Str(v)) => {
                     self.materializable_where(|d| d.tags.get(k).is_some_and(|t| t == v))
@@ -176,55 +164,105 @@ impl Ctx<'_> {
                 self.filter(None, |id, _| self.graph.node(id).owner.is_none())
             }
             Expr::Job(Value::Str(name)) => self.jobs(|_, job| job == name),
-            Expr::Schedule(Value::Str(name)) => {
-                let mut targets: Vec<(LocationId, &str)> = Vec::new();
-                for (i, location) in self.graph.locations().iter().enumerate() {
-                    for schedule in &location.manifest.schedules {
-                        if &schedule.name == name
-                            && let Some(job) = &schedule.job_name
-                        {
-                            targets.push((LocationId(i as u32), job));
-                        }
-                    }
-                }
-                self.jobs(|loc, job| targets.contains(&(loc, job)))
-            }
-            Expr::Sensor(Value::Str(name)) => {
-                let mut targets: Vec<(LocationId, &str)> = Vec::new();
-                for (i, location) in self.graph.locations().iter().enumerate() {
-                    for sensor in &location.manifest.sensors {
-                        if &sensor.name == name {
-                            for job in &sensor.job_names {
-                                targets.push((LocationId(i as u32), job));
-                            }
-                        }
-                    }
-                }
-                self.jobs(|loc, job| targets.contains(&(loc, job)))
-            }
+            Expr::Schedule(Value::Str(name)) => self.schedule_targets(name),
+            Expr::Sensor(Value::Str(name)) => self.sensor_targets(name),
             Expr::Job(Value::Null) | Expr::Schedule(Value::Null) | Expr::Sensor(Value::Null) => {
                 self.empty()
             }
             Expr::ChangedInBranch { kind, column, len } => {
-                let Some(changes) = self.changes else {
-                    return Err(SelectionError {
-                        message: "changed_in_branch: needs something to compare with: pass \
-                                  --base REF (a git branch or commit) or --state DIR (a saved \
-                                  state, `dg state export`)"
-                            .into(),
-                        column: *column,
-                        len: *len,
-                    });
-                };
-                self.filter(None, |id, _| {
-                    let kinds = changes.kinds(self.graph.key(id));
-                    match kind {
-                        None => !kinds.is_empty(),
-                        Some(k) => kinds.contains(*k),
-                    }
-                })
+                self.changed_in_branch(*kind, *column, *len)?
             }
         })
+    }
+
+    /// Upstream of `start` to `up` levels (materializable only), downstream to `down`.
+    fn traverse(&self, start: &FixedBitSet, up: Option<Depth>, down: Option<Depth>) -> FixedBitSet {
+        let mut out = self.empty();
+        if let Some(depth) = up
+            && !start.is_clear()
+        {
+            let mut reached = self.walk(start, depth, Direction::Incoming);
+            reached.intersect_with(&self.materializable);
+            out.union_with(&reached);
+        }
+        if let Some(depth) = down {
+            out.union_with(&self.walk(start, depth, Direction::Outgoing));
+        }
+        out
+    }
+
+    /// A legacy key selection: the one asset, which must exist.
+    fn legacy_key(
+        &self,
+        key: &str,
+        column: usize,
+        len: usize,
+    ) -> Result<FixedBitSet, SelectionError> {
+        let key = AssetKey::parse(key);
+        match self.graph.find(&key) {
+            Some(id) => {
+                let mut out = self.empty();
+                out.insert(id.index());
+                Ok(out)
+            }
+            None => Err(self.missing_key(&key, column, len)),
+        }
+    }
+
+    /// The assets of the job every schedule named `name` targets.
+    fn schedule_targets(&self, name: &str) -> FixedBitSet {
+        let mut targets: Vec<(LocationId, &str)> = Vec::new();
+        for (i, location) in self.graph.locations().iter().enumerate() {
+            for schedule in &location.manifest.schedules {
+                if schedule.name == name
+                    && let Some(job) = &schedule.job_name
+                {
+                    targets.push((LocationId(i as u32), job));
+                }
+            }
+        }
+        self.jobs(|loc, job| targets.contains(&(loc, job)))
+    }
+
+    /// The assets of the jobs every sensor named `name` targets.
+    fn sensor_targets(&self, name: &str) -> FixedBitSet {
+        let mut targets: Vec<(LocationId, &str)> = Vec::new();
+        for (i, location) in self.graph.locations().iter().enumerate() {
+            for sensor in &location.manifest.sensors {
+                if sensor.name == name {
+                    for job in &sensor.job_names {
+                        targets.push((LocationId(i as u32), job));
+                    }
+                }
+            }
+        }
+        self.jobs(|loc, job| targets.contains(&(loc, job)))
+    }
+
+    /// Assets that changed (in `kind`, or in any way) against the base.
+    fn changed_in_branch(
+        &self,
+        kind: Option<crate::graph::changes::ChangeKind>,
+        column: usize,
+        len: usize,
+    ) -> Result<FixedBitSet, SelectionError> {
+        let Some(changes) = self.changes else {
+            return Err(SelectionError {
+                message: "changed_in_branch: needs something to compare with: pass \
+                          --base REF (a git branch or commit) or --state DIR (a saved \
+                          state, `dg state export`)"
+                    .into(),
+                column,
+                len,
+            });
+        };
+        Ok(self.filter(None, |id, _| {
+            let kinds = changes.kinds(self.graph.key(id));
+            match kind {
+                None => !kinds.is_empty(),
+                Some(k) => kinds.contains(k),
+            }
+        }))
     }
 
     /// Owned by `loc`, or external and referenced by it (as Dagster's remote graph resolves

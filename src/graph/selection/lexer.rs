@@ -92,24 +92,9 @@ pub(super) fn lex(input: &str) -> Result<Vec<Token<'_>>, SelectionError> {
         }
         let tok = match b {
             b'"' => {
-                let mut j = i + 1;
-                loop {
-                    match bytes.get(j) {
-                        Some(b'"') => break,
-                        Some(b'\\' | b'\r' | b'\n') | None => {
-                            return Err(SelectionError::at_bytes(
-                                input,
-                                start,
-                                j.min(bytes.len()),
-                                "unterminated quoted string (quoted values cannot contain \
-                                 backslashes or line breaks)",
-                            ));
-                        }
-                        Some(_) => j += 1,
-                    }
-                }
-                i = j + 1;
-                Tok::Quoted(&input[start + 1..j])
+                let (tok, end) = quoted(input, start)?;
+                i = end;
+                tok
             }
             b'<' if input[i..].starts_with("<null>") => {
                 i += "<null>".len();
@@ -122,60 +107,89 @@ pub(super) fn lex(input: &str) -> Result<Vec<Token<'_>>, SelectionError> {
                 Tok::Digits(&input[start..i])
             }
             b'*' | b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
-                // UNQUOTED_WILDCARD_STRING covers UNQUOTED_STRING, so measure both.
-                let mut unquoted_end = start;
-                if is_ident_start(b) {
-                    unquoted_end = start + 1;
-                    while unquoted_end < bytes.len() && is_ident_continue(bytes[unquoted_end]) {
-                        unquoted_end += 1;
-                    }
-                }
-                let mut wildcard_end = start + 1;
-                while wildcard_end < bytes.len()
-                    && (is_ident_continue(bytes[wildcard_end]) || bytes[wildcard_end] == b'*')
-                {
-                    wildcard_end += 1;
-                }
-                if wildcard_end > unquoted_end {
-                    i = wildcard_end;
-                    if wildcard_end == start + 1 {
-                        Tok::Star
-                    } else {
-                        Tok::Wildcard(&input[start..i])
-                    }
-                } else {
-                    i = unquoted_end;
-                    let text = &input[start..i];
-                    match text {
-                        "and" | "AND" => Tok::And,
-                        "or" | "OR" => Tok::Or,
-                        "not" | "NOT" => Tok::Not,
-                        _ if KEYWORDS.contains(&text) => Tok::Keyword(text),
-                        _ => Tok::Unquoted(text),
-                    }
-                }
+                let (tok, end) = word(input, start);
+                i = end;
+                tok
             }
-            _ => {
-                let c = input[i..].chars().next().unwrap_or('?');
-                let hint = if matches!(c, '-' | '.' | '@' | '/') {
-                    format!(
-                        "unexpected character '{c}' (values containing '{c}' must be quoted, \
-                         e.g. group:\"my-group\")"
-                    )
-                } else {
-                    format!("unexpected character '{c}'")
-                };
-                return Err(SelectionError::at_bytes(
-                    input,
-                    start,
-                    start + c.len_utf8(),
-                    hint,
-                ));
-            }
+            _ => return Err(unexpected_char(input, start)),
         };
         tokens.push(Token { tok, start, end: i });
     }
     Ok(tokens)
+}
+
+/// The quoted string starting at `start` (its `"`), and where it ends.
+fn quoted(input: &str, start: usize) -> Result<(Tok<'_>, usize), SelectionError> {
+    let bytes = input.as_bytes();
+    let mut j = start + 1;
+    loop {
+        match bytes.get(j) {
+            Some(b'"') => break,
+            Some(b'\\' | b'\r' | b'\n') | None => {
+                return Err(SelectionError::at_bytes(
+                    input,
+                    start,
+                    j.min(bytes.len()),
+                    "unterminated quoted string (quoted values cannot contain \
+                     backslashes or line breaks)",
+                ));
+            }
+            Some(_) => j += 1,
+        }
+    }
+    Ok((Tok::Quoted(&input[start + 1..j]), j + 1))
+}
+
+/// The word starting at `start` (an unquoted string, keyword, operator, wildcard pattern or
+/// `*`), and where it ends.
+fn word(input: &str, start: usize) -> (Tok<'_>, usize) {
+    let bytes = input.as_bytes();
+    let b = bytes[start];
+    // UNQUOTED_WILDCARD_STRING covers UNQUOTED_STRING, so measure both.
+    let mut unquoted_end = start;
+    if is_ident_start(b) {
+        unquoted_end = start + 1;
+        while unquoted_end < bytes.len() && is_ident_continue(bytes[unquoted_end]) {
+            unquoted_end += 1;
+        }
+    }
+    let mut wildcard_end = start + 1;
+    while wildcard_end < bytes.len()
+        && (is_ident_continue(bytes[wildcard_end]) || bytes[wildcard_end] == b'*')
+    {
+        wildcard_end += 1;
+    }
+    if wildcard_end > unquoted_end {
+        if wildcard_end == start + 1 {
+            (Tok::Star, wildcard_end)
+        } else {
+            (Tok::Wildcard(&input[start..wildcard_end]), wildcard_end)
+        }
+    } else {
+        let text = &input[start..unquoted_end];
+        let tok = match text {
+            "and" | "AND" => Tok::And,
+            "or" | "OR" => Tok::Or,
+            "not" | "NOT" => Tok::Not,
+            _ if KEYWORDS.contains(&text) => Tok::Keyword(text),
+            _ => Tok::Unquoted(text),
+        };
+        (tok, unquoted_end)
+    }
+}
+
+/// The error for a character no token starts with at `start`.
+fn unexpected_char(input: &str, start: usize) -> SelectionError {
+    let c = input[start..].chars().next().unwrap_or('?');
+    let hint = if matches!(c, '-' | '.' | '@' | '/') {
+        format!(
+            "unexpected character '{c}' (values containing '{c}' must be quoted, \
+             e.g. group:\"my-group\")"
+        )
+    } else {
+        format!("unexpected character '{c}'")
+    };
+    SelectionError::at_bytes(input, start, start + c.len_utf8(), hint)
 }
 
 #[cfg(test)]

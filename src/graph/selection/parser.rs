@@ -357,23 +357,7 @@ impl<'a> Parser<'a> {
     fn attribute(&mut self, name: &'a str, start: usize) -> Result<Expr, Failure> {
         self.expect(Tok::Colon, &format!("':' after {name}"))?;
         if name == "key" {
-            return match self.bump() {
-                Some(Token {
-                    tok: Tok::Quoted(v) | Tok::Unquoted(v) | Tok::Wildcard(v),
-                    ..
-                }) => Ok(Expr::Key(v.to_owned())),
-                Some(t) => {
-                    let quote = if matches!(t.tok, Tok::Keyword(_) | Tok::And | Tok::Or | Tok::Not)
-                    {
-                        let text = &self.input[t.start..t.end];
-                        format!(" (quote keywords: key:\"{text}\")")
-                    } else {
-                        String::new()
-                    };
-                    Err(self.unexpected(t, &format!("expected an asset key{quote}")))
-                }
-                None => Err(self.end_error("expected an asset key")),
-            };
+            return self.key_value();
         }
         let value_start = self.peek().map_or(self.input.len(), |t| t.start);
         let value = self.value(name)?;
@@ -412,22 +396,7 @@ impl<'a> Parser<'a> {
             "schedule" => Expr::Schedule(value),
             "sensor" => Expr::Sensor(value),
             "changed_in_branch" => {
-                let kind = match &value {
-                    Value::Str(v) if v == "ANY" => None,
-                    Value::Str(v) => match ChangeKind::parse(v) {
-                        Some(ChangeKind::Removed) => {
-                            return Err(self.semantic_error(
-                                value_start,
-                                end,
-                                "changed_in_branch:REMOVED cannot select anything: removed \
-                                 assets are not in the graph (`dg affected` lists them)",
-                            ));
-                        }
-                        Some(k) => Some(k),
-                        None => return Err(self.bad_change_kind(value_start, end)),
-                    },
-                    Value::Null => return Err(self.bad_change_kind(value_start, end)),
-                };
+                let kind = self.change_kind(&value, value_start, end)?;
                 let column = self.input[..start].chars().count();
                 let len = self.input[start..end].chars().count();
                 Expr::ChangedInBranch { kind, column, len }
@@ -454,6 +423,51 @@ impl<'a> Parser<'a> {
                     format!("'{name}' cannot be used as an attribute"),
                 ));
             }
+        })
+    }
+
+    /// The value of `key:` (a key, quoted or not, or a wildcard pattern).
+    fn key_value(&mut self) -> Result<Expr, Failure> {
+        match self.bump() {
+            Some(Token {
+                tok: Tok::Quoted(v) | Tok::Unquoted(v) | Tok::Wildcard(v),
+                ..
+            }) => Ok(Expr::Key(v.to_owned())),
+            Some(t) => {
+                let quote = if matches!(t.tok, Tok::Keyword(_) | Tok::And | Tok::Or | Tok::Not) {
+                    let text = &self.input[t.start..t.end];
+                    format!(" (quote keywords: key:\"{text}\")")
+                } else {
+                    String::new()
+                };
+                Err(self.unexpected(t, &format!("expected an asset key{quote}")))
+            }
+            None => Err(self.end_error("expected an asset key")),
+        }
+    }
+
+    /// The kind of `changed_in_branch:` (`None` for ANY) at `start..end`.
+    fn change_kind(
+        &self,
+        value: &Value,
+        start: usize,
+        end: usize,
+    ) -> Result<Option<ChangeKind>, Failure> {
+        Ok(match value {
+            Value::Str(v) if v == "ANY" => None,
+            Value::Str(v) => match ChangeKind::parse(v) {
+                Some(ChangeKind::Removed) => {
+                    return Err(self.semantic_error(
+                        start,
+                        end,
+                        "changed_in_branch:REMOVED cannot select anything: removed \
+                         assets are not in the graph (`dg affected` lists them)",
+                    ));
+                }
+                Some(k) => Some(k),
+                None => return Err(self.bad_change_kind(start, end)),
+            },
+            Value::Null => return Err(self.bad_change_kind(start, end)),
         })
     }
 
