@@ -147,53 +147,7 @@ pub fn synthetic_workspace(
         let mut assets: Vec<AssetDef> =
             Vec::with_capacity(assets_per_location + cross_edges_per_location);
         for j in 0..assets_per_location {
-            let mut deps: Vec<KeyParts> = Vec::new();
-            // Chains of ten, with occasional fan-in from further back in the location.
-            if j % 10 != 0 {
-                deps.push(asset_key(i, j - 1));
-                if rng.below(4) == 0 {
-                    deps.push(asset_key(i, rng.below(j)));
-                }
-            }
-            deps.sort();
-            deps.dedup();
-            let mut kinds = vec![KINDS[rng.below(KINDS.len())].to_owned()];
-            if rng.below(3) == 0 {
-                kinds.push("python".to_owned());
-            }
-            kinds.sort();
-            kinds.dedup();
-            let mut tags = BTreeMap::new();
-            tags.insert("tier".to_owned(), TIERS[j % TIERS.len()].to_owned());
-            if j % 7 == 0 {
-                tags.insert("pii".to_owned(), String::new());
-            }
-            let owner = if j % 2 == 0 {
-                format!("team:team_{}", i % 10)
-            } else {
-                format!("owner{}@example.com", i % 10)
-            };
-            assets.push(AssetDef {
-                key: asset_key(i, j),
-                deps,
-                group_name: Some(format!("group_{}", j / 100)),
-                kinds,
-                owners: vec![owner],
-                tags,
-                description: Some(format!("Synthetic asset {j} of location {i}.")),
-                is_executable: true,
-                partitions: None,
-                automation_condition: None,
-                code_version: None,
-                // One module per group of a hundred assets, as a project splits its defs.
-                source: Some(SourceLocation {
-                    file: format!("src/loc_{i:03}/defs/group_{}.py", j / 100),
-                    line: Some((j % 100) as u32 * 10 + 1),
-                }),
-                dg_source: None,
-                metadata: Default::default(),
-                partition_mappings: Default::default(),
-            });
+            assets.push(synthetic_asset(&mut rng, i, j));
         }
         // Dependencies on earlier locations, with the stubs Dagster lists for them.
         let mut stubs: BTreeSet<KeyParts> = BTreeSet::new();
@@ -209,61 +163,125 @@ pub fn synthetic_workspace(
                 stubs.insert(upstream);
             }
         }
-        for key in stubs {
-            assets.push(AssetDef {
-                key,
-                deps: vec![],
-                group_name: Some("default".to_owned()),
-                kinds: vec![],
-                owners: vec![],
-                tags: BTreeMap::new(),
-                description: None,
-                is_executable: false,
-                partitions: None,
-                automation_condition: None,
-                code_version: None,
-                source: None,
-                dg_source: None,
-                metadata: Default::default(),
-                partition_mappings: Default::default(),
-            });
-        }
+        assets.extend(stubs.into_iter().map(stub_asset));
         assets.sort_by(|a, b| a.key.cmp(&b.key));
-        let name = location_name(i);
-        let job_assets: Vec<KeyParts> = (0..assets_per_location.min(100))
-            .map(|j| asset_key(i, j))
-            .collect();
-        let manifest = Manifest {
-            manifest_version: MANIFEST_VERSION,
-            location: LocationInfo {
-                name: name.clone(),
-                module: format!("loc_{i:03}.definitions"),
-                python_executable: format!("/synthetic/{name}/.venv/bin/python"),
-                python_version: "3.12.0".to_owned(),
-                dagster_version: "1.13.27".to_owned(),
-                extraction_seconds: 0.0,
-                warnings: vec![],
-            },
-            assets,
-            asset_checks: vec![],
-            jobs: vec![JobDef {
-                name: format!("loc_{i:03}_group_0_job"),
-                description: None,
-                asset_keys: job_assets,
-                dg_source: None,
-            }],
-            schedules: vec![ScheduleDef {
-                name: format!("loc_{i:03}_nightly"),
-                cron_schedule: "0 2 * * *".to_owned(),
-                job_name: Some(format!("loc_{i:03}_group_0_job")),
-                dg_source: None,
-            }],
-            sensors: vec![],
-            resources: vec![],
-        };
-        out.push((name, manifest));
+        out.push(synthetic_manifest(i, assets, assets_per_location));
     }
     out
+}
+
+/// Executable asset `j` of location `i`.
+fn synthetic_asset(rng: &mut Lcg, i: usize, j: usize) -> AssetDef {
+    let mut deps: Vec<KeyParts> = Vec::new();
+    // Chains of ten, with occasional fan-in from further back in the location.
+    if !j.is_multiple_of(10) {
+        deps.push(asset_key(i, j - 1));
+        if rng.below(4) == 0 {
+            deps.push(asset_key(i, rng.below(j)));
+        }
+    }
+    deps.sort();
+    deps.dedup();
+    let mut kinds = vec![KINDS[rng.below(KINDS.len())].to_owned()];
+    if rng.below(3) == 0 {
+        kinds.push("python".to_owned());
+    }
+    kinds.sort();
+    kinds.dedup();
+    let mut tags = BTreeMap::new();
+    tags.insert("tier".to_owned(), TIERS[j % TIERS.len()].to_owned());
+    if j.is_multiple_of(7) {
+        tags.insert("pii".to_owned(), String::new());
+    }
+    let owner = if j.is_multiple_of(2) {
+        format!("team:team_{}", i % 10)
+    } else {
+        format!("owner{}@example.com", i % 10)
+    };
+    AssetDef {
+        key: asset_key(i, j),
+        deps,
+        group_name: Some(format!("group_{}", j / 100)),
+        kinds,
+        owners: vec![owner],
+        tags,
+        description: Some(format!("Synthetic asset {j} of location {i}.")),
+        is_executable: true,
+        partitions: None,
+        automation_condition: None,
+        code_version: None,
+        // One module per group of a hundred assets, as a project splits its defs.
+        source: Some(SourceLocation {
+            file: format!("src/loc_{i:03}/defs/group_{}.py", j / 100),
+            line: Some((j % 100) as u32 * 10 + 1),
+        }),
+        dg_source: None,
+        metadata: Default::default(),
+        partition_mappings: Default::default(),
+    }
+}
+
+/// The non-executable stub Dagster lists for an asset of another location.
+fn stub_asset(key: KeyParts) -> AssetDef {
+    AssetDef {
+        key,
+        deps: vec![],
+        group_name: Some("default".to_owned()),
+        kinds: vec![],
+        owners: vec![],
+        tags: BTreeMap::new(),
+        description: None,
+        is_executable: false,
+        partitions: None,
+        automation_condition: None,
+        code_version: None,
+        source: None,
+        dg_source: None,
+        metadata: Default::default(),
+        partition_mappings: Default::default(),
+    }
+}
+
+/// Location `i`'s name and manifest: `assets`, one job over its first hundred assets and a
+/// nightly schedule of that job.
+fn synthetic_manifest(
+    i: usize,
+    assets: Vec<AssetDef>,
+    assets_per_location: usize,
+) -> (String, Manifest) {
+    let name = location_name(i);
+    let job_assets: Vec<KeyParts> = (0..assets_per_location.min(100))
+        .map(|j| asset_key(i, j))
+        .collect();
+    let manifest = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        location: LocationInfo {
+            name: name.clone(),
+            module: format!("loc_{i:03}.definitions"),
+            python_executable: format!("/synthetic/{name}/.venv/bin/python"),
+            python_version: "3.12.0".to_owned(),
+            dagster_version: "1.13.27".to_owned(),
+            extraction_seconds: 0.0,
+            warnings: vec![],
+        },
+        assets,
+        asset_checks: vec![],
+        jobs: vec![JobDef {
+            name: format!("loc_{i:03}_group_0_job"),
+            description: None,
+            asset_keys: job_assets,
+            dg_source: None,
+        }],
+        schedules: vec![ScheduleDef {
+            name: format!("loc_{i:03}_nightly"),
+            cron_schedule: "0 2 * * *".to_owned(),
+            job_name: Some(format!("loc_{i:03}_group_0_job")),
+            dg_source: None,
+        }],
+        sensors: vec![],
+        resources: vec![],
+    };
+    (name, manifest)
 }
 
 #[cfg(test)]
