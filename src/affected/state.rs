@@ -349,13 +349,10 @@ fn write(
     path: &Path,
     produce: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    write_atomic_with(path, |w| produce(w)).map_err(|e| {
-        AffectedError::Io {
-            action: "write",
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }
-        .into()
+    write_atomic_with(path, |w| produce(w)).map_err(|e| AffectedError::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        message: e.to_string(),
     })
 }
 
@@ -365,7 +362,7 @@ fn remove_stale_manifests(manifests_dir: &Path, locations: &[StateLocationFile])
         .iter()
         .map(|l| l.manifest.trim_start_matches("manifests/").to_string())
         .collect();
-    if let Ok(rd) = std::fs::read_dir(&manifests_dir) {
+    if let Ok(rd) = std::fs::read_dir(manifests_dir) {
         for e in rd.filter_map(|e| e.ok()) {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.ends_with(".json") && !written.contains(&name) {

@@ -75,6 +75,8 @@ fn a_launch_names_its_location_directly_or_through_variables() {
     assert_eq!(demands(q, json!({}), None)[0].3, location("data-science"));
 }
 
+// One real UI query (fragments, aliases, inline fragments) and what it demands, side by
+// side; splitting it would separate the query from the assertions about it.
 #[test]
 fn aliases_fragments_and_inline_fragments_are_seen_through() {
     let q = format!(
