@@ -339,15 +339,17 @@ impl<'env> Steps<'env> {
         let processes = self.processes;
         match action {
             Action::Start(i) => {
-                self.observer.started(i);
-                match spawn(
+                let spawned = spawn(
                     scope,
                     &processes[i],
                     i,
                     self.observer,
                     self.interrupts,
                     false,
-                ) {
+                );
+                // "started" once the step's process exists, so whoever reads it can find it.
+                self.observer.started(i);
+                match spawned {
                     Ok(r) => running[i] = Some(r),
                     Err(e) => {
                         sched.start_failed(i);
