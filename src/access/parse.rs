@@ -318,8 +318,8 @@ impl<'a> Reader<'a> {
         if let Some(item) = table.get("identity_header")
             && let Some((s, _)) = self.string(item, "access.proxy.identity_header")
         {
-            if hyper::header::HeaderName::from_bytes(s.as_bytes()).is_ok() {
-                out.identity_header = s.to_string();
+            if let Ok(name) = hyper::header::HeaderName::from_bytes(s.as_bytes()) {
+                out.identity_header = name;
             } else {
                 self.problem(
                     item.span(),

@@ -118,8 +118,9 @@ pub(crate) struct RolePolicy {
 /// `[access.proxy]`: how the authorizing proxy learns who is asking.
 #[derive(Debug, Clone)]
 pub(crate) struct ProxySettings {
-    /// The header an SSO proxy in front sets (oauth2-proxy's `X-Forwarded-Email`).
-    pub(crate) identity_header: String,
+    /// The header an SSO proxy in front sets (oauth2-proxy's `X-Forwarded-Email`), checked
+    /// once when the policy is read.
+    pub(crate) identity_header: hyper::header::HeaderName,
     /// Peers whose identity header is believed; loopback by default.
     pub(crate) trusted_sources: Vec<IpNet>,
     /// Bearer tokens, hashed, one per line (see [`crate::access::identity::TokenFile`]).
@@ -129,7 +130,7 @@ pub(crate) struct ProxySettings {
 impl Default for ProxySettings {
     fn default() -> Self {
         ProxySettings {
-            identity_header: "X-Forwarded-Email".into(),
+            identity_header: hyper::header::HeaderName::from_static("x-forwarded-email"),
             trusted_sources: vec![
                 "127.0.0.0/8".parse().expect("valid net"),
                 "::1/128".parse().expect("valid net"),

@@ -35,7 +35,7 @@ pub(crate) struct LocationReport {
 
 #[derive(Serialize)]
 pub(crate) struct ProblemReport {
-    pub(crate) severity: &'static str,
+    pub(crate) severity: Severity,
     pub(crate) code: &'static str,
     pub(crate) message: String,
     pub(crate) locations: Vec<String>,
@@ -160,7 +160,7 @@ fn location_report(
 
 fn problem_report(loaded: &Loaded, d: &Diagnostic) -> ProblemReport {
     ProblemReport {
-        severity: d.severity.as_str(),
+        severity: d.severity,
         code: d.code.as_str(),
         message: d.message.clone(),
         locations: d.locations.clone(),

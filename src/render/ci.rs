@@ -3,6 +3,7 @@
 //! or launch step, which every CI system can display).
 
 use crate::check::CheckReport;
+use crate::graph::Severity;
 use crate::launch::execute::{StepOutcome, StepStatus};
 use crate::manifest::extract::LocationFailure;
 use crate::render::launch::StepJson;
@@ -131,7 +132,7 @@ pub fn check_annotations(
 ) -> Vec<Annotation> {
     let mut out: Vec<Annotation> = failures.iter().map(failure_annotation).collect();
     for p in &r.problems {
-        let level = if p.severity == "error" {
+        let level = if p.severity == Severity::Error {
             Level::Error
         } else {
             Level::Warning
@@ -349,7 +350,7 @@ pub fn check_junit(r: &CheckReport, failures: &[FailedLocation], strict: bool) -
         if let Some(h) = &p.hint {
             detail.push_str(&format!("\nhint: {h}"));
         }
-        let outcome = if p.severity == "error" || strict {
+        let outcome = if p.severity == Severity::Error || strict {
             Outcome::Failed {
                 kind: p.code.to_string(),
                 message: p.message.clone(),

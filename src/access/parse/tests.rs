@@ -76,7 +76,7 @@ fn the_issue_example_parses() {
             (Role::Launcher, "team:data-science".into(), 11),
         ]
     );
-    assert_eq!(p.proxy.identity_header, "X-Forwarded-Email");
+    assert_eq!(p.proxy.identity_header, "x-forwarded-email");
     assert!(
         p.proxy
             .trusted_sources

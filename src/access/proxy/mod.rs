@@ -145,9 +145,7 @@ pub(crate) fn serve(
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener).map_err(AccessError::Runtime)?;
         let local = listener.local_addr().map_err(AccessError::Runtime)?;
-        let identity_header =
-            HeaderName::from_bytes(config.policy.proxy.identity_header.as_bytes())
-                .unwrap_or(HeaderName::from_static("x-forwarded-email"));
+        let identity_header = config.policy.proxy.identity_header.clone();
         let state = Arc::new(State {
             upstream: Upstream::new(config.upstream, config.path_prefix.clone()),
             identity_header,
