@@ -114,6 +114,12 @@ pub struct Project {
     /// How `uv sync` would build the project, when pip cannot (a `uv.lock`,
     /// `[tool.uv.sources]`, a uv workspace).
     pub uv: Option<super::uv::UvProject>,
+    /// `[tool.dg.project] registry_modules`: module patterns (`pkg.components.*`) scanned for
+    /// the project's own component types when it has no registry entry point.
+    pub registry_modules: Vec<String>,
+    /// Whether pyproject.toml declares a `dagster_dg_cli.registry_modules` entry point (or one
+    /// of its older names); then real dg does not read `registry_modules`.
+    pub registry_entry_point: bool,
     /// Where `code_location_name` is set, when the project sets it (for errors about it).
     #[serde(skip)]
     pub code_location_name_at: Option<crate::error::SourcePos>,

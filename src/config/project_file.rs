@@ -67,7 +67,10 @@ fn validate_project_file(
     resolve: Resolve,
 ) -> std::result::Result<Project, Vec<Problem>> {
     let mut c = Checker::new(&file.path, &file.text, file.prefix());
-    let fields = check_project_config(&mut c, &file, listed);
+    let ProjectTable {
+        fields,
+        registry_modules,
+    } = check_project_config(&mut c, &file, listed);
     let meta = read_pyproject_metadata(dir, &mut c.problems);
     if !c.problems.is_empty() {
         return Err(c.problems);
@@ -114,12 +117,14 @@ fn validate_project_file(
         python_request: meta.python_request.or_else(|| python_version_file(dir)),
         extra_inputs: meta.extra_inputs,
         uv: meta.uv,
+        registry_modules,
+        registry_entry_point: meta.registry_entry_point,
     })
 }
 
 /// Checks a project's dg config (`dg.toml` or `[tool.dg]`); the string keys of its
 /// `[project]` table.
-fn check_project_config(c: &mut Checker, file: &ConfigFile, listed: &str) -> Fields {
+fn check_project_config(c: &mut Checker, file: &ConfigFile, listed: &str) -> ProjectTable {
     let (table, tspan) = file.dg_table().expect("config files have a dg table");
     c.unknown_keys(table, "", &["directory_type", "project", "cli"]);
     check_directory_type(c, table, tspan.clone());
@@ -146,7 +151,7 @@ fn check_project_config(c: &mut Checker, file: &ConfigFile, listed: &str) -> Fie
                     file.prefix()
                 )),
             );
-            Fields::new()
+            ProjectTable::default()
         }
         Some(item) => project_table(c, item),
     }
@@ -155,12 +160,19 @@ fn check_project_config(c: &mut Checker, file: &ConfigFile, listed: &str) -> Fie
 /// The string keys of `[project]` as written, with their spans.
 type Fields = HashMap<&'static str, (String, Option<Range<usize>>)>;
 
+/// What `[project]` says: its string keys, and its registry module patterns.
+#[derive(Default)]
+struct ProjectTable {
+    fields: Fields,
+    registry_modules: Vec<String>,
+}
+
 /// Checks the `[project]` table: its keys, their types, and that the module keys name Python
 /// modules.
-fn project_table(c: &mut Checker, item: &Item) -> Fields {
+fn project_table(c: &mut Checker, item: &Item) -> ProjectTable {
     let mut fields = Fields::new();
     let Some(pt) = c.table(item, "project") else {
-        return fields;
+        return ProjectTable::default();
     };
     c.unknown_keys(pt, "project", PROJECT_KEYS);
     let pspan = item.span();
@@ -177,7 +189,7 @@ fn project_table(c: &mut Checker, item: &Item) -> Fields {
             fields.insert(key, v);
         }
     }
-    c.string_list(pt, "project.registry_modules", "registry_modules");
+    let registry_modules = c.string_list(pt, "project.registry_modules", "registry_modules");
     for key in ["root_module", "defs_module", "code_location_target_module"] {
         if let Some((value, span)) = fields.get(key)
             && !is_dotted_identifier(value)
@@ -193,7 +205,10 @@ fn project_table(c: &mut Checker, item: &Item) -> Fields {
             );
         }
     }
-    fields
+    ProjectTable {
+        fields,
+        registry_modules,
+    }
 }
 
 /// dg's default defs module: `ROOT.defs`, unless only `ROOT.definitions` exists under `base`.
@@ -247,6 +262,7 @@ struct PyprojectMeta {
     python_request: Option<String>,
     extra_inputs: Vec<String>,
     uv: Option<super::uv::UvProject>,
+    registry_entry_point: bool,
 }
 
 /// Reads the standard `[project]` metadata and our `[tool.dg-rs]` table from the project's
@@ -287,6 +303,14 @@ fn read_pyproject_metadata(dir: &Path, problems: &mut Vec<Problem>) -> Pyproject
             .flatten()
             .find(|v| v.as_str().is_some_and(|d| requirement_name(d) == "dagster"));
         meta.dagster_requirement = dagster.and_then(|v| v.as_str()).map(str::to_string);
+        meta.registry_entry_point = project
+            .get("entry-points")
+            .and_then(Item::as_table_like)
+            .is_some_and(|eps| {
+                REGISTRY_ENTRY_POINT_GROUPS
+                    .iter()
+                    .any(|g| eps.contains_key(g))
+            });
         meta.dagster_requirement_at = dagster
             .and_then(|v| v.span())
             .map(|span| crate::error::SourcePos::from_span(&path, &text, span));
@@ -308,6 +332,15 @@ fn read_pyproject_metadata(dir: &Path, problems: &mut Vec<Problem>) -> Pyproject
     problems.append(&mut c.problems);
     meta
 }
+
+/// The entry point groups through which a package offers component types to dg: the current
+/// one first, then the older names real dg still reads (with a warning).
+const REGISTRY_ENTRY_POINT_GROUPS: &[&str] = &[
+    "dagster_dg_cli.registry_modules",
+    "dagster_dg.library",
+    "dagster_dg.plugin",
+    "dagster_dg_cli.plugin",
+];
 
 /// The normalised distribution name of a PEP 508 requirement string (empty when it does not
 /// parse).

@@ -35,6 +35,8 @@ fn project(path: &str) -> Project {
         dagster_requirement_at: None,
         python_request: None,
         extra_inputs: vec!["seeds".into(), "conf/*.json".into()],
+        registry_modules: vec![],
+        registry_entry_point: false,
         code_location_name_at: None,
     }
 }
