@@ -13,6 +13,7 @@ mod affected;
 mod bench_support;
 mod check;
 mod cli;
+mod components;
 mod config;
 mod dagster_api;
 mod deploy;

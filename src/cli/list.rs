@@ -1,13 +1,56 @@
 //! `dg list ...` handlers.
 
-use super::{Ctx, JsonFlag, ListCommand};
+use super::{Ctx, JsonFlag, RefreshFlag};
 use crate::error::Result;
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum ListCommand {
+    /// List the projects of the workspace, one path per line (as real dg does)
+    #[command(visible_alias = "project")]
+    Projects(JsonFlag),
+    /// List the definitions (assets, checks, jobs, schedules, sensors, resources) of every
+    /// location, or of the current project
+    #[command(visible_alias = "def")]
+    Defs(super::defs::DefsArgs),
+    /// List every asset of the workspace with its location and upstream assets
+    #[command(visible_alias = "asset")]
+    Assets(super::defs::AssetsArgs),
+    /// List the component types each location's own environment offers (every location at
+    /// the workspace root, the current project inside one)
+    #[command(visible_alias = "component")]
+    Components(ComponentsArgs),
+    /// List the registry modules each location's environment and project provide
+    #[command(visible_alias = "registry-module")]
+    RegistryModules(RegistryModulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ComponentsArgs {
+    /// Only types whose package is this one or below it (a dotted module name)
+    #[arg(short = 'p', long, value_name = "PACKAGE")]
+    package: Option<String>,
+    #[command(flatten)]
+    json: JsonFlag,
+    #[command(flatten)]
+    refresh: RefreshFlag,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct RegistryModulesArgs {
+    #[command(flatten)]
+    json: JsonFlag,
+    #[command(flatten)]
+    refresh: RefreshFlag,
+}
 
 pub(super) fn run(ctx: &Ctx, cmd: &ListCommand) -> Result<()> {
     match cmd {
         ListCommand::Projects(flags) => projects(ctx, *flags),
         ListCommand::Defs(args) => super::defs::run_defs(ctx, args),
         ListCommand::Assets(args) => super::defs::run_assets(ctx, args),
+        ListCommand::Components(args) => components(ctx, args),
+        ListCommand::RegistryModules(args) => registry_modules(ctx, args),
     }
 }
 
@@ -21,4 +64,78 @@ fn projects(ctx: &Ctx, flags: JsonFlag) -> Result<()> {
         ctx.printer.out(&crate::render::projects::text(&ws));
     }
     Ok(())
+}
+
+/// Every location's registry (the scope's), and whether it is a workspace-wide view.
+fn registries(
+    ctx: &Ctx,
+    refresh: RefreshFlag,
+) -> Result<(Vec<crate::components::LocationRegistry>, bool)> {
+    let ws = crate::workspace::discover(&ctx.settings)?;
+    let mut notes = Vec::new();
+    let cache_root = crate::workspace::cache_root(&ctx.settings, &ws, &mut notes);
+    for note in &notes {
+        ctx.printer.status(note);
+    }
+    let projects = crate::workspace::in_scope(&ws);
+    let opts = crate::manifest::extract::LoadOptions {
+        refresh: refresh.refresh,
+        timeout: ctx.settings.load_timeout,
+        path: ctx.settings.path.clone(),
+    };
+    let regs = crate::components::load(&projects, &cache_root, &opts);
+    if ctx.settings.verbose {
+        for r in &regs {
+            let how = match (&r.outcome, r.from_cache) {
+                (Ok(_), true) => "component registry from cache".to_string(),
+                (Ok(g), false) => {
+                    format!("component registry read (dagster {})", g.dagster_version)
+                }
+                (Err(f), _) => format!("no component registry ({})", f.kind.as_str()),
+            };
+            ctx.printer.status(&format!("{}: {how}", r.location));
+        }
+    }
+    Ok((regs, projects.len() > 1 || ws.current.is_none()))
+}
+
+/// The locations that could not answer, as the command's error (the others were listed).
+fn registry_failures(ctx: &Ctx, regs: Vec<crate::components::LocationRegistry>) -> Result<()> {
+    let failures: Vec<_> = regs.into_iter().filter_map(|r| r.outcome.err()).collect();
+    if failures.is_empty() {
+        return Ok(());
+    }
+    Err(crate::render::errors::location_failures(
+        &failures,
+        ctx.settings.verbose,
+    ))
+}
+
+fn components(ctx: &Ctx, args: &ComponentsArgs) -> Result<()> {
+    use crate::render::components as r;
+    let (regs, workspace) = registries(ctx, args.refresh)?;
+    let package = args.package.as_deref();
+    if args.json.json {
+        ctx.printer.json(&r::components_json(&regs, package));
+    } else {
+        let text = r::components_text(&regs, package, workspace);
+        if !text.is_empty() {
+            ctx.printer.out(&text);
+        }
+    }
+    registry_failures(ctx, regs)
+}
+
+fn registry_modules(ctx: &Ctx, args: &RegistryModulesArgs) -> Result<()> {
+    use crate::render::components as r;
+    let (regs, workspace) = registries(ctx, args.refresh)?;
+    if args.json.json {
+        ctx.printer.json(&r::registry_modules_json(&regs));
+    } else {
+        let text = r::registry_modules_text(&regs, workspace);
+        if !text.is_empty() {
+            ctx.printer.out(&text);
+        }
+    }
+    registry_failures(ctx, regs)
 }

@@ -83,7 +83,7 @@ impl From<ColorArg> for ColorMode {
 enum Command {
     /// List projects and definitions of the workspace
     #[command(subcommand, visible_alias = "ls")]
-    List(ListCommand),
+    List(list::ListCommand),
     /// Check the workspace: configuration, every location's definitions, and the one asset
     /// graph across locations (unknown dependencies, duplicate owners, cycles, versions)
     Check(check::CheckArgs),
@@ -115,20 +115,6 @@ enum Command {
     /// Run the Dagster platform over every code location: the webserver, the daemon and one
     /// code server per location in its own interpreter, all on one instance
     Dev(dev::DevArgs),
-}
-
-#[derive(Debug, Subcommand)]
-enum ListCommand {
-    /// List the projects of the workspace, one path per line (as real dg does)
-    #[command(visible_alias = "project")]
-    Projects(JsonFlag),
-    /// List the definitions (assets, checks, jobs, schedules, sensors, resources) of every
-    /// location, or of the current project
-    #[command(visible_alias = "def")]
-    Defs(defs::DefsArgs),
-    /// List every asset of the workspace with its location and upstream assets
-    #[command(visible_alias = "asset")]
-    Assets(defs::AssetsArgs),
 }
 
 /// `--json`, shared by every command with a machine-readable form.

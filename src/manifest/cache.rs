@@ -153,7 +153,7 @@ impl ManifestCache {
 
 /// A location name as a short file name (location names may hold any character and be of
 /// any length; file names may not): a readable prefix and a hash of the whole name.
-fn file_safe(name: &str) -> String {
+pub(crate) fn file_safe(name: &str) -> String {
     let readable: String = name
         .chars()
         .map(|c| {

@@ -88,7 +88,7 @@ impl FailureKind {
     /// Whether the same fingerprint would fail the same way again, so the failure is worth
     /// remembering (the location's own code or environment), unlike an interruption, a
     /// broken state folder or a dg-rs bug. A missing interpreter costs no Python start.
-    fn is_repeatable(self) -> bool {
+    pub(crate) fn is_repeatable(self) -> bool {
         !matches!(
             self,
             FailureKind::Interrupted
@@ -232,7 +232,11 @@ fn extract_one(
     }
 }
 
-fn failure(project: &Project, kind: FailureKind, message: String) -> Box<LocationFailure> {
+pub(crate) fn failure(
+    project: &Project,
+    kind: FailureKind,
+    message: String,
+) -> Box<LocationFailure> {
     Box::new(LocationFailure {
         location: project.code_location_name.clone(),
         project: project.name.clone(),
@@ -247,11 +251,11 @@ fn failure(project: &Project, kind: FailureKind, message: String) -> Box<Locatio
     })
 }
 
-fn state_failure(project: &Project, e: &crate::fs::FsError) -> Box<LocationFailure> {
+pub(crate) fn state_failure(project: &Project, e: &crate::fs::FsError) -> Box<LocationFailure> {
     failure(project, FailureKind::State, e.to_string())
 }
 
-fn interrupted(project: &Project) -> Box<LocationFailure> {
+pub(crate) fn interrupted(project: &Project) -> Box<LocationFailure> {
     failure(
         project,
         FailureKind::Interrupted,

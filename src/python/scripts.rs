@@ -12,6 +12,7 @@ const FILES: &[(&str, &str)] = &[
         "access_webserver.py",
         include_str!("../../python/access_webserver.py"),
     ),
+    ("components.py", include_str!("../../python/components.py")),
     (
         "dg_rs_loader.py",
         include_str!("../../python/dg_rs_loader.py"),
@@ -25,6 +26,8 @@ const FILES: &[(&str, &str)] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Script {
     Introspect,
+    /// A location's component registry (`dg list components`).
+    Components,
     RunStep,
     Instance,
     /// The webserver entry point behind the authorizing proxy (`dg dev --access`).
@@ -35,6 +38,7 @@ impl Script {
     pub(crate) fn file_name(self) -> &'static str {
         match self {
             Script::Introspect => "introspect.py",
+            Script::Components => "components.py",
             Script::RunStep => "run_step.py",
             Script::Instance => "instance.py",
             Script::AccessWebserver => "access_webserver.py",

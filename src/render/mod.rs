@@ -7,6 +7,7 @@ pub(crate) mod affected;
 pub(crate) mod assets;
 pub(crate) mod check;
 pub(crate) mod ci;
+pub(crate) mod components;
 pub(crate) mod create;
 pub(crate) mod defs;
 pub(crate) mod deploy;

@@ -111,6 +111,15 @@ pub(crate) fn scope_of(ws: &Workspace) -> Scope {
     }
 }
 
+/// The projects a scoped command works on: the current project inside one (of a workspace
+/// or standalone), every project at the workspace root.
+pub(crate) fn in_scope(ws: &Workspace) -> Vec<&Project> {
+    match scope_of(ws) {
+        Scope::Project(i) => vec![&ws.projects[i]],
+        Scope::Workspace => ws.projects.iter().collect(),
+    }
+}
+
 /// Discover → manifests → graph.
 pub(crate) fn load(
     settings: &Settings,

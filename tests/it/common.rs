@@ -365,9 +365,18 @@ impl<'de> serde::Deserialize<'de> for StrictValue {
 /// check off: the reference our output is compared with.
 #[cfg(feature = "tier-index")]
 pub fn real_dg(env_python: &Path, dir: &Path, args: &[&str]) -> Output {
+    real_dg_with(env_python, dir, args, &[])
+}
+
+/// [`real_dg`] with more environment variables.
+#[cfg(feature = "tier-index")]
+pub fn real_dg_with(env_python: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let exe = env_python.parent().expect("bin folder").join("dg");
     let mut cmd = Command::new(exe);
     clear_env(&mut cmd);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     run(cmd
         .args(args)
         .current_dir(dir)

@@ -14,6 +14,8 @@ mod affected;
 #[cfg(feature = "tier-index")]
 mod check;
 mod check_toml;
+#[cfg(feature = "tier-index")]
+mod components;
 mod deploy;
 #[cfg(feature = "tier-index")]
 mod dev;

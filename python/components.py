@@ -1,0 +1,120 @@
+"""dg-rs component registry script: the component types and registry modules one location's
+own environment offers, computed as real `dg list components` / `dg list registry-modules`
+compute them inside that project (dagster_dg_core.component.EnvRegistry.from_dg_context):
+
+1. everything the environment registers under the `dagster_dg_cli.registry_modules` entry
+   point group (dagster itself, installed integrations such as dagster-dbt);
+2. when the project has no such entry point of its own, the modules its
+   `[tool.dg.project] registry_modules` patterns resolve to (`pkg.components.*`), each
+   contributing the objects whose namespace is that module.
+
+Run with the *project's own* interpreter, cwd = the project root:
+
+    <python> components.py --working-directory <project>/src --output <file> \
+        [--registry-module PATTERN ...] [--has-entry-point]
+
+Writes ``{"dagster_version", "modules": [...], "objects": [{"key", "namespace", "name",
+"summary", "description", "features"}]}`` to --output only (stdout is never used for data).
+Exit codes: 0 = written; 3 = the registry could not be built (an ``{"error": ...}`` document
+was written); anything else = this script crashed. Python 3.10-3.13, stdlib + dagster only
+(no dagster-dg-cli needed).
+"""
+
+import argparse
+import os
+import sys
+
+from dg_rs_loader import (  # the shared loader (python/dg_rs_loader.py)
+    EXIT_LOAD_FAILURE,
+    LoadFailure,
+    error_document,
+    import_dagster,
+    stdout_to_stderr,
+    write_json_atomic,
+)
+
+
+class RegistryError(Exception):
+    """An entry point or registry module failed to load (real dg prints it and stops)."""
+
+
+def _manifest(result):
+    # list_plugins returns a SerializableErrorInfo when an entry point fails to import.
+    if hasattr(result, "objects") and hasattr(result, "modules"):
+        return result
+    message = getattr(result, "message", None) or str(result)
+    raise RegistryError(message.strip())
+
+
+def registry(patterns, has_entry_point):
+    """(modules, objects) as real dg's EnvRegistry holds them."""
+    try:
+        from dagster.components.list import list_plugins
+        from dagster_shared.seven import resolve_module_pattern
+    except ImportError as e:
+        raise LoadFailure("import_error", e) from e
+
+    first = _manifest(list_plugins(entry_points=True, extra_modules=[]))
+    modules = list(first.modules)
+    objects = list(first.objects)
+    if not has_entry_point and patterns:
+        project_modules = sorted({m for p in patterns for m in resolve_module_pattern(p)})
+        extra = sorted(set(project_modules).difference(modules))
+        if extra:
+            fetched = _manifest(list_plugins(entry_points=False, extra_modules=extra))
+            for module in extra:
+                objects.extend(o for o in fetched.objects if o.key.namespace == module)
+        modules.extend(extra)
+    return modules, objects
+
+
+def _object(o):
+    features = getattr(o, "features", None) or []
+    return {
+        "key": o.key.to_typename(),
+        "namespace": o.key.namespace,
+        "name": o.key.name,
+        "summary": getattr(o, "summary", None),
+        "description": getattr(o, "description", None),
+        "features": sorted(str(f) for f in features),
+    }
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--working-directory", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--registry-module", action="append", default=[])
+    p.add_argument("--has-entry-point", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    args.output = os.path.abspath(args.output)
+    wd = os.path.abspath(args.working_directory)
+    if wd not in sys.path:
+        sys.path.insert(0, wd)
+    try:
+        with stdout_to_stderr():
+            dagster = import_dagster()
+            try:
+                modules, objects = registry(args.registry_module, args.has_entry_point)
+            except LoadFailure:
+                raise
+            except Exception as e:  # noqa: BLE001 - a registry module's own error
+                raise LoadFailure("import_error", e) from e
+            doc = {
+                "dagster_version": getattr(dagster, "__version__", "unknown"),
+                "modules": modules,
+                "objects": [_object(o) for o in objects],
+            }
+    except LoadFailure as failure:
+        write_json_atomic(args.output, error_document(failure.kind, failure.exc))
+        return EXIT_LOAD_FAILURE
+    write_json_atomic(args.output, doc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,360 @@
+//! The component registry of each location: the component types and registry modules its
+//! own environment offers (`dg list components`, `dg list registry-modules`), read by the
+//! embedded `components.py` in the location's interpreter the way real dg reads them inside
+//! that project, all locations in parallel.
+//!
+//! Cached like manifests: under the location's manifest fingerprint (its sources, which hold
+//! its own component types and `registry_modules`; its environment's installed packages;
+//! the scripts' version) in `<cache>/components/`. A failure is remembered under the same
+//! fingerprint and the shell's environment, so a location that cannot answer costs no
+//! Python start until something it depends on changes.
+
+use crate::config::Project;
+use crate::manifest::cache::file_safe;
+use crate::manifest::extract::{
+    FailureKind, LoadOptions, LocationFailure, failure, interrupted, location_python, state_failure,
+};
+use crate::manifest::fingerprint::{environment, fingerprint};
+use crate::manifest::schema::LoadFailure;
+use crate::parallel::parallel_map;
+use crate::python::scripts::{self, Script};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// What one location's environment offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Registry {
+    pub(crate) dagster_version: String,
+    /// The registry modules, as real dg holds them (entry points first, then the project's).
+    pub(crate) modules: Vec<String>,
+    pub(crate) objects: Vec<RegistryObject>,
+}
+
+/// A component type or another scaffoldable object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RegistryObject {
+    /// `namespace.Name`, the `type:` of a defs.yaml.
+    pub(crate) key: String,
+    pub(crate) namespace: String,
+    pub(crate) name: String,
+    pub(crate) summary: Option<String>,
+    pub(crate) description: Option<String>,
+    /// `component`, `scaffold-target`.
+    pub(crate) features: Vec<String>,
+}
+
+impl Registry {
+    /// The component types, sorted by key; with `package`, only those whose namespace is it
+    /// or below it (real dg's `--package`).
+    pub(crate) fn components(&self, package: Option<&str>) -> Vec<&RegistryObject> {
+        let mut out: Vec<&RegistryObject> = self
+            .objects
+            .iter()
+            .filter(|o| o.features.iter().any(|f| f == "component"))
+            .filter(|o| {
+                package.is_none_or(|p| {
+                    o.namespace == p
+                        || o.namespace
+                            .strip_prefix(p)
+                            .is_some_and(|rest| rest.starts_with('.'))
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        out
+    }
+
+    /// The registry modules, sorted (as real dg prints them).
+    pub(crate) fn sorted_modules(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.modules.iter().map(String::as_str).collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+/// One location's answer.
+#[derive(Debug)]
+pub(crate) struct LocationRegistry {
+    pub(crate) location: String,
+    pub(crate) outcome: Result<Registry, LocationFailure>,
+    pub(crate) from_cache: bool,
+}
+
+/// A cache entry: the registry or the failure, under the fingerprint it was made with.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    fingerprint: String,
+    registry: Option<Registry>,
+    failure: Option<LocationFailure>,
+    /// For a failure: the shell environment it happened in.
+    environment: Option<String>,
+}
+
+struct Cache {
+    root: PathBuf,
+    dir: PathBuf,
+}
+
+impl Cache {
+    fn path(&self, location: &str) -> PathBuf {
+        self.dir.join(format!("{}.json", file_safe(location)))
+    }
+
+    fn get(&self, location: &str, print: &str) -> Option<Result<Registry, LocationFailure>> {
+        let bytes = std::fs::read(self.path(location)).ok()?;
+        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+        if entry.fingerprint != print {
+            return None;
+        }
+        match (entry.registry, entry.failure) {
+            (Some(r), _) => Some(Ok(r)),
+            (None, Some(mut f)) if entry.environment.as_deref() == Some(environment()) => {
+                f.remembered = true;
+                Some(Err(f))
+            }
+            _ => None,
+        }
+    }
+
+    /// Remembers an answer; a cache that cannot be written still gave it.
+    fn put(&self, location: &str, print: &str, outcome: &Result<Registry, LocationFailure>) {
+        let entry = match outcome {
+            Ok(r) => Entry {
+                fingerprint: print.to_string(),
+                registry: Some(r.clone()),
+                failure: None,
+                environment: None,
+            },
+            Err(f) if f.kind.is_repeatable() => Entry {
+                fingerprint: print.to_string(),
+                registry: None,
+                failure: Some(f.clone()),
+                environment: Some(environment().to_string()),
+            },
+            Err(_) => return,
+        };
+        let write = || -> Result<(), crate::fs::FsError> {
+            crate::fs::create_ignored_dir(&self.root, "this folder is a cache")?;
+            crate::fs::create_dir_all(&self.dir)?;
+            let bytes = serde_json::to_vec(&entry).unwrap_or_default();
+            crate::fs::write_atomic(&self.path(location), &bytes)
+        };
+        let _ = write();
+    }
+}
+
+/// The registry of each of `projects` (in that order), from the cache when nothing it
+/// depends on changed.
+pub(crate) fn load(
+    projects: &[&Project],
+    cache_root: &Path,
+    opts: &LoadOptions,
+) -> Vec<LocationRegistry> {
+    let cache = Cache {
+        root: cache_root.to_path_buf(),
+        dir: cache_root.join("components"),
+    };
+    let tag = format!("components/{}", scripts::version());
+    let script_dir = std::sync::OnceLock::new();
+    parallel_map(projects.len(), |i| {
+        let p = projects[i];
+        let print = fingerprint(p, &tag);
+        if !opts.refresh
+            && let Some(outcome) = cache.get(&p.code_location_name, &print)
+        {
+            return LocationRegistry {
+                location: p.code_location_name.clone(),
+                outcome,
+                from_cache: true,
+            };
+        }
+        let outcome = script_dir
+            .get_or_init(|| scripts::materialize(cache_root).map_err(|e| e.to_string()))
+            .as_deref()
+            .map_err(|e| failure(p, FailureKind::State, e.clone()))
+            .and_then(|dir| read_registry(p, dir, &cache.dir, opts))
+            .map_err(|f| *f);
+        cache.put(&p.code_location_name, &print, &outcome);
+        LocationRegistry {
+            location: p.code_location_name.clone(),
+            outcome,
+            from_cache: false,
+        }
+    })
+}
+
+/// Runs `components.py` in the location's interpreter.
+fn read_registry(
+    project: &Project,
+    script_dir: &Path,
+    scratch_dir: &Path,
+    opts: &LoadOptions,
+) -> Result<Registry, Box<LocationFailure>> {
+    if !project.interpreter.exists() {
+        return Err(failure(
+            project,
+            FailureKind::MissingInterpreter,
+            format!(
+                "the interpreter {} does not exist",
+                project.interpreter.path.display()
+            ),
+        ));
+    }
+    crate::fs::create_dir_all(scratch_dir).map_err(|e| state_failure(project, &e))?;
+    let output = tempfile::Builder::new()
+        .prefix(".components-")
+        .tempfile_in(scratch_dir)
+        .map_err(|e| failure(project, FailureKind::State, e.to_string()))?
+        .into_temp_path();
+    let mut cmd = location_python(project, opts.path.as_deref())
+        .map_err(|e| failure(project, FailureKind::Crash, e.to_string()))?
+        .arg(script_dir.join(Script::Components.file_name()))
+        .arg("--working-directory")
+        .arg(&project.working_directory)
+        .arg("--output")
+        .arg(output.to_path_buf())
+        .timeout(opts.timeout);
+    if project.registry_entry_point {
+        cmd = cmd.arg("--has-entry-point");
+    }
+    for pattern in &project.registry_modules {
+        cmd = cmd.arg("--registry-module").arg(pattern);
+    }
+    let finished = cmd
+        .output()
+        .map_err(|e| failure(project, FailureKind::MissingInterpreter, e.to_string()))?;
+    if finished.interrupted {
+        return Err(interrupted(project));
+    }
+    let with_output = |mut f: Box<LocationFailure>, detail: String| {
+        f.detail = detail;
+        f.output = finished.stderr.clone();
+        f
+    };
+    if finished.timed_out {
+        let mut f = failure(
+            project,
+            FailureKind::Timeout,
+            format!(
+                "reading the component registry took longer than {} s",
+                opts.timeout.as_secs()
+            ),
+        );
+        f.timeout = Some(opts.timeout);
+        return Err(with_output(f, finished.stderr_tail(10)));
+    }
+    let bytes = std::fs::read(&output).unwrap_or_default();
+    match finished.code {
+        Some(0) => serde_json::from_slice::<Registry>(&bytes).map_err(|e| {
+            with_output(
+                failure(
+                    project,
+                    FailureKind::Protocol,
+                    format!("the component registry script wrote an unreadable answer: {e}"),
+                ),
+                finished.stderr_tail(10),
+            )
+        }),
+        Some(3) => Err(match serde_json::from_slice::<LoadFailure>(&bytes) {
+            Ok(f) => with_output(
+                failure(project, f.error.kind, f.error.message),
+                f.error.traceback_tail,
+            ),
+            Err(_) => with_output(
+                failure(
+                    project,
+                    FailureKind::Crash,
+                    "the component registry could not be read".into(),
+                ),
+                finished.stderr_tail(15),
+            ),
+        }),
+        code => Err(with_output(
+            failure(
+                project,
+                FailureKind::Crash,
+                match code {
+                    Some(c) => format!("the component registry script exited with code {c}"),
+                    None => "the component registry script was killed by a signal".into(),
+                },
+            ),
+            finished.stderr_tail(15),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(key: &str, features: &[&str]) -> RegistryObject {
+        let (namespace, name) = key.rsplit_once('.').unwrap();
+        RegistryObject {
+            key: key.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+            summary: None,
+            description: None,
+            features: features.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    fn registry() -> Registry {
+        Registry {
+            dagster_version: "1.13.27".into(),
+            modules: vec![
+                "dagster".into(),
+                "dagster_dbt".into(),
+                "acme.components".into(),
+            ],
+            objects: vec![
+                object("dagster_dbt.DbtProjectComponent", &["component"]),
+                object(
+                    "dagster.DefsFolderComponent",
+                    &["component", "scaffold-target"],
+                ),
+                object("dagster.asset", &["scaffold-target"]),
+                object("acme.components.sub.Thing", &["component"]),
+                object("acmeish.Other", &["component"]),
+            ],
+        }
+    }
+
+    #[test]
+    fn components_are_sorted_and_exclude_objects_that_are_not_components() {
+        let r = registry();
+        let keys: Vec<&str> = r.components(None).iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "acme.components.sub.Thing",
+                "acmeish.Other",
+                "dagster.DefsFolderComponent",
+                "dagster_dbt.DbtProjectComponent"
+            ]
+        );
+    }
+
+    #[test]
+    fn package_matches_the_namespace_or_below_it_not_a_longer_name() {
+        let r = registry();
+        let keys = |p| -> Vec<String> {
+            r.components(Some(p))
+                .iter()
+                .map(|o| o.key.clone())
+                .collect()
+        };
+        assert_eq!(keys("acme"), ["acme.components.sub.Thing"]);
+        assert_eq!(keys("acme.components.sub"), ["acme.components.sub.Thing"]);
+        assert_eq!(keys("dagster"), ["dagster.DefsFolderComponent"]);
+        assert!(keys("dagster.Defs").is_empty());
+    }
+
+    #[test]
+    fn modules_are_sorted() {
+        assert_eq!(
+            registry().sorted_modules(),
+            ["acme.components", "dagster", "dagster_dbt"]
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! `dg list components` and `dg list registry-modules` against real dg in real environments
+//! (Dagster 1.12 and 1.13 side by side).
+
+use crate::common::{TestContext, fixture_envs, json, real_dg_with, run};
+use serde_json::Value;
+use std::path::Path;
+
+fn strip_location(mut v: Value) -> Value {
+    for item in v["items"].as_array_mut().unwrap() {
+        item.as_object_mut().unwrap().remove("location");
+    }
+    v
+}
+
+/// Real dg run in `dir` of the copied workspace. The fixture environments have each project
+/// installed from the fixture itself, so the copy's `src` goes first on the path to let real
+/// dg see the copy's own component types, as dg-rs does.
+fn real(python: &Path, dir: &Path, args: &[&str]) -> Value {
+    let out = real_dg_with(python, dir, args, &[("PYTHONPATH", "src")]);
+    assert_eq!(out.code, 0, "real dg {args:?} failed: {}", out.stderr);
+    json(&out.stdout)
+}
+
+/// A component type of the data-science project's own, where its `registry_modules`
+/// pattern (`data_science.components.*`) finds it.
+fn forecast_component(ctx: &TestContext) {
+    ctx.write(
+        "projects/data-science/src/data_science/components/__init__.py",
+        "",
+    );
+    ctx.write(
+        "projects/data-science/src/data_science/components/forecast.py",
+        "import dagster as dg\n\n\nclass ForecastComponent(dg.Component):\n    \"\"\"Forecasts orders for the data-science team.\n\n    More words.\n    \"\"\"\n\n    def build_defs(self, context):\n        return dg.Definitions()\n",
+    );
+}
+
+#[test]
+fn inside_each_project_the_lists_equal_real_dg_in_both_dagster_versions() {
+    let ctx = TestContext::with_envs();
+    forecast_component(&ctx);
+    let envs = fixture_envs();
+    for (project, python) in [
+        ("data-engineering", &envs.data_engineering),
+        ("data-science", &envs.data_science),
+    ] {
+        let dir = format!("projects/{project}");
+        for args in [
+            &["list", "components", "--json"][..],
+            &["list", "components", "--package", "dagster", "--json"],
+            &["list", "components", "--package", "data_science", "--json"],
+            &["list", "registry-modules", "--json"],
+        ] {
+            let out = run(ctx.dg_in(&dir).args(args));
+            assert_eq!(out.code, 0, "{project} {args:?}: {}", out.stderr);
+            let ours = json(&out.stdout);
+            for item in ours["items"].as_array().unwrap() {
+                assert_eq!(item["location"], project, "{args:?}");
+            }
+            let expected = real(python, &ctx.path(&dir), args);
+            assert_eq!(strip_location(ours), expected, "{project} {args:?}");
+        }
+    }
+    // The project's own type is there, in its location only, with its docstring's summary.
+    let out = run(ctx
+        .dg_in("projects/data-science")
+        .args(["list", "components"]));
+    assert!(
+        out.stdout
+            .contains("data_science.components.forecast.ForecastComponent  Forecasts orders"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn at_the_workspace_root_one_table_says_which_locations_offer_each_type() {
+    let ctx = TestContext::with_envs();
+    forecast_component(&ctx);
+    let out = run(ctx.dg().args(["--verbose", "list", "components"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().map(str::trim_end).collect();
+    assert!(
+        lines[0].starts_with("KEY") && lines[0].ends_with("LOCATIONS"),
+        "{}",
+        out.stdout
+    );
+    let row = |key: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no row for {key}:\n{}", out.stdout))
+            .to_string()
+    };
+    assert!(row("dagster.DefsFolderComponent").ends_with("data-engineering, data-science"));
+    let own = row("data_science.components.forecast.ForecastComponent");
+    assert!(own.ends_with("  data-science"), "{own}");
+    assert!(!own.contains("data-engineering"), "{own}");
+    assert!(
+        out.stderr
+            .contains("data-science: component registry read (dagster 1.13"),
+        "{}",
+        out.stderr
+    );
+    // Warm: from the cache, no Python started.
+    let again = run(ctx.dg().args(["--verbose", "list", "components"]));
+    assert_eq!(again.stdout, out.stdout);
+    assert!(
+        again
+            .stderr
+            .contains("data-engineering: component registry from cache")
+            && again
+                .stderr
+                .contains("data-science: component registry from cache"),
+        "{}",
+        again.stderr
+    );
+    // A new type in the project's source is seen without --refresh.
+    ctx.write(
+        "projects/data-science/src/data_science/components/weekly.py",
+        "import dagster as dg\n\n\nclass WeeklyComponent(dg.Component):\n    \"\"\"Weekly rollups.\"\"\"\n\n    def build_defs(self, context):\n        return dg.Definitions()\n",
+    );
+    let changed = run(ctx.dg().args(["--verbose", "list", "components", "--json"]));
+    assert_eq!(changed.code, 0, "{}", changed.stderr);
+    let keys: Vec<String> = json(&changed.stdout)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            format!(
+                "{} {}",
+                i["location"].as_str().unwrap(),
+                i["key"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        keys.contains(&"data-science data_science.components.weekly.WeeklyComponent".to_string()),
+        "{keys:?}"
+    );
+    assert!(
+        changed
+            .stderr
+            .contains("data-engineering: component registry from cache")
+    );
+    assert!(
+        changed
+            .stderr
+            .contains("data-science: component registry read")
+    );
+    let modules = run(ctx.dg().args(["list", "registry-modules"]));
+    assert!(
+        modules
+            .stdout
+            .contains("data_science.components.forecast  data-science"),
+        "{}",
+        modules.stdout
+    );
+}
+
+#[test]
+fn a_location_that_cannot_answer_is_an_error_the_others_are_still_listed() {
+    let ctx = TestContext::with_envs();
+    // A registry module that fails to import.
+    ctx.write(
+        "projects/data-science/src/data_science/components/__init__.py",
+        "",
+    );
+    ctx.write(
+        "projects/data-science/src/data_science/components/broken.py",
+        "import dagster as dg\nraise RuntimeError('the forecasting service is down')\n",
+    );
+    let out = run(ctx.dg().args(["list", "components"]));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("dagster.DefsFolderComponent"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("data-engineering"), "{}", out.stdout);
+    assert!(out.stderr.contains("data-science"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the forecasting service is down"),
+        "{}",
+        out.stderr
+    );
+    // The user's frame, not dg-rs's script.
+    assert!(
+        out.stderr.contains("components/broken.py\", line 2"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("/components.py\", line"),
+        "{}",
+        out.stderr
+    );
+    // Remembered: the same failure again, from the cache.
+    let again = run(ctx.dg().args(["--verbose", "list", "components"]));
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("the forecasting service is down"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again
+            .stderr
+            .contains("data-engineering: component registry from cache")
+    );
+}
