@@ -52,7 +52,14 @@ def registry(patterns, has_entry_point):
         from dagster.components.list import list_plugins
         from dagster_shared.seven import resolve_module_pattern
     except ImportError as e:
-        raise LoadFailure("import_error", e) from e
+        import dagster
+
+        version = getattr(dagster, "__version__", "?")
+        message = (
+            f"dagster {version} has no component registry (dagster.components.list, in "
+            f"Dagster 1.11 and newer): {e}"
+        )
+        raise LoadFailure("import_error", ImportError(message)) from e
 
     first = _manifest(list_plugins(entry_points=True, extra_modules=[]))
     modules = list(first.modules)
