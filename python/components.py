@@ -14,13 +14,17 @@ Run with the *project's own* interpreter, cwd = the project root:
         [--registry-module PATTERN ...] [--has-entry-point]
 
 Writes ``{"dagster_version", "modules": [...], "objects": [{"key", "namespace", "name",
-"summary", "description", "features"}]}`` to --output only (stdout is never used for data).
+"aliases", "summary", "description", "features", "scaffolder_schema", "component_schema",
+"defs_yaml_json_schema"}]}`` to --output only (stdout is never used for data); the schemas
+are JSON text exactly as real `dg utils inspect-component` prints them.
 Exit codes: 0 = written; 3 = the registry could not be built (an ``{"error": ...}`` document
 was written); anything else = this script crashed. Python 3.10-3.13, stdlib + dagster only
 (no dagster-dg-cli needed).
 """
 
 import argparse
+import copy
+import json
 import os
 import sys
 
@@ -75,15 +79,55 @@ def registry(patterns, has_entry_point):
     return modules, objects
 
 
-def _object(o):
+def _dumps(schema):
+    # As real dg prints a schema (`dg utils inspect-component`): json.dumps, indent 4.
+    return json.dumps(schema, indent=4) if schema else None
+
+
+def _defs_yaml_base_schema():
+    """The JSON schema of a whole defs.yaml (type, attributes, ...), or None."""
+    try:
+        from dagster.components.core.defs_module import ComponentFileModel
+
+        return ComponentFileModel.model_json_schema()
+    except Exception:  # noqa: BLE001 - an older Dagster without it
+        return None
+
+
+def _defs_yaml_json_schema(base, component_schema):
+    """Real dg's `inspect-component --defs-yaml-json-schema`: the defs.yaml schema with the
+    component's attributes schema in `attributes` (required when it has required fields)."""
+    if base is None:
+        return None
+    schema = copy.deepcopy(base)
+    if component_schema:
+        schema["properties"]["attributes"] = component_schema
+        if component_schema.get("required"):
+            if "required" not in schema:
+                schema["required"] = ["type"]
+            if "attributes" not in schema["required"]:
+                schema["required"].append("attributes")
+    return json.dumps(schema, indent=4)
+
+
+def _object(o, base):
     features = getattr(o, "features", None) or []
+    component_schema = getattr(o, "component_schema", None)
     return {
         "key": o.key.to_typename(),
         "namespace": o.key.namespace,
         "name": o.key.name,
+        "aliases": [a.to_typename() for a in (getattr(o, "aliases", None) or [])],
         "summary": getattr(o, "summary", None),
         "description": getattr(o, "description", None),
         "features": sorted(str(f) for f in features),
+        "scaffolder_schema": _dumps(getattr(o, "scaffolder_schema", None)),
+        "component_schema": _dumps(component_schema),
+        "defs_yaml_json_schema": (
+            _defs_yaml_json_schema(base, component_schema)
+            if "component" in [str(f) for f in features]
+            else None
+        ),
     }
 
 
@@ -111,10 +155,11 @@ def main(argv=None):
                 raise
             except Exception as e:  # noqa: BLE001 - a registry module's own error
                 raise LoadFailure("import_error", e) from e
+            base = _defs_yaml_base_schema()
             doc = {
                 "dagster_version": getattr(dagster, "__version__", "unknown"),
                 "modules": modules,
-                "objects": [_object(o) for o in objects],
+                "objects": [_object(o, base) for o in objects],
             }
     except LoadFailure as failure:
         write_json_atomic(args.output, error_document(failure.kind, failure.exc))

@@ -37,10 +37,21 @@ pub(crate) struct RegistryObject {
     pub(crate) key: String,
     pub(crate) namespace: String,
     pub(crate) name: String,
+    /// Other names it answers to (its full module path).
+    #[serde(default)]
+    pub(crate) aliases: Vec<String>,
     pub(crate) summary: Option<String>,
     pub(crate) description: Option<String>,
     /// `component`, `scaffold-target`.
     pub(crate) features: Vec<String>,
+    /// The JSON schemas as real `dg utils inspect-component` prints them (JSON text).
+    #[serde(default)]
+    pub(crate) scaffolder_schema: Option<String>,
+    #[serde(default)]
+    pub(crate) component_schema: Option<String>,
+    /// The schema of a whole defs.yaml of this type.
+    #[serde(default)]
+    pub(crate) defs_yaml_json_schema: Option<String>,
 }
 
 impl Registry {
@@ -62,6 +73,13 @@ impl Registry {
             .collect();
         out.sort_by(|a, b| a.key.cmp(&b.key));
         out
+    }
+
+    /// The object named `typename` (its key or one of its aliases).
+    pub(crate) fn find(&self, typename: &str) -> Option<&RegistryObject> {
+        self.objects
+            .iter()
+            .find(|o| o.key == typename || o.aliases.iter().any(|a| a == typename))
     }
 
     /// The registry modules, sorted (as real dg prints them).
@@ -293,9 +311,13 @@ mod tests {
             key: key.into(),
             namespace: namespace.into(),
             name: name.into(),
+            aliases: vec![format!("{namespace}.lib.{name}")],
             summary: None,
             description: None,
             features: features.iter().map(|f| f.to_string()).collect(),
+            scaffolder_schema: None,
+            component_schema: None,
+            defs_yaml_json_schema: None,
         }
     }
 
@@ -348,6 +370,17 @@ mod tests {
         assert_eq!(keys("acme.components.sub"), ["acme.components.sub.Thing"]);
         assert_eq!(keys("dagster"), ["dagster.DefsFolderComponent"]);
         assert!(keys("dagster.Defs").is_empty());
+    }
+
+    #[test]
+    fn an_object_is_found_by_its_key_or_an_alias() {
+        let r = registry();
+        assert_eq!(
+            r.find("dagster.lib.DefsFolderComponent")
+                .map(|o| o.key.as_str()),
+            Some("dagster.DefsFolderComponent")
+        );
+        assert!(r.find("dagster.DefsFolderComponen").is_none());
     }
 
     #[test]

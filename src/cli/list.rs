@@ -67,7 +67,7 @@ fn projects(ctx: &Ctx, flags: JsonFlag) -> Result<()> {
 }
 
 /// Every location's registry (the scope's), and whether it is a workspace-wide view.
-fn registries(
+pub(super) fn registries(
     ctx: &Ctx,
     refresh: RefreshFlag,
 ) -> Result<(Vec<crate::components::LocationRegistry>, bool)> {
@@ -100,8 +100,14 @@ fn registries(
 }
 
 /// The locations that could not answer, as the command's error (the others were listed).
-fn registry_failures(ctx: &Ctx, regs: Vec<crate::components::LocationRegistry>) -> Result<()> {
-    let failures: Vec<_> = regs.into_iter().filter_map(|r| r.outcome.err()).collect();
+pub(super) fn registry_failures(
+    ctx: &Ctx,
+    regs: &[crate::components::LocationRegistry],
+) -> Result<()> {
+    let failures: Vec<_> = regs
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().err().cloned())
+        .collect();
     if failures.is_empty() {
         return Ok(());
     }
@@ -123,7 +129,7 @@ fn components(ctx: &Ctx, args: &ComponentsArgs) -> Result<()> {
             ctx.printer.out(&text);
         }
     }
-    registry_failures(ctx, regs)
+    registry_failures(ctx, &regs)
 }
 
 fn registry_modules(ctx: &Ctx, args: &RegistryModulesArgs) -> Result<()> {
@@ -137,5 +143,5 @@ fn registry_modules(ctx: &Ctx, args: &RegistryModulesArgs) -> Result<()> {
             ctx.printer.out(&text);
         }
     }
-    registry_failures(ctx, regs)
+    registry_failures(ctx, &regs)
 }

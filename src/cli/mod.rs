@@ -19,6 +19,7 @@ mod scaffold;
 mod settings;
 mod state;
 mod sync;
+mod utils;
 
 use crate::error::Result;
 use crate::render::{ColorMode, Printer};
@@ -115,6 +116,9 @@ enum Command {
     /// Run the Dagster platform over every code location: the webserver, the daemon and one
     /// code server per location in its own interpreter, all on one instance
     Dev(dev::DevArgs),
+    /// Utilities: inspect a component type
+    #[command(subcommand)]
+    Utils(utils::UtilsCommand),
 }
 
 /// `--json`, shared by every command with a machine-readable form.
@@ -189,6 +193,7 @@ where
         Command::Deploy(cmd) => deploy::run(&ctx, cmd),
         Command::Access(cmd) => access::run(&ctx, cmd),
         Command::Dev(args) => dev::run(&ctx, args),
+        Command::Utils(cmd) => utils::run(&ctx, cmd),
     };
     finish(&ctx.printer, result)
 }

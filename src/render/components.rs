@@ -3,7 +3,7 @@
 //! `location` added); at the workspace root, one table over every location with the
 //! locations that offer each type or module.
 
-use crate::components::{LocationRegistry, Registry};
+use crate::components::{LocationRegistry, Registry, RegistryObject};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -107,10 +107,47 @@ pub(crate) fn registry_modules_text(regs: &[LocationRegistry], per_location: boo
     super::table::render(header, &rows)
 }
 
+/// What `dg utils inspect-component` prints of an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inspect {
+    /// Everything, as real dg prints it without a flag.
+    All,
+    Description,
+    ScaffoldParamsSchema,
+    DefsYamlJsonSchema,
+}
+
+/// Real dg's text for `inspect-component`, without the final newline.
+pub(crate) fn inspect(typename: &str, o: &RegistryObject, what: Inspect) -> String {
+    match what {
+        Inspect::Description => o
+            .description
+            .clone()
+            .unwrap_or_else(|| "No description available.".into()),
+        Inspect::ScaffoldParamsSchema => o
+            .scaffolder_schema
+            .clone()
+            .unwrap_or_else(|| "No scaffold params schema defined.".into()),
+        Inspect::DefsYamlJsonSchema => o.defs_yaml_json_schema.clone().unwrap_or_default(),
+        Inspect::All => {
+            let mut out = typename.to_string();
+            for (title, text) in [
+                ("Description", &o.description),
+                ("Scaffold params schema", &o.scaffolder_schema),
+                ("Component schema", &o.component_schema),
+            ] {
+                if let Some(text) = text.as_deref().filter(|t| !t.is_empty()) {
+                    out.push_str(&format!("\n\n{title}:\n\n{text}"));
+                }
+            }
+            out
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::components::RegistryObject;
 
     fn reg(location: &str, keys: &[(&str, &str)], modules: &[&str]) -> LocationRegistry {
         LocationRegistry {
@@ -126,9 +163,13 @@ mod tests {
                             key: k.to_string(),
                             namespace: namespace.into(),
                             name: name.into(),
+                            aliases: vec![],
                             summary: Some(summary.to_string()),
                             description: None,
                             features: vec!["component".into()],
+                            scaffolder_schema: None,
+                            component_schema: None,
+                            defs_yaml_json_schema: None,
                         }
                     })
                     .collect(),

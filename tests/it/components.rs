@@ -208,3 +208,82 @@ fn a_location_that_cannot_answer_is_an_error_the_others_are_still_listed() {
             .contains("data-engineering: component registry from cache")
     );
 }
+
+#[test]
+fn inspect_component_prints_what_real_dg_prints_for_every_type_in_both_versions() {
+    let ctx = TestContext::with_envs();
+    forecast_component(&ctx);
+    let envs = fixture_envs();
+    for (project, python) in [
+        ("data-engineering", &envs.data_engineering),
+        ("data-science", &envs.data_science),
+    ] {
+        let dir = format!("projects/{project}");
+        let listed = run(ctx.dg_in(&dir).args(["list", "components", "--json"]));
+        let items = json(&listed.stdout)["items"].as_array().unwrap().clone();
+        assert!(items.len() >= 6, "{project}: {items:?}");
+        for item in items {
+            let key = item["key"].as_str().unwrap();
+            // Without a flag it prints the description and both schemas; the defs.yaml schema
+            // is the one part it composes.
+            for flag in [None, Some("--defs-yaml-json-schema")] {
+                let mut args = vec!["utils", "inspect-component", key];
+                args.extend(flag);
+                let ours = run(ctx.dg_in(&dir).args(&args));
+                assert_eq!(ours.code, 0, "{project} {args:?}: {}", ours.stderr);
+                let real = real_dg_with(python, &ctx.path(&dir), &args, &[("PYTHONPATH", "src")]);
+                assert_eq!(real.code, 0, "real dg {args:?}: {}", real.stderr);
+                assert_eq!(ours.stdout, real.stdout, "{project} {args:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn inspect_component_at_the_root_asks_whose_definition_when_locations_differ() {
+    let ctx = TestContext::with_envs();
+    let out = run(ctx.dg().args([
+        "utils",
+        "inspect-component",
+        "dagster.PythonScriptComponent",
+    ]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "`dagster.PythonScriptComponent` is defined differently in data-engineering \
+             (dagster 1.12.22) and data-science (dagster 1.13.27)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("pass --location NAME"),
+        "{}",
+        out.stderr
+    );
+    let chosen = run(ctx.dg().args([
+        "utils",
+        "inspect-component",
+        "dagster.PythonScriptComponent",
+        "--location",
+        "data-science",
+        "--defs-yaml-json-schema",
+    ]));
+    assert_eq!(chosen.code, 0, "{}", chosen.stderr);
+    let schema = json(&chosen.stdout);
+    assert_eq!(schema["properties"]["type"]["type"], "string", "{schema}");
+    assert!(schema["properties"]["attributes"]["properties"]["execution"].is_object());
+    let typo = run(ctx
+        .dg()
+        .args(["utils", "inspect-component", "dagster.PythonScriptComponen"]));
+    assert_eq!(typo.code, 2);
+    assert!(
+        typo.stderr
+            .contains("no component type `dagster.PythonScriptComponen` is registered")
+            && typo
+                .stderr
+                .contains("did you mean `dagster.PythonScriptComponent`?"),
+        "{}",
+        typo.stderr
+    );
+}
