@@ -16,6 +16,7 @@ import textwrap
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INTROSPECT = os.path.join(PYTHON_DIR, "introspect.py")
 RUN_STEP = os.path.join(PYTHON_DIR, "run_step.py")
+COMPONENTS = os.path.join(PYTHON_DIR, "components.py")
 EVENT_PREFIX = "@@dg-rs "
 
 PROJECTS = {
