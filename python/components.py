@@ -137,7 +137,68 @@ def parse_args(argv):
     p.add_argument("--output", required=True)
     p.add_argument("--registry-module", action="append", default=[])
     p.add_argument("--has-entry-point", action="store_true")
+    # `dg scaffold defs TYPE PATH`: run the type's own scaffolder into --target.
+    p.add_argument("--scaffold", metavar="TYPE")
+    p.add_argument("--target")
+    p.add_argument("--format", default="yaml", choices=["yaml", "python"])
+    p.add_argument("--json-params")
+    p.add_argument("--project-root")
     return p.parse_args(argv)
+
+
+def scaffold(args):
+    """Runs the scaffolder of args.scaffold into args.target as real `dg scaffold defs` does
+    (dagster.components.component_scaffolding.scaffold_object); invalid parameters are a
+    load failure whose detail is pydantic's error list."""
+    from pathlib import Path
+
+    try:
+        from dagster.components.component_scaffolding import parse_params_model, scaffold_object
+        from dagster_shared.serdes.objects import EnvRegistryKey
+        from dagster_shared.seven import load_module_object
+    except ImportError as e:
+        raise LoadFailure("import_error", e) from e
+    key = EnvRegistryKey.from_typename(args.scaffold)
+    try:
+        obj = load_module_object(key.namespace, key.name)
+    except Exception as e:  # noqa: BLE001 - the module's own import error
+        raise LoadFailure("import_error", e) from e
+    # The parameters first, as scaffold_object checks them, so that a refusal is told apart
+    # from a scaffolder that fails.
+    try:
+        parse_params_model(obj=obj, json_params=args.json_params)
+    except Exception as e:  # noqa: BLE001 - pydantic's ValidationError, dagster's CheckError
+        raise LoadFailure("invalid_params", InvalidParams(e)) from e
+    try:
+        scaffold_object(
+            Path(args.target),
+            args.scaffold,
+            args.json_params,
+            args.format,
+            Path(args.project_root) if args.project_root else None,
+        )
+    except Exception as e:  # noqa: BLE001 - the scaffolder's own error
+        raise LoadFailure("definitions_error", e) from e
+    return {"dagster_version": _dagster_version(), "scaffolded": args.target}
+
+
+class InvalidParams(Exception):
+    def __init__(self, e):
+        if hasattr(e, "errors"):
+            what = "; ".join(
+                f"{'.'.join(str(p) for p in err.get('loc', ())) or 'params'}: {err.get('msg')}"
+                for err in e.errors()
+            )
+        else:
+            what = str(e).replace("Invariant failed. Description: ", "")
+        super().__init__(f"invalid scaffold parameters for `{_TYPE[0]}`: {what}")
+
+
+_TYPE = [""]
+
+
+def _dagster_version():
+    return getattr(sys.modules.get("dagster"), "__version__", "unknown")
 
 
 def main(argv=None):
@@ -146,6 +207,17 @@ def main(argv=None):
     wd = os.path.abspath(args.working_directory)
     if wd not in sys.path:
         sys.path.insert(0, wd)
+    if args.scaffold:
+        _TYPE[0] = args.scaffold
+        try:
+            with stdout_to_stderr():
+                import_dagster()
+                doc = scaffold(args)
+        except LoadFailure as failure:
+            write_json_atomic(args.output, error_document(failure.kind, failure.exc))
+            return EXIT_LOAD_FAILURE
+        write_json_atomic(args.output, doc)
+        return 0
     try:
         with stdout_to_stderr():
             dagster = import_dagster()

@@ -36,11 +36,17 @@ pub(super) struct GithubActionsArgs {
 
 #[derive(Debug, Args)]
 pub(super) struct DefsArgs {
-    /// asset, asset_check, schedule, sensor or job (real dg's dagster.asset etc. also work)
+    /// asset, asset_check, schedule, sensor or job (real dg's dagster.asset etc. also work),
+    /// or any type the project's environment can scaffold (`dg list components`), such as
+    /// dagster.PythonScriptComponent
     #[arg(value_name = "TYPE")]
     kind: String,
-    /// File to write, relative to the defs folder, ending in .py (e.g. ingest/raw_orders.py)
+    /// Where, relative to the defs folder: a .py file for the five stubs (ingest/raw_orders.py),
+    /// a new folder for a component (ingest/orders)
     path: String,
+    /// For a component: a defs.yaml (yaml) or a component.py (python)
+    #[arg(long, value_parser = ["yaml", "python"], default_value = "yaml")]
+    format: String,
     /// The asset an asset check checks (parts separated by /)
     #[arg(long, value_name = "KEY")]
     asset_key: Option<String>,
@@ -54,7 +60,9 @@ pub(super) fn run(ctx: &Ctx, cmd: &ScaffoldCommand) -> Result<()> {
         ScaffoldCommand::Defs(args) => args,
         ScaffoldCommand::GithubActions(args) => return github_actions(ctx, args),
     };
-    let kind: DefsKind = args.kind.parse()?;
+    let Ok(kind) = args.kind.parse::<DefsKind>() else {
+        return component(ctx, args);
+    };
     let asset_key = match &args.json_params {
         None => args.asset_key.clone(),
         Some(json) => {
@@ -68,6 +76,16 @@ pub(super) fn run(ctx: &Ctx, cmd: &ScaffoldCommand) -> Result<()> {
         }
     };
     let ws = crate::workspace::discover(&ctx.settings)?;
+    let project = current_project(&ws)?;
+    let written = scaffold_defs(project, kind, &args.path, asset_key.as_deref())?;
+    ctx.printer.status(&format!(
+        "Creating defs at {}.",
+        ctx.settings.display(&written)
+    ));
+    Ok(())
+}
+
+fn current_project(ws: &crate::config::Workspace) -> Result<&crate::config::Project> {
     let Some(i) = ws.current else {
         let names: Vec<&str> = ws.projects.iter().map(|p| p.listed_path.as_str()).collect();
         return Err(Error::usage(
@@ -78,8 +96,47 @@ pub(super) fn run(ctx: &Ctx, cmd: &ScaffoldCommand) -> Result<()> {
             names.join(", ")
         )));
     };
-    let project = &ws.projects[i];
-    let written = scaffold_defs(project, kind, &args.path, asset_key.as_deref())?;
+    Ok(&ws.projects[i])
+}
+
+/// Any other type: the type's own scaffolder, in the project's environment.
+fn component(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
+    use crate::scaffold::ScaffoldError;
+    use crate::scaffold::component::{ComponentRequest, scaffold_component};
+    let ws = crate::workspace::discover(&ctx.settings)?;
+    let project = current_project(&ws)?;
+    if !project.interpreter.exists() {
+        // Said before anything is created (a cache folder included).
+        let message = format!(
+            "the interpreter {} does not exist",
+            project.interpreter.path.display()
+        );
+        let f = crate::manifest::extract::failure(
+            project,
+            crate::manifest::extract::FailureKind::MissingInterpreter,
+            message,
+        );
+        return Err(ScaffoldError::Registry(f).into());
+    }
+    let mut notes = Vec::new();
+    let cache_root = crate::workspace::cache_root(&ctx.settings, &ws, &mut notes);
+    let opts = crate::manifest::extract::LoadOptions {
+        refresh: false,
+        timeout: ctx.settings.load_timeout,
+        path: ctx.settings.path.clone(),
+    };
+    let reg = crate::components::load(&[project], &cache_root, &opts).remove(0);
+    let registry = reg
+        .outcome
+        .map_err(|f| ScaffoldError::Registry(Box::new(f)))?;
+    let script_dir = crate::python::scripts::materialize(&cache_root)?;
+    let req = ComponentRequest {
+        typename: &args.kind,
+        path: &args.path,
+        format: &args.format,
+        json_params: args.json_params.as_deref(),
+    };
+    let written = scaffold_component(project, &registry, &req, &script_dir, &opts)?;
     ctx.printer.status(&format!(
         "Creating defs at {}.",
         ctx.settings.display(&written)

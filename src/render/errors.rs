@@ -301,6 +301,28 @@ impl From<crate::scaffold::ScaffoldError> for Error {
                     known.join(", ")
                 ))
             }
+            E::NotInRegistry {
+                given,
+                location,
+                known,
+            } => {
+                let names: Vec<&str> = known.iter().map(String::as_str).collect();
+                usage(match crate::suggest::closest(&given, &names) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!(
+                        "`{location}` can scaffold: {} (`dg list components` lists its component \
+                         types)",
+                        names.join(", ")
+                    ),
+                })
+            }
+            E::Registry(f) => location_failures(&[*f], false),
+            E::BadParams { given, .. } => usage(format!(
+                "the parameters `{given}` takes: `dg utils inspect-component {given} \
+                 --scaffold-params-schema`; pass them as --json-params '{{...}}'"
+            )),
+            E::ScaffolderFailed { detail, .. } if detail.is_empty() => Error::failed(message),
+            E::ScaffolderFailed { detail, .. } => Error::failed(message).with_hint(detail),
             E::AssetKeyMissing => usage(
                 "pass --asset-key KEY (or real dg's --json-params '{\"asset_key\": \"KEY\"}'); \
                  use / between the parts of a multi-part key"

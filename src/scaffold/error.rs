@@ -112,6 +112,27 @@ pub enum ScaffoldError {
     StemNotIdentifier { stem: String, kind: &'static str },
     #[error("{} already exists", path.display())]
     DefsFileExists { path: PathBuf },
+    /// A type the location's registry does not have (or cannot scaffold). `known` are the
+    /// location's scaffoldable types.
+    #[error("no scaffoldable type `{given}` in location `{location}`")]
+    NotInRegistry {
+        given: String,
+        location: String,
+        known: Vec<String>,
+    },
+    /// The location could not read its registry.
+    #[error("{}", .0.message)]
+    Registry(Box<crate::manifest::extract::LocationFailure>),
+    /// The scaffolder's parameters do not fit its schema.
+    #[error("{message}")]
+    BadParams { given: String, message: String },
+    /// The type's own scaffolder failed.
+    #[error("scaffolding `{given}` failed: {message}")]
+    ScaffolderFailed {
+        given: String,
+        message: String,
+        detail: String,
+    },
 
     // dg scaffold github-actions.
     #[error("{} exists; dg-rs does not overwrite it", path.display())]

@@ -7,6 +7,7 @@
 //! Nothing here overwrites a file: every target is checked before anything is written, all
 //! files are written atomically, and the workspace file is changed last, in one write.
 
+pub mod component;
 mod create;
 pub mod defs;
 mod error;

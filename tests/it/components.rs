@@ -287,3 +287,133 @@ fn inspect_component_at_the_root_asks_whose_definition_when_locations_differ() {
         typo.stderr
     );
 }
+
+#[test]
+fn scaffold_defs_of_any_type_writes_what_real_dg_writes_and_nothing_on_failure() {
+    let ours = TestContext::with_envs();
+    let theirs = TestContext::with_envs();
+    let envs = fixture_envs();
+    let cases: &[(&str, &[&str])] = &[
+        ("dagster.PythonScriptComponent", &["ingest/script"]),
+        ("dagster.TemplatedSqlComponent", &["sql/orders"]),
+        ("dagster.DefsFolderComponent", &["folder"]),
+        (
+            "dagster.PythonScriptComponent",
+            &["as_python", "--format", "python"],
+        ),
+    ];
+    for (project, python) in [
+        ("data-engineering", &envs.data_engineering),
+        ("data-science", &envs.data_science),
+    ] {
+        let dir = format!("projects/{project}");
+        for (typename, rest) in cases {
+            let mut args = vec!["scaffold", "defs", typename];
+            args.extend_from_slice(rest);
+            let out = run(ours.dg_in(&dir).args(&args));
+            assert_eq!(out.code, 0, "{project} {args:?}: {}", out.stderr);
+            assert!(out.stderr.contains("Creating defs at "), "{}", out.stderr);
+            let real = real_dg_with(python, &theirs.path(&dir), &args, &[("PYTHONPATH", "src")]);
+            assert_eq!(real.code, 0, "real dg {args:?}: {}", real.stderr);
+        }
+        // A short name one type has is enough.
+        let short = run(ours
+            .dg_in(&dir)
+            .args(["scaffold", "defs", "FunctionComponent", "fn"]));
+        assert_eq!(short.code, 0, "{}", short.stderr);
+        let real = real_dg_with(
+            python,
+            &theirs.path(&dir),
+            &["scaffold", "defs", "dagster.FunctionComponent", "fn"],
+            &[("PYTHONPATH", "src")],
+        );
+        assert_eq!(real.code, 0, "{}", real.stderr);
+    }
+    for project in ["data-engineering", "data-science"] {
+        let package = project.replace('-', "_");
+        let defs = format!("projects/{project}/src/{package}/defs");
+        let files = |ctx: &TestContext| {
+            let root = ctx.path(&defs);
+            let mut out: Vec<(String, String)> = walk(&root)
+                .into_iter()
+                .map(|p| {
+                    let rel = p.strip_prefix(&root).unwrap().display().to_string();
+                    (rel, std::fs::read_to_string(&p).unwrap())
+                })
+                .collect();
+            out.sort();
+            out
+        };
+        assert_eq!(files(&ours), files(&theirs), "{project}");
+        assert!(
+            files(&ours)
+                .iter()
+                .any(|(p, _)| p == "ingest/script/defs.yaml")
+        );
+    }
+    // Parameters the scaffolder refuses: exit 2, nothing written, no staging folder left.
+    let dir = "projects/data-science";
+    let bad = run(ours.dg_in(dir).args([
+        "scaffold",
+        "defs",
+        "dagster.PythonScriptComponent",
+        "refused",
+        "--json-params",
+        "{\"nope\": 1}",
+    ]));
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("invalid scaffold parameters for `dagster.PythonScriptComponent`")
+            && bad.stderr.contains("--scaffold-params-schema"),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        !ours
+            .path("projects/data-science/src/data_science/defs/refused")
+            .exists()
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(ours.path(dir))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".dg-rs-scaffold-")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // An existing path is never touched; a typo gets "did you mean".
+    let again =
+        run(ours
+            .dg_in(dir)
+            .args(["scaffold", "defs", "dagster.DefsFolderComponent", "folder"]));
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    let typo = run(ours
+        .dg_in(dir)
+        .args(["scaffold", "defs", "dagster.PythonScriptComponen", "t"]));
+    assert_eq!(typo.code, 2);
+    assert!(
+        typo.stderr
+            .contains("did you mean `dagster.PythonScriptComponent`?"),
+        "{}",
+        typo.stderr
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if e.file_name() != "__pycache__" {
+                out.extend(walk(&p));
+            }
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

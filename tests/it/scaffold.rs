@@ -488,10 +488,6 @@ fn scaffold_defs_writes_real_dg_stubs() {
             vec!["asset", "bad-name.py"],
             "`bad-name` is not a Python identifier",
         ),
-        (
-            vec!["dagster.PythonScriptComponent", "x"],
-            "dg-rs cannot scaffold",
-        ),
         (vec!["asset_check", "c.py"], "needs the key of the asset"),
     ] {
         let out = run(ctx.dg_in("proj").args(["scaffold", "defs"]).args(&args));
@@ -499,6 +495,14 @@ fn scaffold_defs_writes_real_dg_stubs() {
         assert!(out.stderr.contains(message), "{args:?}: {}", out.stderr);
         assert!(out.stderr.contains("hint: "), "{args:?}: {}", out.stderr);
     }
+    // A component type needs the project's environment, which this project has not got.
+    let out =
+        run(ctx
+            .dg_in("proj")
+            .args(["scaffold", "defs", "dagster.PythonScriptComponent", "x"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("does not exist"), "{}", out.stderr);
+    assert!(out.stderr.contains("dg sync"), "{}", out.stderr);
     assert_eq!(
         tree(&ctx.root),
         before,

@@ -1,0 +1,179 @@
+//! `dg scaffold defs TYPE PATH` for any type the location's registry can scaffold (a
+//! component type of dagster, an integration or the team's own): the type's own scaffolder
+//! runs in the location's interpreter, as real dg runs it, but into a staging folder beside
+//! the project; what it wrote is moved into the defs folder in one rename, so a scaffolder
+//! that fails leaves nothing half-written.
+
+use super::defs::defs_folder;
+use super::error::{Result, ScaffoldError};
+use crate::components::Registry;
+use crate::config::Project;
+use crate::manifest::extract::{LoadOptions, location_python};
+use crate::python::scripts::Script;
+use std::path::{Component, Path, PathBuf};
+
+/// What to scaffold and how.
+pub struct ComponentRequest<'a> {
+    pub typename: &'a str,
+    /// A folder relative to the defs folder.
+    pub path: &'a str,
+    /// `yaml` (a defs.yaml) or `python` (a component.py).
+    pub format: &'a str,
+    pub json_params: Option<&'a str>,
+}
+
+/// Scaffolds `req` in `project`, whose registry is `registry`; returns the new folder.
+pub fn scaffold_component(
+    project: &Project,
+    registry: &Registry,
+    req: &ComponentRequest<'_>,
+    script_dir: &Path,
+    opts: &LoadOptions,
+) -> Result<PathBuf> {
+    let scaffoldable =
+        |o: &&crate::components::RegistryObject| o.features.iter().any(|f| f == "scaffold-target");
+    // The full key, an alias, or a name only one scaffoldable type has.
+    let by_name = || {
+        let mut named = registry
+            .objects
+            .iter()
+            .filter(|o| o.name == req.typename)
+            .filter(scaffoldable);
+        named.next().filter(|_| named.next().is_none())
+    };
+    let found = registry.find(req.typename).filter(scaffoldable);
+    let Some(object) = found.or_else(by_name) else {
+        let mut known: Vec<String> = registry
+            .objects
+            .iter()
+            .filter(scaffoldable)
+            .map(|o| o.key.clone())
+            .collect();
+        known.sort();
+        return Err(ScaffoldError::NotInRegistry {
+            given: req.typename.to_string(),
+            location: project.code_location_name.clone(),
+            known,
+        });
+    };
+    let folder = defs_folder(project);
+    if !folder.is_dir() {
+        return Err(ScaffoldError::NoDefsFolder {
+            folder,
+            project: project.name.clone(),
+            config_file: project.config_file.clone(),
+        });
+    }
+    let rel = Path::new(req.path);
+    let inside = !rel.is_absolute()
+        && rel
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && rel.file_name().is_some();
+    if !inside {
+        return Err(ScaffoldError::NotInDefs {
+            path: req.path.to_string(),
+            defs: folder
+                .strip_prefix(&project.root)
+                .unwrap_or(&folder)
+                .to_path_buf(),
+        });
+    }
+    let target = folder.join(rel);
+    if std::fs::symlink_metadata(&target).is_ok() {
+        return Err(ScaffoldError::DefsFileExists { path: target });
+    }
+    let staging = tempfile::Builder::new()
+        .prefix(".dg-rs-scaffold-")
+        .tempdir_in(&project.root)
+        .map_err(|e| io("create a staging folder in", &project.root, e))?;
+    let staged = staging.path().join(rel.file_name().expect("checked above"));
+    run_scaffolder(project, &object.key, req, &staged, script_dir, opts)?;
+    if !staged.exists() {
+        return Err(ScaffoldError::ScaffolderFailed {
+            given: req.typename.to_string(),
+            message: "the scaffolder wrote nothing".into(),
+            detail: String::new(),
+        });
+    }
+    if let Some(parent) = target.parent() {
+        crate::fs::create_dir_all(parent)?;
+    }
+    // Checked again: another process may have made it meanwhile.
+    if std::fs::symlink_metadata(&target).is_ok() {
+        return Err(ScaffoldError::DefsFileExists { path: target });
+    }
+    std::fs::rename(&staged, &target)
+        .map_err(|e| io("move the scaffolded files to", &target, e))?;
+    Ok(target)
+}
+
+fn io(action: &'static str, path: &Path, e: std::io::Error) -> ScaffoldError {
+    ScaffoldError::Io {
+        action,
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// Runs `components.py --scaffold` in the location's interpreter, writing into `staged`.
+fn run_scaffolder(
+    project: &Project,
+    typename: &str,
+    req: &ComponentRequest<'_>,
+    staged: &Path,
+    script_dir: &Path,
+    opts: &LoadOptions,
+) -> Result<()> {
+    let failed = |message: String, detail: String| ScaffoldError::ScaffolderFailed {
+        given: req.typename.to_string(),
+        message,
+        detail,
+    };
+    let answer = staged.with_extension("answer.json");
+    let mut cmd = location_python(project, opts.path.as_deref())
+        .map_err(|e| failed(e.to_string(), String::new()))?
+        .arg(script_dir.join(Script::Components.file_name()))
+        .arg("--working-directory")
+        .arg(&project.working_directory)
+        .arg("--output")
+        .arg(&answer)
+        .arg("--scaffold")
+        .arg(typename)
+        .arg("--target")
+        .arg(staged)
+        .arg("--format")
+        .arg(req.format)
+        .arg("--project-root")
+        .arg(&project.root)
+        .timeout(opts.timeout);
+    if let Some(json) = req.json_params {
+        cmd = cmd.arg("--json-params").arg(json);
+    }
+    let finished = cmd
+        .output()
+        .map_err(|e| failed(e.to_string(), String::new()))?;
+    match finished.code {
+        Some(0) => Ok(()),
+        Some(3) => {
+            let doc = std::fs::read(&answer)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+            let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("").to_string();
+            Err(match doc.as_ref().map(|d| &d["error"]) {
+                Some(e) if e["kind"] == "invalid_params" => ScaffoldError::BadParams {
+                    given: req.typename.to_string(),
+                    message: text(e, "message")
+                        .trim_start_matches("InvalidParams: ")
+                        .to_string(),
+                },
+                Some(e) if e.is_object() => failed(text(e, "message"), text(e, "traceback_tail")),
+                _ => failed("the scaffolder failed".into(), finished.stderr_tail(15)),
+            })
+        }
+        _ => Err(failed(
+            "the scaffolding script did not finish".into(),
+            finished.stderr_tail(15),
+        )),
+    }
+}
