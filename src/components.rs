@@ -241,6 +241,17 @@ fn read_registry(
     let finished = cmd
         .output()
         .map_err(|e| failure(project, FailureKind::MissingInterpreter, e.to_string()))?;
+    registry_answer(project, &finished, &output, opts)
+}
+
+/// What the finished `components.py` (writing to `output`) produced: the registry, or why
+/// the location could not answer.
+fn registry_answer(
+    project: &Project,
+    finished: &crate::process::Finished,
+    output: &Path,
+    opts: &LoadOptions,
+) -> Result<Registry, Box<LocationFailure>> {
     if finished.interrupted {
         return Err(interrupted(project));
     }
@@ -261,7 +272,7 @@ fn read_registry(
         f.timeout = Some(opts.timeout);
         return Err(with_output(f, finished.stderr_tail(10)));
     }
-    let bytes = std::fs::read(&output).unwrap_or_default();
+    let bytes = std::fs::read(output).unwrap_or_default();
     match finished.code {
         Some(0) => serde_json::from_slice::<Registry>(&bytes).map_err(|e| {
             with_output(

@@ -6,7 +6,7 @@
 
 use super::defs::defs_folder;
 use super::error::{Result, ScaffoldError};
-use crate::components::Registry;
+use crate::components::{Registry, RegistryObject};
 use crate::config::Project;
 use crate::manifest::extract::{LoadOptions, location_python};
 use crate::python::scripts::Script;
@@ -30,59 +30,9 @@ pub fn scaffold_component(
     script_dir: &Path,
     opts: &LoadOptions,
 ) -> Result<PathBuf> {
-    let scaffoldable =
-        |o: &&crate::components::RegistryObject| o.features.iter().any(|f| f == "scaffold-target");
-    // The full key, an alias, or a name only one scaffoldable type has.
-    let by_name = || {
-        let mut named = registry
-            .objects
-            .iter()
-            .filter(|o| o.name == req.typename)
-            .filter(scaffoldable);
-        named.next().filter(|_| named.next().is_none())
-    };
-    let found = registry.find(req.typename).filter(scaffoldable);
-    let Some(object) = found.or_else(by_name) else {
-        let mut known: Vec<String> = registry
-            .objects
-            .iter()
-            .filter(scaffoldable)
-            .map(|o| o.key.clone())
-            .collect();
-        known.sort();
-        return Err(ScaffoldError::NotInRegistry {
-            given: req.typename.to_string(),
-            location: project.code_location_name.clone(),
-            known,
-        });
-    };
-    let folder = defs_folder(project);
-    if !folder.is_dir() {
-        return Err(ScaffoldError::NoDefsFolder {
-            folder,
-            project: project.name.clone(),
-            config_file: project.config_file.clone(),
-        });
-    }
+    let object = scaffoldable(project, registry, req.typename)?;
+    let target = target_in_defs(project, req.path)?;
     let rel = Path::new(req.path);
-    let inside = !rel.is_absolute()
-        && rel
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-        && rel.file_name().is_some();
-    if !inside {
-        return Err(ScaffoldError::NotInDefs {
-            path: req.path.to_string(),
-            defs: folder
-                .strip_prefix(&project.root)
-                .unwrap_or(&folder)
-                .to_path_buf(),
-        });
-    }
-    let target = folder.join(rel);
-    if std::fs::symlink_metadata(&target).is_ok() {
-        return Err(ScaffoldError::DefsFileExists { path: target });
-    }
     let staging = tempfile::Builder::new()
         .prefix(".dg-rs-scaffold-")
         .tempdir_in(&project.root)
@@ -105,6 +55,71 @@ pub fn scaffold_component(
     }
     std::fs::rename(&staged, &target)
         .map_err(|e| io("move the scaffolded files to", &target, e))?;
+    Ok(target)
+}
+
+/// The object `typename` names in `registry` when it can be scaffolded: its full key, an
+/// alias, or a name only one scaffoldable type has.
+fn scaffoldable<'r>(
+    project: &Project,
+    registry: &'r Registry,
+    typename: &str,
+) -> Result<&'r RegistryObject> {
+    let can = |o: &&RegistryObject| o.features.iter().any(|f| f == "scaffold-target");
+    let by_name = || {
+        let mut named = registry
+            .objects
+            .iter()
+            .filter(|o| o.name == typename)
+            .filter(can);
+        named.next().filter(|_| named.next().is_none())
+    };
+    if let Some(object) = registry.find(typename).filter(can).or_else(by_name) {
+        return Ok(object);
+    }
+    let mut known: Vec<String> = registry
+        .objects
+        .iter()
+        .filter(can)
+        .map(|o| o.key.clone())
+        .collect();
+    known.sort();
+    Err(ScaffoldError::NotInRegistry {
+        given: typename.to_string(),
+        location: project.code_location_name.clone(),
+        known,
+    })
+}
+
+/// The new folder `path` names inside the project's defs folder, which must not exist yet.
+fn target_in_defs(project: &Project, path: &str) -> Result<PathBuf> {
+    let folder = defs_folder(project);
+    if !folder.is_dir() {
+        return Err(ScaffoldError::NoDefsFolder {
+            folder,
+            project: project.name.clone(),
+            config_file: project.config_file.clone(),
+        });
+    }
+    let rel = Path::new(path);
+    let inside = !rel.is_absolute()
+        && rel
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && rel.file_name().is_some();
+    if !inside {
+        return Err(ScaffoldError::NotInDefs {
+            path: path.to_string(),
+            defs: folder
+                .strip_prefix(&project.root)
+                .unwrap_or(&folder)
+                .to_path_buf(),
+        });
+    }
+    let target = folder.join(rel);
+    if std::fs::symlink_metadata(&target).is_ok() {
+        return Err(ScaffoldError::DefsFileExists { path: target });
+    }
     Ok(target)
 }
 
