@@ -4,13 +4,13 @@
 //! the project; what it wrote is moved into the defs folder in one rename, so a scaffolder
 //! that fails leaves nothing half-written.
 
-use super::defs::defs_folder;
+use super::defs::inside_defs;
 use super::error::{Result, ScaffoldError};
 use crate::components::{Registry, RegistryObject};
 use crate::config::Project;
 use crate::manifest::extract::{LoadOptions, location_python};
 use crate::python::scripts::Script;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// What to scaffold and how.
 pub struct ComponentRequest<'a> {
@@ -37,7 +37,11 @@ pub fn scaffold_component(
         .prefix(".dg-rs-scaffold-")
         .tempdir_in(&project.root)
         .map_err(|e| io("create a staging folder in", &project.root, e))?;
-    let staged = staging.path().join(rel.file_name().expect("checked above"));
+    // A path of only `.` parts names the defs folder itself, which exists.
+    let Some(name) = rel.file_name() else {
+        return Err(ScaffoldError::DefsFileExists { path: target });
+    };
+    let staged = staging.path().join(name);
     run_scaffolder(project, &object.key, req, &staged, script_dir, opts)?;
     if !staged.exists() {
         return Err(ScaffoldError::ScaffolderFailed {
@@ -93,29 +97,8 @@ fn scaffoldable<'r>(
 
 /// The new folder `path` names inside the project's defs folder, which must not exist yet.
 fn target_in_defs(project: &Project, path: &str) -> Result<PathBuf> {
-    let folder = defs_folder(project);
-    if !folder.is_dir() {
-        return Err(ScaffoldError::NoDefsFolder {
-            folder,
-            project: project.name.clone(),
-            config_file: project.config_file.clone(),
-        });
-    }
+    let folder = inside_defs(project, path)?;
     let rel = Path::new(path);
-    let inside = !rel.is_absolute()
-        && rel
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-        && rel.file_name().is_some();
-    if !inside {
-        return Err(ScaffoldError::NotInDefs {
-            path: path.to_string(),
-            defs: folder
-                .strip_prefix(&project.root)
-                .unwrap_or(&folder)
-                .to_path_buf(),
-        });
-    }
     let target = folder.join(rel);
     if std::fs::symlink_metadata(&target).is_ok() {
         return Err(ScaffoldError::DefsFileExists { path: target });

@@ -117,13 +117,9 @@ pub fn defs_folder(project: &Project) -> PathBuf {
         .join(project.defs_module.replace('.', "/"))
 }
 
-/// Writes the stub for `kind` at `path` (relative to the defs folder). Refuses to overwrite.
-pub fn scaffold_defs(
-    project: &Project,
-    kind: DefsKind,
-    path: &str,
-    asset_key: Option<&str>,
-) -> Result<PathBuf> {
+/// The project's defs folder, when it exists and `path` is a path inside it (relative, no
+/// `..`, not empty).
+pub(super) fn inside_defs(project: &Project, path: &str) -> Result<PathBuf> {
     let folder = defs_folder(project);
     if !folder.is_dir() {
         return Err(ScaffoldError::NoDefsFolder {
@@ -146,6 +142,18 @@ pub fn scaffold_defs(
                 .to_path_buf(),
         });
     }
+    Ok(folder)
+}
+
+/// Writes the stub for `kind` at `path` (relative to the defs folder). Refuses to overwrite.
+pub fn scaffold_defs(
+    project: &Project,
+    kind: DefsKind,
+    path: &str,
+    asset_key: Option<&str>,
+) -> Result<PathBuf> {
+    let folder = inside_defs(project, path)?;
+    let rel = Path::new(path);
     if rel.file_name().is_some_and(|n| n == ".py") {
         return Err(ScaffoldError::NoFileName {
             path: path.to_string(),
