@@ -13,18 +13,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || missing+=(postgresql)
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-if [ ${#missing[@]} -gt 0 ]; then
+# Debian's package for a tier, installed when missing (root only; otherwise say how).
+need_root() {
   if [ "$(id -u)" != 0 ]; then
-    echo "error: the postgres and browser test tiers need Debian's ${missing[*]}, and this is not root" >&2
-    echo "hint: sudo apt-get install -y --no-install-recommends ${missing[*]}, then run this script again" >&2
+    echo "error: the $1 test tier needs Debian's $2, and this is not root" >&2
+    echo "hint: sudo apt-get install -y --no-install-recommends $2, then run this script again" >&2
     exit 1
   fi
-  echo "== apt-get install ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+updated=
+apt_update() {
+  [ -n "$updated" ] || apt-get update -qq
+  updated=1
+}
+export DEBIAN_FRONTEND=noninteractive
+
+# tier-postgres: a real PostgreSQL server (its initdb and postgres binaries).
+if ! ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1; then
+  need_root postgres postgresql
+  echo "== apt-get install postgresql"
+  apt_update
+  apt-get install -y -qq --no-install-recommends postgresql
+fi
+
+# tier-browser: headless Chromium.
+if [ ! -x /usr/bin/chromium ]; then
+  need_root browser chromium
+  echo "== apt-get install chromium"
+  apt_update
+  apt-get install -y -qq --no-install-recommends chromium
 fi
 
 echo "== cargo test --locked --all-features (every tier)"
