@@ -115,7 +115,6 @@ pub(crate) fn render(
     let env = env();
     let command = format!("dg deploy {}", opts.target.as_str());
     let mut artifacts = location_images(&env, topo)?;
-    let mut secrets = Vec::new();
     let images: Vec<(String, String)> = topo
         .locations
         .iter()
@@ -129,9 +128,25 @@ pub(crate) fn render(
         opts,
     };
     match opts.target {
-        Target::Compose => files.compose(access, &mut artifacts, &mut secrets)?,
-        Target::Helm => files.helm(&mut artifacts, &mut secrets)?,
+        Target::Compose => files.compose(access, &mut artifacts)?,
+        Target::Helm => files.helm(&mut artifacts)?,
     }
+    let out = &opts.output;
+    // Where each location's `.env` reaches its code server.
+    let secrets = topo
+        .locations
+        .iter()
+        .map(|l| SecretReference {
+            location: l.name.clone(),
+            dotenv: l.project_root.join(".env"),
+            reference: match opts.target {
+                Target::Compose => {
+                    format!("env_file {}", relative(out, &l.project_root.join(".env")))
+                }
+                Target::Helm => format!("Kubernetes Secret {}-env", l.name),
+            },
+        })
+        .collect();
     Ok(Generated {
         topology: topo.clone(),
         artifacts,
@@ -200,7 +215,6 @@ impl Files<'_> {
         &self,
         access: Option<&[PathBuf]>,
         artifacts: &mut Vec<Artifact>,
-        secrets: &mut Vec<SecretReference>,
     ) -> Result<(), DeployError> {
         let (env, command, ws, topo, opts) =
             (self.env, self.command, self.ws, self.topo, self.opts);
@@ -250,22 +264,11 @@ impl Files<'_> {
                 executable: false,
             });
         }
-        for l in &topo.locations {
-            secrets.push(SecretReference {
-                location: l.name.clone(),
-                dotenv: l.project_root.join(".env"),
-                reference: format!("env_file {}", relative(out, &l.project_root.join(".env"))),
-            });
-        }
         Ok(())
     }
 
     /// deployments/helm: values.yaml for Dagster's chart and the image build script.
-    fn helm(
-        &self,
-        artifacts: &mut Vec<Artifact>,
-        secrets: &mut Vec<SecretReference>,
-    ) -> Result<(), DeployError> {
+    fn helm(&self, artifacts: &mut Vec<Artifact>) -> Result<(), DeployError> {
         let (env, command, ws, topo, opts) =
             (self.env, self.command, self.ws, self.topo, self.opts);
         let out = &opts.output;
@@ -310,13 +313,6 @@ impl Files<'_> {
             ),
             executable: true,
         });
-        for l in &topo.locations {
-            secrets.push(SecretReference {
-                location: l.name.clone(),
-                dotenv: l.project_root.join(".env"),
-                reference: format!("Kubernetes Secret {}-env", l.name),
-            });
-        }
         Ok(())
     }
 }
