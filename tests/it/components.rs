@@ -5,6 +5,15 @@ use crate::common::{TestContext, fixture_envs, json, real_dg_with, run};
 use serde_json::Value;
 use std::path::Path;
 
+/// Each location of the fixture with its environment's interpreter (Dagster 1.12, 1.13).
+fn locations() -> [(&'static str, &'static Path); 2] {
+    let envs = fixture_envs();
+    [
+        ("data-engineering", &envs.data_engineering),
+        ("data-science", &envs.data_science),
+    ]
+}
+
 fn strip_location(mut v: Value) -> Value {
     for item in v["items"].as_array_mut().unwrap() {
         item.as_object_mut().unwrap().remove("location");
@@ -38,11 +47,7 @@ fn forecast_component(ctx: &TestContext) {
 fn inside_each_project_the_lists_equal_real_dg_in_both_dagster_versions() {
     let ctx = TestContext::with_envs();
     forecast_component(&ctx);
-    let envs = fixture_envs();
-    for (project, python) in [
-        ("data-engineering", &envs.data_engineering),
-        ("data-science", &envs.data_science),
-    ] {
+    for (project, python) in locations() {
         let dir = format!("projects/{project}");
         for args in [
             &["list", "components", "--json"][..],
@@ -213,11 +218,7 @@ fn a_location_that_cannot_answer_is_an_error_the_others_are_still_listed() {
 fn inspect_component_prints_what_real_dg_prints_for_every_type_in_both_versions() {
     let ctx = TestContext::with_envs();
     forecast_component(&ctx);
-    let envs = fixture_envs();
-    for (project, python) in [
-        ("data-engineering", &envs.data_engineering),
-        ("data-science", &envs.data_science),
-    ] {
+    for (project, python) in locations() {
         let dir = format!("projects/{project}");
         let listed = run(ctx.dg_in(&dir).args(["list", "components", "--json"]));
         let items = json(&listed.stdout)["items"].as_array().unwrap().clone();
@@ -292,7 +293,6 @@ fn inspect_component_at_the_root_asks_whose_definition_when_locations_differ() {
 fn scaffold_defs_of_any_type_writes_what_real_dg_writes_and_nothing_on_failure() {
     let ours = TestContext::with_envs();
     let theirs = TestContext::with_envs();
-    let envs = fixture_envs();
     let cases: &[(&str, &[&str])] = &[
         ("dagster.PythonScriptComponent", &["ingest/script"]),
         ("dagster.TemplatedSqlComponent", &["sql/orders"]),
@@ -302,10 +302,7 @@ fn scaffold_defs_of_any_type_writes_what_real_dg_writes_and_nothing_on_failure()
             &["as_python", "--format", "python"],
         ),
     ];
-    for (project, python) in [
-        ("data-engineering", &envs.data_engineering),
-        ("data-science", &envs.data_science),
-    ] {
+    for (project, python) in locations() {
         let dir = format!("projects/{project}");
         for (typename, rest) in cases {
             let mut args = vec!["scaffold", "defs", typename];
