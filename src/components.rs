@@ -3,23 +3,24 @@
 //! embedded `components.py` in the location's interpreter the way real dg reads them inside
 //! that project, all locations in parallel.
 //!
-//! Cached like manifests: under the location's manifest fingerprint (its sources, which hold
-//! its own component types and `registry_modules`; its environment's installed packages;
-//! the scripts' version) in `<cache>/components/`. A failure is remembered under the same
-//! fingerprint and the shell's environment, so a location that cannot answer costs no
-//! Python start until something it depends on changes.
+//! Cached in the manifests' cache ([`LocationCache`], folder `<cache>/components/`) under
+//! the location's manifest fingerprint (its sources, which hold its own component types and
+//! `registry_modules`; its environment's installed packages; the scripts' version), with the
+//! same rules: a failure is remembered under the fingerprint and the shell's environment, so
+//! a location that cannot answer costs no Python start until something it depends on
+//! changes, and one process at a time reads a location.
 
 use crate::config::Project;
-use crate::manifest::cache::file_safe;
+use crate::manifest::cache::LocationCache;
 use crate::manifest::extract::{
-    FailureKind, LoadOptions, LocationFailure, failure, interrupted, location_python, state_failure,
+    FailureKind, LoadOptions, LocationFailure, ScriptAnswer, failure, interrupted, location_python,
+    missing_interpreter, state_failure, still_holds,
 };
-use crate::manifest::fingerprint::{environment, fingerprint};
-use crate::manifest::schema::LoadFailure;
+use crate::manifest::fingerprint::fingerprint;
 use crate::parallel::parallel_map;
 use crate::python::scripts::{self, Script};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What one location's environment offers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,69 +99,6 @@ pub(crate) struct LocationRegistry {
     pub(crate) from_cache: bool,
 }
 
-/// A cache entry: the registry or the failure, under the fingerprint it was made with.
-#[derive(Serialize, Deserialize)]
-struct Entry {
-    fingerprint: String,
-    registry: Option<Registry>,
-    failure: Option<LocationFailure>,
-    /// For a failure: the shell environment it happened in.
-    environment: Option<String>,
-}
-
-struct Cache {
-    root: PathBuf,
-    dir: PathBuf,
-}
-
-impl Cache {
-    fn path(&self, location: &str) -> PathBuf {
-        self.dir.join(format!("{}.json", file_safe(location)))
-    }
-
-    fn get(&self, location: &str, print: &str) -> Option<Result<Registry, LocationFailure>> {
-        let bytes = std::fs::read(self.path(location)).ok()?;
-        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-        if entry.fingerprint != print {
-            return None;
-        }
-        match (entry.registry, entry.failure) {
-            (Some(r), _) => Some(Ok(r)),
-            (None, Some(mut f)) if entry.environment.as_deref() == Some(environment()) => {
-                f.remembered = true;
-                Some(Err(f))
-            }
-            _ => None,
-        }
-    }
-
-    /// Remembers an answer; a cache that cannot be written still gave it.
-    fn put(&self, location: &str, print: &str, outcome: &Result<Registry, LocationFailure>) {
-        let entry = match outcome {
-            Ok(r) => Entry {
-                fingerprint: print.to_string(),
-                registry: Some(r.clone()),
-                failure: None,
-                environment: None,
-            },
-            Err(f) if f.kind.is_repeatable() => Entry {
-                fingerprint: print.to_string(),
-                registry: None,
-                failure: Some(f.clone()),
-                environment: Some(environment().to_string()),
-            },
-            Err(_) => return,
-        };
-        let write = || -> Result<(), crate::fs::FsError> {
-            crate::fs::create_ignored_dir(&self.root, "this folder is a cache")?;
-            crate::fs::create_dir_all(&self.dir)?;
-            let bytes = serde_json::to_vec(&entry).unwrap_or_default();
-            crate::fs::write_atomic(&self.path(location), &bytes)
-        };
-        let _ = write();
-    }
-}
-
 /// The registry of each of `projects` (in that order), from the cache when nothing it
 /// depends on changed.
 pub(crate) fn load(
@@ -168,62 +106,76 @@ pub(crate) fn load(
     cache_root: &Path,
     opts: &LoadOptions,
 ) -> Vec<LocationRegistry> {
-    let cache = Cache {
-        root: cache_root.to_path_buf(),
-        dir: cache_root.join("components"),
-    };
+    let cache = LocationCache::<Registry>::in_folder(cache_root, "components");
     let tag = format!("components/{}", scripts::version());
     let script_dir = std::sync::OnceLock::new();
     parallel_map(projects.len(), |i| {
         let p = projects[i];
         let print = fingerprint(p, &tag);
-        if !opts.refresh
-            && let Some(outcome) = cache.get(&p.code_location_name, &print)
-        {
-            return LocationRegistry {
-                location: p.code_location_name.clone(),
-                outcome,
-                from_cache: true,
-            };
+        let cached = |cache: &LocationCache<Registry>| {
+            (!opts.refresh)
+                .then(|| cache.get(&p.code_location_name, &print))
+                .flatten()
+                .and_then(|c| still_holds(c, opts))
+        };
+        if let Some(outcome) = cached(&cache) {
+            return answer(p, outcome, true);
+        }
+        // One read per location at a time, across processes; whoever waited may find the
+        // entry the other one just wrote.
+        let _lock = match cache.lock(&p.code_location_name) {
+            Ok(Some(held)) => held,
+            Ok(None) => return answer(p, Err(*interrupted(p)), false),
+            Err(e) => return answer(p, Err(*state_failure(p, &e)), false),
+        };
+        if let Some(outcome) = cached(&cache) {
+            return answer(p, outcome, true);
         }
         let outcome = script_dir
             .get_or_init(|| scripts::materialize(cache_root).map_err(|e| e.to_string()))
             .as_deref()
             .map_err(|e| failure(p, FailureKind::State, e.clone()))
-            .and_then(|dir| read_registry(p, dir, &cache.dir, opts))
+            .and_then(|dir| read_registry(p, dir, &cache, opts))
             .map_err(|f| *f);
-        cache.put(&p.code_location_name, &print, &outcome);
-        LocationRegistry {
-            location: p.code_location_name.clone(),
-            outcome,
-            from_cache: false,
+        // A cache that cannot be written still gave the answer.
+        match &outcome {
+            Ok(r) => {
+                let _ = cache.put(&p.code_location_name, &print, r);
+            }
+            Err(f) if f.kind.is_repeatable() => {
+                let _ = cache.put_failure(&p.code_location_name, &print, f);
+            }
+            Err(_) => {}
         }
+        answer(p, outcome, false)
     })
+}
+
+fn answer(
+    p: &Project,
+    outcome: Result<Registry, LocationFailure>,
+    from_cache: bool,
+) -> LocationRegistry {
+    LocationRegistry {
+        location: p.code_location_name.clone(),
+        outcome,
+        from_cache,
+    }
 }
 
 /// Runs `components.py` in the location's interpreter.
 fn read_registry(
     project: &Project,
     script_dir: &Path,
-    scratch_dir: &Path,
+    cache: &LocationCache<Registry>,
     opts: &LoadOptions,
 ) -> Result<Registry, Box<LocationFailure>> {
-    if !project.interpreter.exists() {
-        return Err(failure(
-            project,
-            FailureKind::MissingInterpreter,
-            format!(
-                "the interpreter {} does not exist",
-                project.interpreter.path.display()
-            ),
-        ));
+    if let Some(f) = missing_interpreter(project) {
+        return Err(f);
     }
-    crate::fs::create_dir_all(scratch_dir).map_err(|e| state_failure(project, &e))?;
-    let output = tempfile::Builder::new()
-        .prefix(".components-")
-        .tempfile_in(scratch_dir)
-        .map_err(|e| failure(project, FailureKind::State, e.to_string()))?
-        .into_temp_path();
+    let output = cache
+        .scratch_file(&project.code_location_name)
+        .map_err(|e| state_failure(project, &e))?;
     let mut cmd = location_python(project, opts.path.as_deref())
         .map_err(|e| failure(project, FailureKind::Crash, e.to_string()))?
         .arg(script_dir.join(Script::Components.file_name()))
@@ -241,75 +193,13 @@ fn read_registry(
     let finished = cmd
         .output()
         .map_err(|e| failure(project, FailureKind::MissingInterpreter, e.to_string()))?;
-    registry_answer(project, &finished, &output, opts)
-}
-
-/// What the finished `components.py` (writing to `output`) produced: the registry, or why
-/// the location could not answer.
-fn registry_answer(
-    project: &Project,
-    finished: &crate::process::Finished,
-    output: &Path,
-    opts: &LoadOptions,
-) -> Result<Registry, Box<LocationFailure>> {
-    if finished.interrupted {
-        return Err(interrupted(project));
-    }
-    let with_output = |mut f: Box<LocationFailure>, detail: String| {
-        f.detail = detail;
-        f.output = finished.stderr.clone();
-        f
+    let script = ScriptAnswer {
+        script: "the component registry script",
+        doing: "reading the component registry",
+        answer: "answer",
+        failed: "the component registry could not be read",
     };
-    if finished.timed_out {
-        let mut f = failure(
-            project,
-            FailureKind::Timeout,
-            format!(
-                "reading the component registry took longer than {} s",
-                opts.timeout.as_secs()
-            ),
-        );
-        f.timeout = Some(opts.timeout);
-        return Err(with_output(f, finished.stderr_tail(10)));
-    }
-    let bytes = std::fs::read(output).unwrap_or_default();
-    match finished.code {
-        Some(0) => serde_json::from_slice::<Registry>(&bytes).map_err(|e| {
-            with_output(
-                failure(
-                    project,
-                    FailureKind::Protocol,
-                    format!("the component registry script wrote an unreadable answer: {e}"),
-                ),
-                finished.stderr_tail(10),
-            )
-        }),
-        Some(3) => Err(match serde_json::from_slice::<LoadFailure>(&bytes) {
-            Ok(f) => with_output(
-                failure(project, f.error.kind, f.error.message),
-                f.error.traceback_tail,
-            ),
-            Err(_) => with_output(
-                failure(
-                    project,
-                    FailureKind::Crash,
-                    "the component registry could not be read".into(),
-                ),
-                finished.stderr_tail(15),
-            ),
-        }),
-        code => Err(with_output(
-            failure(
-                project,
-                FailureKind::Crash,
-                match code {
-                    Some(c) => format!("the component registry script exited with code {c}"),
-                    None => "the component registry script was killed by a signal".into(),
-                },
-            ),
-            finished.stderr_tail(15),
-        )),
-    }
+    script.read(project, &finished, &output, opts)
 }
 
 #[cfg(test)]

@@ -105,17 +105,8 @@ fn component(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
     use crate::scaffold::component::{ComponentRequest, scaffold_component};
     let ws = crate::workspace::discover(&ctx.settings)?;
     let project = current_project(&ws)?;
-    if !project.interpreter.exists() {
-        // Said before anything is created (a cache folder included).
-        let message = format!(
-            "the interpreter {} does not exist",
-            project.interpreter.path.display()
-        );
-        let f = crate::manifest::extract::failure(
-            project,
-            crate::manifest::extract::FailureKind::MissingInterpreter,
-            message,
-        );
+    // Said before anything is created (a cache folder included).
+    if let Some(f) = crate::manifest::extract::missing_interpreter(project) {
         return Err(ScaffoldError::Registry(f).into());
     }
     let mut notes = Vec::new();

@@ -1,5 +1,7 @@
-//! The on-disk manifest cache: `<cache root>/manifests/<location>.json`, each entry holding
-//! the fingerprint it was made under. The cache root is `<workspace>/.dg/cache`, or a
+//! The on-disk cache of what a location's Python answered: manifests in
+//! `<cache root>/manifests/<location>.json` ([`ManifestCache`]), component registries in
+//! `<cache root>/components/` (`crate::components`), each entry holding the fingerprint it
+//! was made under. The cache root is `<workspace>/.dg/cache`, or a
 //! per-user folder when the workspace cannot be written (see `workspace::cache_root`).
 //! Writes are atomic; a per-location lock makes concurrent invocations wait for one
 //! extraction instead of racing; a corrupt entry is ignored and rebuilt.
@@ -14,14 +16,18 @@
 use super::extract::LocationFailure;
 use super::schema::Manifest;
 use crate::fs::{self, FsError, LockedFile};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 #[derive(Serialize, Deserialize)]
-struct Entry {
+#[serde(bound(deserialize = "T: DeserializeOwned"))]
+struct Entry<T> {
     fingerprint: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    manifest: Option<Manifest>,
+    /// The answer (named `manifest`, as manifest entries always were).
+    #[serde(rename = "manifest", default, skip_serializing_if = "Option::is_none")]
+    answer: Option<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     failure: Option<LocationFailure>,
     /// For a failure: `fingerprint::environment()` when it happened.
@@ -30,22 +36,35 @@ struct Entry {
 }
 
 /// What the cache holds for a location under a fingerprint.
-pub(crate) enum Cached {
-    Manifest(Manifest),
+pub(crate) enum Cached<T> {
+    Answer(T),
     /// Marked `remembered`.
     Failure(LocationFailure),
 }
 
-pub(crate) struct ManifestCache {
+/// One folder of the cache, holding one kind of answer `T` per location.
+pub(crate) struct LocationCache<T> {
     root: PathBuf,
     dir: PathBuf,
+    answer: PhantomData<fn() -> T>,
 }
+
+/// The manifests.
+pub(crate) type ManifestCache = LocationCache<Manifest>;
 
 impl ManifestCache {
     pub(crate) fn new(cache_root: &Path) -> Self {
-        ManifestCache {
+        LocationCache::in_folder(cache_root, "manifests")
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> LocationCache<T> {
+    /// The cache in `<cache_root>/<folder>`.
+    pub(crate) fn in_folder(cache_root: &Path, folder: &str) -> Self {
+        LocationCache {
             root: cache_root.to_path_buf(),
-            dir: cache_root.join("manifests"),
+            dir: cache_root.join(folder),
+            answer: PhantomData,
         }
     }
 
@@ -58,15 +77,15 @@ impl ManifestCache {
         self.dir.join(format!("{}.json", file_safe(location)))
     }
 
-    /// The cached manifest or failure for `location` if it was made under `fingerprint`.
-    pub(crate) fn get(&self, location: &str, fingerprint: &str) -> Option<Cached> {
+    /// The cached answer or failure for `location` if it was made under `fingerprint`.
+    pub(crate) fn get(&self, location: &str, fingerprint: &str) -> Option<Cached<T>> {
         let bytes = std::fs::read(self.entry_path(location)).ok()?;
-        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+        let entry: Entry<T> = serde_json::from_slice(&bytes).ok()?;
         if entry.fingerprint != fingerprint {
             return None;
         }
-        match (entry.manifest, entry.failure) {
-            (Some(m), _) => Some(Cached::Manifest(m)),
+        match (entry.answer, entry.failure) {
+            (Some(m), _) => Some(Cached::Answer(m)),
             (None, Some(mut f))
                 if entry.environment.as_deref() == Some(super::fingerprint::environment()) =>
             {
@@ -77,13 +96,8 @@ impl ManifestCache {
         }
     }
 
-    pub(crate) fn put(
-        &self,
-        location: &str,
-        fingerprint: &str,
-        manifest: &Manifest,
-    ) -> Result<(), FsError> {
-        self.write(location, fingerprint, Some(manifest.clone()), None, None)
+    pub(crate) fn put(&self, location: &str, fingerprint: &str, answer: &T) -> Result<(), FsError> {
+        self.write(location, fingerprint, Some(answer), None, None)
     }
 
     /// Remembers that `location` failed under `fingerprint`.
@@ -107,18 +121,18 @@ impl ManifestCache {
         &self,
         location: &str,
         fingerprint: &str,
-        manifest: Option<Manifest>,
+        answer: Option<&T>,
         failure: Option<LocationFailure>,
         environment: Option<String>,
     ) -> Result<(), FsError> {
         self.ensure_dir()?;
         let entry = Entry {
             fingerprint: fingerprint.to_string(),
-            manifest,
+            answer,
             failure,
             environment,
         };
-        let bytes = serde_json::to_vec(&entry).expect("manifests serialize");
+        let bytes = serde_json::to_vec(&entry).expect("answers serialize");
         fs::write_atomic(&self.entry_path(location), &bytes)
     }
 
@@ -130,7 +144,7 @@ impl ManifestCache {
         LockedFile::acquire_unless(&path, crate::process::interrupt::requested)
     }
 
-    /// A scratch path for the introspection script's output, removed when dropped.
+    /// A scratch path for a script's output, removed when dropped.
     pub(crate) fn scratch_file(&self, location: &str) -> Result<tempfile::TempPath, FsError> {
         self.ensure_dir()?;
         Ok(tempfile::Builder::new()

@@ -7,7 +7,7 @@ use super::fingerprint::fingerprint;
 use super::schema::{LoadFailure, MANIFEST_VERSION, Manifest};
 use crate::config::Project;
 use crate::parallel::parallel_map;
-use crate::process::{Cmd, tail_lines};
+use crate::process::Cmd;
 use crate::python::scripts::{self, Script};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -101,9 +101,12 @@ impl FailureKind {
 
 /// A remembered answer that still holds under `opts`: a timeout is tried again when more
 /// time is allowed now.
-fn still_holds(cached: Cached, opts: &LoadOptions) -> Option<Result<Manifest, LocationFailure>> {
+pub(crate) fn still_holds<T>(
+    cached: Cached<T>,
+    opts: &LoadOptions,
+) -> Option<Result<T, LocationFailure>> {
     match cached {
-        Cached::Manifest(m) => Some(Ok(m)),
+        Cached::Answer(m) => Some(Ok(m)),
         Cached::Failure(f) if f.kind == FailureKind::Timeout && f.timeout < Some(opts.timeout) => {
             None
         }
@@ -251,6 +254,18 @@ pub(crate) fn failure(
     })
 }
 
+/// The failure of a location whose interpreter does not exist (no environment yet), which
+/// costs no Python start.
+pub(crate) fn missing_interpreter(project: &Project) -> Option<Box<LocationFailure>> {
+    (!project.interpreter.exists()).then(|| {
+        let message = format!(
+            "the interpreter {} does not exist",
+            project.interpreter.path.display()
+        );
+        failure(project, FailureKind::MissingInterpreter, message)
+    })
+}
+
 pub(crate) fn state_failure(project: &Project, e: &crate::fs::FsError) -> Box<LocationFailure> {
     failure(project, FailureKind::State, e.to_string())
 }
@@ -325,14 +340,8 @@ fn run_introspection(
     opts: &LoadOptions,
 ) -> Result<Manifest, Box<LocationFailure>> {
     let fail = |kind: FailureKind, message: String| failure(project, kind, message);
-    if !project.interpreter.exists() {
-        return Err(fail(
-            FailureKind::MissingInterpreter,
-            format!(
-                "the interpreter {} does not exist",
-                project.interpreter.path.display()
-            ),
-        ));
+    if let Some(f) = missing_interpreter(project) {
+        return Err(f);
     }
     let output = cache
         .scratch_file(&project.code_location_name)
@@ -361,64 +370,99 @@ fn read_introspection(
     output: &Path,
     opts: &LoadOptions,
 ) -> Result<Manifest, Box<LocationFailure>> {
-    let fail = |kind: FailureKind, message: String| failure(project, kind, message);
-    let with_output = |mut f: Box<LocationFailure>, detail: String| {
-        f.detail = detail;
-        f.output = finished.stderr.clone();
-        f
+    let script = ScriptAnswer {
+        script: "the introspection script",
+        doing: "loading the location",
+        answer: "manifest",
+        failed: "the location failed to load",
     };
-    if finished.interrupted {
-        return Err(interrupted(project));
-    }
-    if finished.timed_out {
-        let mut f = fail(
-            FailureKind::Timeout,
+    let m: Manifest = script.read(project, finished, output, opts)?;
+    if m.manifest_version != MANIFEST_VERSION {
+        return Err(failure(
+            project,
+            FailureKind::Protocol,
             format!(
-                "loading the location took longer than {} s",
-                opts.timeout.as_secs()
+                "the manifest has version {}, expected {MANIFEST_VERSION}",
+                m.manifest_version
             ),
-        );
-        f.timeout = Some(opts.timeout);
-        return Err(with_output(f, finished.stderr_tail(10)));
+        ));
     }
-    let bytes = std::fs::read(output).unwrap_or_default();
-    match finished.code {
-        Some(0) => match serde_json::from_slice::<Manifest>(&bytes) {
-            Ok(m) if m.manifest_version == MANIFEST_VERSION => Ok(m),
-            Ok(m) => Err(fail(
-                FailureKind::Protocol,
+    Ok(m)
+}
+
+/// How an embedded script that reads a location (introspect.py, components.py) answers:
+/// exit 0 with its answer in the output file, exit 3 with a `{"error": ...}` document when
+/// the location's own code or environment failed, anything else when the script crashed.
+/// The words name the script in what the user reads.
+pub(crate) struct ScriptAnswer {
+    /// "the introspection script".
+    pub(crate) script: &'static str,
+    /// What took too long: "loading the location".
+    pub(crate) doing: &'static str,
+    /// What an unreadable exit-0 file was meant to be: "manifest".
+    pub(crate) answer: &'static str,
+    /// An exit 3 without a readable error document: "the location failed to load".
+    pub(crate) failed: &'static str,
+}
+
+impl ScriptAnswer {
+    /// The finished script's answer in `output`, or why the location could not give one.
+    pub(crate) fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        project: &Project,
+        finished: &crate::process::Finished,
+        output: &Path,
+        opts: &LoadOptions,
+    ) -> Result<T, Box<LocationFailure>> {
+        let fail = |kind: FailureKind, message: String| failure(project, kind, message);
+        let with_output = |mut f: Box<LocationFailure>, detail: String| {
+            f.detail = detail;
+            f.output = finished.stderr.clone();
+            f
+        };
+        if finished.interrupted {
+            return Err(interrupted(project));
+        }
+        if finished.timed_out {
+            let mut f = fail(
+                FailureKind::Timeout,
                 format!(
-                    "the manifest has version {}, expected {MANIFEST_VERSION}",
-                    m.manifest_version
+                    "{} took longer than {} s",
+                    self.doing,
+                    opts.timeout.as_secs()
                 ),
-            )),
-            Err(e) => Err(with_output(
+            );
+            f.timeout = Some(opts.timeout);
+            return Err(with_output(f, finished.stderr_tail(10)));
+        }
+        let bytes = std::fs::read(output).unwrap_or_default();
+        match finished.code {
+            Some(0) => serde_json::from_slice::<T>(&bytes).map_err(|e| {
+                with_output(
+                    fail(
+                        FailureKind::Protocol,
+                        format!("{} wrote an unreadable {}: {e}", self.script, self.answer),
+                    ),
+                    finished.stderr_tail(10),
+                )
+            }),
+            Some(3) => Err(match serde_json::from_slice::<LoadFailure>(&bytes) {
+                Ok(f) => with_output(fail(f.error.kind, f.error.message), f.error.traceback_tail),
+                Err(_) => with_output(
+                    fail(FailureKind::Crash, self.failed.into()),
+                    finished.stderr_tail(15),
+                ),
+            }),
+            code => Err(with_output(
                 fail(
-                    FailureKind::Protocol,
-                    format!("the introspection script wrote an unreadable manifest: {e}"),
+                    FailureKind::Crash,
+                    match code {
+                        Some(c) => format!("{} exited with code {c}", self.script),
+                        None => format!("{} was killed by a signal", self.script),
+                    },
                 ),
-                finished.stderr_tail(10),
-            )),
-        },
-        Some(3) => match serde_json::from_slice::<LoadFailure>(&bytes) {
-            Ok(f) => Err(with_output(
-                fail(f.error.kind, f.error.message),
-                f.error.traceback_tail,
-            )),
-            Err(_) => Err(with_output(
-                fail(FailureKind::Crash, "the location failed to load".into()),
                 finished.stderr_tail(15),
             )),
-        },
-        code => Err(with_output(
-            fail(
-                FailureKind::Crash,
-                match code {
-                    Some(c) => format!("the introspection script exited with code {c}"),
-                    None => "the introspection script was killed by a signal".into(),
-                },
-            ),
-            tail_lines(&finished.stderr, 15),
-        )),
+        }
     }
 }
