@@ -147,6 +147,45 @@ impl Interpreter {
 }
 
 impl Project {
+    /// A project named `name` at `root` with the layout create-dagster makes (`src/<module>`,
+    /// a `.venv`), for unit tests.
+    #[cfg(test)]
+    pub fn for_tests(root: &std::path::Path, name: &str) -> Project {
+        let module = name.replace('-', "_");
+        Project {
+            name: name.into(),
+            root: root.to_path_buf(),
+            listed_path: name.into(),
+            config_file: root.join("pyproject.toml"),
+            root_module: module.clone(),
+            defs_module: format!("{module}.defs"),
+            code_location_target_module: format!("{module}.definitions"),
+            code_location_name: name.into(),
+            working_directory: root.join("src"),
+            interpreter: Interpreter {
+                path: root.join(".venv/bin/python"),
+                source: InterpreterSource::Venv,
+            },
+            requires_python: None,
+            dagster_requirement: None,
+            dependencies: vec![],
+            dev_dependencies: vec![],
+            uv: None,
+            dagster_requirement_at: None,
+            python_request: None,
+            extra_inputs: vec![],
+            registry_modules: vec![],
+            registry_entry_point: false,
+            code_location_name_at: None,
+        }
+    }
+
+    /// The folder of the project's defs module (`src/<pkg>/defs`).
+    pub fn defs_folder(&self) -> PathBuf {
+        self.working_directory
+            .join(self.defs_module.replace('.', "/"))
+    }
+
     /// The Python minor (`3.12`) the project asks for by name, when it does (a version in
     /// `python_request`, not an interpreter path).
     pub fn requested_minor(&self) -> Option<String> {

@@ -22,7 +22,21 @@ const SOURCE_EXTENSIONS: &[&str] = &[
     "py", "pyi", "yaml", "yml", "toml", "sql", "cfg", "ini", "lock", "pth",
 ];
 
+/// Which of a project's source files a fingerprint covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sources {
+    /// Every source file Dagster may read (a manifest).
+    All,
+    /// Only code and configuration, not the YAML and SQL that components read (a component
+    /// registry, which imports modules and reads no defs.yaml).
+    Code,
+}
+
 pub fn fingerprint(project: &Project, script: &str) -> String {
+    fingerprint_of(project, script, Sources::All)
+}
+
+pub fn fingerprint_of(project: &Project, script: &str, sources: Sources) -> String {
     let mut h = blake3::Hasher::new();
     field(&mut h, "manifest_version", &MANIFEST_VERSION.to_string());
     field(&mut h, "script", script);
@@ -34,7 +48,7 @@ pub fn fingerprint(project: &Project, script: &str) -> String {
         &project.working_directory.display().to_string(),
     );
     field(&mut h, "root", &project.root.display().to_string());
-    hash_sources(&mut h, &project.root);
+    hash_sources(&mut h, &project.root, sources);
     file(&mut h, &project.dotenv_path());
     hash_extra_inputs(&mut h, project);
     hash_interpreter(&mut h, &project.interpreter.path, &project.root);
@@ -240,9 +254,14 @@ fn source_files(root: &Path) -> Vec<std::path::PathBuf> {
     files
 }
 
-fn hash_sources(h: &mut blake3::Hasher, root: &Path) {
+fn hash_sources(h: &mut blake3::Hasher, root: &Path, sources: Sources) {
     let files = source_files(root);
-    for f in &files {
+    let data = |f: &Path| {
+        f.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "sql"))
+    };
+    for f in files.iter().filter(|f| sources == Sources::All || !data(f)) {
         let rel = f.strip_prefix(root).unwrap_or(f);
         field(h, "source", &rel.display().to_string());
         file(h, f);
@@ -311,7 +330,7 @@ fn hash_interpreter(h: &mut blake3::Hasher, python: &Path, project_root: &Path) 
                     continue;
                 }
                 field(h, "editable", &dir.display().to_string());
-                hash_sources(h, &dir);
+                hash_sources(h, &dir, Sources::All);
             }
         }
     }

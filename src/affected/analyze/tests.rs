@@ -4,41 +4,17 @@
 
 use super::*;
 use crate::affected::projects::LostProject;
-use crate::config::{Interpreter, InterpreterSource, Project};
+use crate::config::Project;
 use crate::graph::test_support::two_locations;
 use crate::manifest::schema::SourceLocation;
 use std::path::PathBuf;
 
 fn project(path: &str) -> Project {
-    let name = path.rsplit('/').next().unwrap().to_string();
-    let module = name.replace('-', "_");
-    let root = PathBuf::from("/ws").join(path);
-    Project {
-        name: name.clone(),
-        root: root.clone(),
-        listed_path: path.into(),
-        config_file: root.join("pyproject.toml"),
-        root_module: module.clone(),
-        defs_module: format!("{module}.defs"),
-        code_location_target_module: format!("{module}.definitions"),
-        code_location_name: name,
-        working_directory: root.join("src"),
-        interpreter: Interpreter {
-            path: root.join(".venv/bin/python"),
-            source: InterpreterSource::Venv,
-        },
-        requires_python: None,
-        dagster_requirement: None,
-        dependencies: vec![],
-        dev_dependencies: vec![],
-        uv: None,
-        dagster_requirement_at: None,
-        python_request: None,
-        extra_inputs: vec!["seeds".into(), "conf/*.json".into()],
-        registry_modules: vec![],
-        registry_entry_point: false,
-        code_location_name_at: None,
-    }
+    let name = path.rsplit('/').next().unwrap();
+    let mut p = Project::for_tests(&PathBuf::from("/ws").join(path), name);
+    p.listed_path = path.into();
+    p.extra_inputs = vec!["seeds".into(), "conf/*.json".into()];
+    p
 }
 
 fn workspace(paths: &[&str]) -> Workspace {
