@@ -11,12 +11,14 @@ compute them inside that project (dagster_dg_core.component.EnvRegistry.from_dg_
 Run with the *project's own* interpreter, cwd = the project root:
 
     <python> components.py --working-directory <project>/src --output <file> \
-        [--registry-module PATTERN ...] [--has-entry-point]
+        [--registry-module PATTERN ...] [--has-entry-point] [--extra-module MODULE ...]
 
 Writes ``{"dagster_version", "modules": [...], "objects": [{"key", "namespace", "name",
 "aliases", "summary", "description", "features", "scaffolder_schema", "component_schema",
-"defs_yaml_json_schema"}]}`` to --output only (stdout is never used for data); the schemas
-are JSON text exactly as real `dg utils inspect-component` prints them.
+"defs_yaml_json_schema", "template_vars", "untemplated_attributes"}], "template_scope"}`` to --output only (stdout is
+never used for data); the schemas are JSON text exactly as real `dg utils
+inspect-component` prints them; the template names are what `dg check yaml` allows in a
+defs.yaml's templates.
 Exit codes: 0 = written; 3 = the registry could not be built (an ``{"error": ...}`` document
 was written); anything else = this script crashed. Python 3.10-3.13, stdlib + dagster only
 (no dagster-dg-cli needed).
@@ -50,8 +52,9 @@ def _manifest(result):
     raise RegistryError(message.strip())
 
 
-def registry(patterns, has_entry_point):
-    """(modules, objects) as real dg's EnvRegistry holds them."""
+def registry(patterns, has_entry_point, extra_modules=()):
+    """(modules, objects) as real dg's EnvRegistry holds them. `extra_modules` are searched
+    too, as real `dg check yaml` searches the module of every type a defs.yaml names."""
     try:
         from dagster.components.list import list_plugins
         from dagster_shared.seven import resolve_module_pattern
@@ -68,6 +71,12 @@ def registry(patterns, has_entry_point):
     first = _manifest(list_plugins(entry_points=True, extra_modules=[]))
     modules = list(first.modules)
     objects = list(first.objects)
+    extra = sorted(set(extra_modules).difference(modules))
+    if extra:
+        fetched = _manifest(list_plugins(entry_points=False, extra_modules=extra))
+        for module in extra:
+            objects.extend(o for o in fetched.objects if o.key.namespace == module)
+        modules.extend(extra)
     if not has_entry_point and patterns:
         project_modules = sorted({m for p in patterns for m in resolve_module_pattern(p)})
         extra = sorted(set(project_modules).difference(modules))
@@ -110,9 +119,68 @@ def _defs_yaml_json_schema(base, component_schema):
     return json.dumps(schema, indent=4)
 
 
+# The names `Component.load` puts in scope for a Resolvable component's templates
+# (Dagster 1.11-1.13: `context`, and the deprecated names it replaced). Not readable from
+# Dagster without loading a component, so named here.
+_LOAD_SCOPE = ("context", "project_root", "load_component_at_path", "build_defs_at_path")
+
+
+def _template_scope():
+    """The names every component's templates have in scope, or None if unknown."""
+    try:
+        from dagster.components.resolved.context import ResolutionContext
+
+        names = set(ResolutionContext.default().scope)
+    except Exception:  # noqa: BLE001 - an older Dagster: the check is skipped
+        return None
+    names.update(_LOAD_SCOPE)
+    return sorted(names)
+
+
+def _template_vars(o, is_component):
+    """A component type's own template variables (its @template_var static methods and
+    get_additional_scope), or None if unknown."""
+    if not is_component:
+        return None
+    try:
+        from dagster.components.component.template_vars import _get_all_static_template_vars
+        from dagster_shared.seven import load_module_object
+
+        cls = load_module_object(o.key.namespace, o.key.name)
+        names = {name for name, _fn, _sig in _get_all_static_template_vars(cls)}
+        names.update(cls.get_additional_scope())
+    except Exception:  # noqa: BLE001 - unknown: the check is skipped for this type
+        return None
+    return sorted(names)
+
+
+def _untemplated_attributes(o, is_component):
+    """The top-level attributes Dagster does not render templates in (their resolver is not
+    the default one: passed through, or the type's own), or None if unknown."""
+    if not is_component:
+        return None
+    try:
+        from dagster.components.resolved.base import Resolvable, _get_annotations, _get_resolver
+        from dagster.components.resolved.model import _default_fn
+        from dagster_shared.seven import load_module_object
+
+        cls = load_module_object(o.key.namespace, o.key.name)
+        if not issubclass(cls, Resolvable):
+            return []
+        out = []
+        for name, info in _get_annotations(cls).items():
+            if _get_resolver(info.type, name).fn is not _default_fn:
+                alias = getattr(info.field_info, "alias", None) if info.field_info else None
+                out.append(alias or name)
+    except Exception:  # noqa: BLE001 - unknown: templates are not checked for this type
+        return None
+    return sorted(out)
+
+
 def _object(o, base):
     features = getattr(o, "features", None) or []
     component_schema = getattr(o, "component_schema", None)
+    is_component = "component" in [str(f) for f in features]
     return {
         "key": o.key.to_typename(),
         "namespace": o.key.namespace,
@@ -125,9 +193,11 @@ def _object(o, base):
         "component_schema": _dumps(component_schema),
         "defs_yaml_json_schema": (
             _defs_yaml_json_schema(base, component_schema)
-            if "component" in [str(f) for f in features]
+            if is_component
             else None
         ),
+        "template_vars": _template_vars(o, is_component),
+        "untemplated_attributes": _untemplated_attributes(o, is_component),
     }
 
 
@@ -137,6 +207,7 @@ def parse_args(argv):
     p.add_argument("--output", required=True)
     p.add_argument("--registry-module", action="append", default=[])
     p.add_argument("--has-entry-point", action="store_true")
+    p.add_argument("--extra-module", action="append", default=[])
     # `dg scaffold defs TYPE PATH`: run the type's own scaffolder into --target.
     p.add_argument("--scaffold", metavar="TYPE")
     p.add_argument("--target")
@@ -222,7 +293,9 @@ def main(argv=None):
         with stdout_to_stderr():
             dagster = import_dagster()
             try:
-                modules, objects = registry(args.registry_module, args.has_entry_point)
+                modules, objects = registry(
+                    args.registry_module, args.has_entry_point, args.extra_module
+                )
             except LoadFailure:
                 raise
             except Exception as e:  # noqa: BLE001 - a registry module's own error
@@ -232,6 +305,7 @@ def main(argv=None):
                 "dagster_version": getattr(dagster, "__version__", "unknown"),
                 "modules": modules,
                 "objects": [_object(o, base) for o in objects],
+                "template_scope": _template_scope(),
             }
     except LoadFailure as failure:
         write_json_atomic(args.output, error_document(failure.kind, failure.exc))

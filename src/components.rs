@@ -16,7 +16,7 @@ use crate::manifest::extract::{
     FailureKind, LoadOptions, LocationFailure, ScriptAnswer, failure, interrupted, location_python,
     missing_interpreter, state_failure, still_holds,
 };
-use crate::manifest::fingerprint::fingerprint;
+use crate::manifest::fingerprint::{Sources, fingerprint_of};
 use crate::parallel::parallel_map;
 use crate::python::scripts::{self, Script};
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,11 @@ pub(crate) struct Registry {
     /// The registry modules, as real dg holds them (entry points first, then the project's).
     pub(crate) modules: Vec<String>,
     pub(crate) objects: Vec<RegistryObject>,
+    /// The names every component's templates have in scope in this Dagster (its default
+    /// resolution scope and what `Component.load` adds); `None` when the script could not
+    /// tell.
+    #[serde(default)]
+    pub(crate) template_scope: Option<Vec<String>>,
 }
 
 /// A component type or another scaffoldable object.
@@ -53,6 +58,14 @@ pub(crate) struct RegistryObject {
     /// The schema of a whole defs.yaml of this type.
     #[serde(default)]
     pub(crate) defs_yaml_json_schema: Option<String>,
+    /// The type's own template variables (its `@template_var` static methods and
+    /// `get_additional_scope`); `None` when the script could not tell.
+    #[serde(default)]
+    pub(crate) template_vars: Option<Vec<String>>,
+    /// The attributes whose templates Dagster does not render (passed through to the
+    /// component, such as a SQL template); `None` when the script could not tell.
+    #[serde(default)]
+    pub(crate) untemplated_attributes: Option<Vec<String>>,
 }
 
 impl Registry {
@@ -83,12 +96,33 @@ impl Registry {
             .find(|o| o.key == typename || o.aliases.iter().any(|a| a == typename))
     }
 
+    /// The names a template in a defs.yaml of type `obj` may use, and the attributes whose
+    /// templates are not rendered, when known.
+    pub(crate) fn template_scope(&self, obj: &RegistryObject) -> Option<TemplateScope> {
+        let mut names = self.template_scope.clone()?;
+        names.extend(obj.template_vars.clone()?);
+        names.sort();
+        names.dedup();
+        Some(TemplateScope {
+            names,
+            untemplated: obj.untemplated_attributes.clone()?,
+        })
+    }
+
     /// The registry modules, sorted (as real dg prints them).
     pub(crate) fn sorted_modules(&self) -> Vec<&str> {
         let mut out: Vec<&str> = self.modules.iter().map(String::as_str).collect();
         out.sort_unstable();
         out
     }
+}
+
+/// What the templates of a defs.yaml may name.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TemplateScope {
+    pub(crate) names: Vec<String>,
+    /// Top-level attributes whose templates Dagster leaves alone.
+    pub(crate) untemplated: Vec<String>,
 }
 
 /// One location's answer.
@@ -106,19 +140,35 @@ pub(crate) fn load(
     cache_root: &Path,
     opts: &LoadOptions,
 ) -> Vec<LocationRegistry> {
-    let cache = LocationCache::<Registry>::in_folder(cache_root, "components");
-    let tag = format!("components/{}", scripts::version());
+    let plain: Vec<(&Project, Vec<String>)> = projects.iter().map(|p| (*p, vec![])).collect();
+    load_searching(&plain, cache_root, opts)
+}
+
+/// The registry of each project with its `extra` modules searched too (the modules of the
+/// types its defs.yaml files name, as real `dg check yaml` searches them), cached apart
+/// from the plain registry so that neither evicts the other.
+pub(crate) fn load_searching(
+    projects: &[(&Project, Vec<String>)],
+    cache_root: &Path,
+    opts: &LoadOptions,
+) -> Vec<LocationRegistry> {
+    let plain = LocationCache::<Registry>::in_folder(cache_root, "components");
+    let searching = LocationCache::<Registry>::in_folder(cache_root, "components-searching");
     let script_dir = std::sync::OnceLock::new();
     parallel_map(projects.len(), |i| {
-        let p = projects[i];
-        let print = fingerprint(p, &tag);
+        let (p, extra) = &projects[i];
+        let cache = if extra.is_empty() { &plain } else { &searching };
+        let tag = format!("components/{}/{}", scripts::version(), extra.join(","));
+        // The registry depends on code, not on the YAML and SQL a location's components
+        // read: editing a defs.yaml keeps it.
+        let print = fingerprint_of(p, &tag, Sources::Code);
         let cached = |cache: &LocationCache<Registry>| {
             (!opts.refresh)
                 .then(|| cache.get(&p.code_location_name, &print))
                 .flatten()
                 .and_then(|c| still_holds(c, opts))
         };
-        if let Some(outcome) = cached(&cache) {
+        if let Some(outcome) = cached(cache) {
             return answer(p, outcome, true);
         }
         // One read per location at a time, across processes; whoever waited may find the
@@ -128,14 +178,14 @@ pub(crate) fn load(
             Ok(None) => return answer(p, Err(*interrupted(p)), false),
             Err(e) => return answer(p, Err(*state_failure(p, &e)), false),
         };
-        if let Some(outcome) = cached(&cache) {
+        if let Some(outcome) = cached(cache) {
             return answer(p, outcome, true);
         }
         let outcome = script_dir
             .get_or_init(|| scripts::materialize(cache_root).map_err(|e| e.to_string()))
             .as_deref()
             .map_err(|e| failure(p, FailureKind::State, e.clone()))
-            .and_then(|dir| read_registry(p, dir, &cache, opts))
+            .and_then(|dir| read_registry(p, extra, dir, cache, opts))
             .map_err(|f| *f);
         // A cache that cannot be written still gave the answer.
         match &outcome {
@@ -166,6 +216,7 @@ fn answer(
 /// Runs `components.py` in the location's interpreter.
 fn read_registry(
     project: &Project,
+    extra: &[String],
     script_dir: &Path,
     cache: &LocationCache<Registry>,
     opts: &LoadOptions,
@@ -189,6 +240,9 @@ fn read_registry(
     }
     for pattern in &project.registry_modules {
         cmd = cmd.arg("--registry-module").arg(pattern);
+    }
+    for module in extra {
+        cmd = cmd.arg("--extra-module").arg(module);
     }
     let finished = cmd
         .output()
@@ -219,6 +273,8 @@ mod tests {
             scaffolder_schema: None,
             component_schema: None,
             defs_yaml_json_schema: None,
+            template_vars: None,
+            untemplated_attributes: None,
         }
     }
 
@@ -240,6 +296,7 @@ mod tests {
                 object("acme.components.sub.Thing", &["component"]),
                 object("acmeish.Other", &["component"]),
             ],
+            template_scope: None,
         }
     }
 

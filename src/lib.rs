@@ -16,6 +16,7 @@ mod cli;
 mod components;
 mod config;
 mod dagster_api;
+mod defs_yaml;
 mod deploy;
 mod dev;
 mod diagnostic;

@@ -21,6 +21,10 @@ enum CheckSub {
     Defs(DefsCheckArgs),
     /// Validate every config file of the workspace and report all problems
     Toml(JsonFlag),
+    /// Check every defs.yaml (defs.yml, component.yaml) against its component type's
+    /// schema in the location's own environment: unknown types and attributes, wrong
+    /// values, bad template variables, each at its file, line and column
+    Yaml(super::check_yaml::YamlArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -48,7 +52,7 @@ struct DefsCheckArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum CheckFormat {
+pub(super) enum CheckFormat {
     Text,
     Json,
     Github,
@@ -57,6 +61,7 @@ enum CheckFormat {
 pub(super) fn run(ctx: &Ctx, args: &CheckArgs) -> Result<()> {
     match &args.sub {
         Some(CheckSub::Toml(flags)) => toml(ctx, *flags),
+        Some(CheckSub::Yaml(yaml)) => super::check_yaml::run_check(ctx, yaml),
         Some(CheckSub::Defs(defs)) => check_defs(ctx, defs),
         None => check_defs(ctx, &args.defs),
     }

@@ -4,6 +4,7 @@
 mod access;
 mod affected;
 mod check;
+mod check_yaml;
 mod compare;
 mod completions;
 mod create;

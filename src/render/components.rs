@@ -170,9 +170,12 @@ mod tests {
                             scaffolder_schema: None,
                             component_schema: None,
                             defs_yaml_json_schema: None,
+                            template_vars: None,
+                            untemplated_attributes: None,
                         }
                     })
                     .collect(),
+                template_scope: None,
             }),
             from_cache: false,
         }

@@ -10,6 +10,7 @@ pub(crate) mod ci;
 pub(crate) mod components;
 pub(crate) mod create;
 pub(crate) mod defs;
+pub(crate) mod defs_yaml;
 pub(crate) mod deploy;
 pub(crate) mod dev;
 pub(crate) mod errors;
@@ -115,6 +116,11 @@ impl Printer {
     fn problem(&self, label: &str, style: Style, p: &Problem) {
         let _ = writeln!(self.stderr(), "{}", format_problem(label, style, p));
     }
+}
+
+/// A problem as [`Printer::error`] shows it, for a report on stdout.
+pub fn error_text(p: &Problem) -> String {
+    format_problem("error", ERROR, p)
 }
 
 /// `error: <what>` / `  at <file>:<line>:<col>` / the line with a caret / `  hint: ...`.
