@@ -154,14 +154,32 @@ def _template_vars(o, is_component):
     return sorted(names)
 
 
+def _renders_templates(resolver, default_fn, passthrough_fn):
+    """Whether Dagster renders the `{{ }}` templates in a field with this resolver."""
+    import functools
+
+    if resolver.fn is default_fn or getattr(resolver, "inject_before_resolve", False):
+        return True
+    if resolver.fn is passthrough_fn:
+        return False
+    fn = getattr(resolver.fn, "callable", None)
+    # A nested Resolvable or a union, resolved field by field.
+    if isinstance(fn, functools.partial):
+        return True
+    # The type's own function: templates are rendered if it resolves anything itself
+    # (a `lambda ctx, value: value` hands the text to the component as it is).
+    code = getattr(fn, "__code__", None)
+    return code is not None and any("resolve" in n for n in code.co_names)
+
+
 def _untemplated_attributes(o, is_component):
-    """The top-level attributes Dagster does not render templates in (their resolver is not
-    the default one: passed through, or the type's own), or None if unknown."""
+    """The top-level attributes whose templates Dagster leaves to the component (a SQL
+    template rendered later with its own variables), or None if unknown."""
     if not is_component:
         return None
     try:
         from dagster.components.resolved.base import Resolvable, _get_annotations, _get_resolver
-        from dagster.components.resolved.model import _default_fn
+        from dagster.components.resolved.model import _default_fn, _passthrough_fn
         from dagster_shared.seven import load_module_object
 
         cls = load_module_object(o.key.namespace, o.key.name)
@@ -169,7 +187,8 @@ def _untemplated_attributes(o, is_component):
             return []
         out = []
         for name, info in _get_annotations(cls).items():
-            if _get_resolver(info.type, name).fn is not _default_fn:
+            resolver = _get_resolver(info.type, name)
+            if not _renders_templates(resolver, _default_fn, _passthrough_fn):
                 alias = getattr(info.field_info, "alias", None) if info.field_info else None
                 out.append(alias or name)
     except Exception:  # noqa: BLE001 - unknown: templates are not checked for this type

@@ -95,6 +95,21 @@ class ComponentsScriptTest(TempDirMixin, unittest.TestCase):
         # The base schema is not changed for the next type.
         self.assertEqual(base["properties"]["attributes"], {})
 
+    def test_an_extra_module_is_searched_and_templates_are_described(self):
+        project = self.project()
+        proc, doc = self.read(project, "--extra-module", "acme.other.thing")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        keys = [o["key"] for o in doc["objects"]]
+        self.assertIn("acme.other.thing.Thing", keys)
+        self.assertIn("env", doc["template_scope"])
+        self.assertIn("context", doc["template_scope"])
+        sql = next(o for o in doc["objects"] if o["key"] == "dagster.TemplatedSqlComponent")
+        # The SQL template is rendered by the component with its own variables.
+        self.assertEqual(sql["untemplated_attributes"], ["sql_template"])
+        self.assertEqual(sql["template_vars"], [])
+        thing = next(o for o in doc["objects"] if o["key"] == "acme.other.thing.Thing")
+        self.assertEqual(thing["untemplated_attributes"], [])
+
 
 if __name__ == "__main__":
     unittest.main()

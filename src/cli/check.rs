@@ -47,6 +47,9 @@ struct DefsCheckArgs {
     /// Fail (exit 1) on warnings too
     #[arg(long)]
     strict: bool,
+    /// Do not check the component files (defs.yaml) first (`dg check yaml`)
+    #[arg(long)]
+    no_check_yaml: bool,
     #[command(flatten)]
     refresh: RefreshFlag,
 }
@@ -75,6 +78,19 @@ fn check_defs(ctx: &Ctx, args: &DefsCheckArgs) -> Result<()> {
         (None, true) => CheckFormat::Json,
         (None, false) => CheckFormat::Text,
     };
+    let failed = |e: Error| {
+        if format == CheckFormat::Github {
+            ctx.printer.out(&crate::render::ci::github_annotations(
+                &crate::render::ci::problem_annotations(&e),
+            ));
+        }
+        e
+    };
+    if !args.no_check_yaml
+        && !super::check_yaml::before_defs(ctx, format, args.junit.as_deref()).map_err(failed)?
+    {
+        return Err(Error::silent_failure());
+    }
     let compare = super::compare::CompareArgs {
         state: args.state.clone(),
         ..Default::default()
@@ -87,14 +103,7 @@ fn check_defs(ctx: &Ctx, args: &DefsCheckArgs) -> Result<()> {
         &compare,
     ) {
         Ok((loaded, _)) => loaded,
-        Err(e) => {
-            if format == CheckFormat::Github {
-                ctx.printer.out(&crate::render::ci::github_annotations(
-                    &crate::render::ci::problem_annotations(&e),
-                ));
-            }
-            return Err(e);
-        }
+        Err(e) => return Err(failed(e)),
     };
     let access = crate::access::hooks::violations(&loaded)?;
     let checked = crate::check::check(&loaded, args.strict, access);

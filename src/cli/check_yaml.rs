@@ -139,6 +139,47 @@ fn stamp(projects: &[&Project]) -> Vec<(PathBuf, u64, Option<std::time::SystemTi
     out
 }
 
+/// `dg check`'s first step, as real dg's in a project: the component files of the locations
+/// in scope. `Ok(false)` when they have problems (reported in `format`; the definitions
+/// are then not loaded, as they would only fail on them again).
+pub(super) fn before_defs(
+    ctx: &Ctx,
+    format: super::check::CheckFormat,
+    junit: Option<&std::path::Path>,
+) -> Result<bool> {
+    let args = YamlArgs {
+        paths: vec![],
+        watch: false,
+        json: false,
+        format: Some(format),
+        junit: junit.map(std::path::Path::to_path_buf),
+        refresh: super::RefreshFlag { refresh: false },
+    };
+    let ws = crate::workspace::discover(&ctx.settings)?;
+    let (projects, paths) = scope(ctx, &ws, &args)?;
+    let mut notes = Vec::new();
+    let cache_root = crate::workspace::cache_root(&ctx.settings, &ws, &mut notes);
+    let opts = crate::manifest::extract::LoadOptions {
+        refresh: false,
+        timeout: ctx.settings.load_timeout,
+        path: ctx.settings.path.clone(),
+    };
+    let r = run(&projects, &paths, &cache_root, &opts);
+    // A registry that did not load is the definitions check's to report (the location
+    // fails to load there too, with its own error).
+    if !r.problems.is_empty() {
+        show(ctx, &ws, &args, &r)?;
+        return Ok(false);
+    }
+    if !r.files.is_empty() && format == super::check::CheckFormat::Text {
+        ctx.printer.status(&format!(
+            "All component YAML validated successfully ({} checked).",
+            r.files.len()
+        ));
+    }
+    Ok(true)
+}
+
 fn show(ctx: &Ctx, ws: &Workspace, args: &YamlArgs, r: &YamlReport) -> Result<()> {
     use super::check::CheckFormat;
     let format = match (args.format, args.json) {

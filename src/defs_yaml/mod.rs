@@ -138,7 +138,10 @@ impl Parsed {
         let at = match doc {
             Some(doc) => {
                 let (depth, place) = doc.closest(&f.path);
-                if f.on_key || depth < f.path.len() {
+                // A block value (a mapping or list below its key) is shown at its key, as
+                // real dg shows it.
+                let below_key = place.key.is_some_and(|k| place.value.line > k.line);
+                if f.on_key || depth < f.path.len() || below_key {
                     place.key.unwrap_or(place.value)
                 } else {
                     place.value

@@ -15,6 +15,8 @@ mod affected;
 mod check;
 mod check_toml;
 #[cfg(feature = "tier-index")]
+mod check_yaml;
+#[cfg(feature = "tier-index")]
 mod components;
 mod deploy;
 #[cfg(feature = "tier-index")]
