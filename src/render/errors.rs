@@ -379,6 +379,10 @@ impl From<crate::scaffold::ScaffoldError> for Error {
                  components` lists the component types)"
                     .into(),
             ),
+            E::EditorSettings { .. } => usage(
+                "fix the file (VS Code shows where), or add the `yaml.schemas` entry yourself"
+                    .into(),
+            ),
             E::WorkflowExists { .. } => {
                 usage("remove it first, or write elsewhere with --output FILE".into())
             }

@@ -153,6 +153,10 @@ pub enum ScaffoldError {
     #[error("`{given}` is not a class to inherit from")]
     BadSuperclass { given: String },
 
+    // dg utils configure-editor.
+    #[error("cannot change {}: {message}", file.display())]
+    EditorSettings { file: PathBuf, message: String },
+
     // dg scaffold github-actions.
     #[error("{} exists; dg-rs does not overwrite it", path.display())]
     WorkflowExists { path: PathBuf },

@@ -12,13 +12,16 @@ pub mod component;
 pub mod component_type;
 mod create;
 pub mod defs;
+pub mod editor;
 mod error;
 pub mod github_actions;
 pub mod inline;
+mod jsonc;
 pub mod names;
 pub mod register;
 mod registry_modules;
 mod render;
+mod schema;
 
 pub use create::{
     Created, DEFAULT_DAGSTER_VERSION, ProjectRequest, WorkspaceRequest, create_project,
