@@ -354,8 +354,8 @@ impl From<crate::scaffold::ScaffoldError> for Error {
                 usage("dg scaffold never overwrites a file: pick another path or remove it".into())
             }
             E::BadComponentName { .. } => usage(
-                "name a class, like `MyComponent` (it goes into the module \
-                 <root_module>.components.my_component), or give its module too, like \
+                "a class name is letters, digits and `_`, not starting with a digit, like \
+                 `MyComponent`; `dg scaffold component` also takes it with its module, like \
                  `<root_module>.components.sub.MyComponent`"
                     .into(),
             ),

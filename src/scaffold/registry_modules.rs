@@ -19,11 +19,21 @@ pub fn matches_pattern(module: &str, pattern: &str) -> bool {
 pub fn add_registry_module(text: &str, nested: bool, module: &str) -> Result<String, String> {
     let mut doc: DocumentMut = text.parse().map_err(|e| format!("invalid TOML: {e}"))?;
     let prefix = if nested { "tool.dg." } else { "" };
+    let missing =
+        project_table(&mut doc, nested).is_some_and(|p| !p.contains_key("registry_modules"));
+    let comments = if missing {
+        take_following_comments(&mut doc, nested)
+    } else {
+        String::new()
+    };
     let project = project_table(&mut doc, nested)
         .ok_or_else(|| format!("there is no `[{prefix}project]` table"))?;
     match project.get_mut("registry_modules") {
         None => {
             project.insert("registry_modules", Item::Value(one_per_line(module)));
+            if let Some(mut key) = project.key_mut("registry_modules") {
+                key.leaf_decor_mut().set_prefix(comments);
+            }
         }
         Some(Item::Value(Value::Array(arr))) if arr.is_empty() => {
             let decor = arr.decor().clone();
@@ -54,6 +64,94 @@ fn project_table(doc: &mut DocumentMut, nested: bool) -> Option<&mut dyn TableLi
         root
     };
     root.get_mut("project")?.as_table_like_mut()
+}
+
+/// The comment lines after the project table's last key. toml_edit holds them in what follows
+/// (the next table's header, or the end of the document); real dg's tomlkit edit puts a new
+/// key after them, so they are taken from there to go in front of the new key, and only the
+/// blank lines after them stay where they were.
+fn take_following_comments(doc: &mut DocumentMut, nested: bool) -> String {
+    let path: Vec<String> = if nested {
+        vec!["tool".into(), "dg".into(), "project".into()]
+    } else {
+        vec!["project".into()]
+    };
+    let mut tables = Vec::new();
+    walk(doc.as_table(), &mut Vec::new(), &mut tables);
+    let Some(here) = tables
+        .iter()
+        .find(|t| t.0 == path && t.1.is_none())
+        .map(|t| t.2)
+    else {
+        return String::new();
+    };
+    let next = tables
+        .into_iter()
+        .filter(|t| t.2 > here)
+        .min_by_key(|t| t.2);
+    let following = match &next {
+        Some(t) => t.3.clone(),
+        None => doc.trailing().as_str().unwrap_or("").to_string(),
+    };
+    let mut end = 0;
+    let mut at = 0;
+    for line in following.split_inclusive('\n') {
+        at += line.len();
+        if line.trim_start().starts_with('#') {
+            end = at;
+        }
+    }
+    if end == 0 {
+        return String::new();
+    }
+    let (comments, rest) = following.split_at(end);
+    match next {
+        None => doc.set_trailing(rest),
+        Some((path, index, _, _)) => {
+            let mut t = doc.as_table_mut();
+            let (last, parents) = path.split_last().expect("a table has a name");
+            for k in parents {
+                t = t[k.as_str()].as_table_mut().expect("a table on the way");
+            }
+            let table = match index {
+                None => t[last.as_str()].as_table_mut(),
+                Some(i) => t[last.as_str()]
+                    .as_array_of_tables_mut()
+                    .and_then(|a| a.get_mut(i)),
+            };
+            if let Some(table) = table {
+                table.decor_mut().set_prefix(rest);
+            }
+        }
+    }
+    let mut comments = comments.to_string();
+    if !comments.ends_with('\n') {
+        comments.push('\n');
+    }
+    comments
+}
+
+/// A table with a header: its path, its index in an array of tables, its position in the
+/// document and the text before its header.
+type HeaderTable = (Vec<String>, Option<usize>, isize, String);
+
+fn walk(table: &toml_edit::Table, path: &mut Vec<String>, out: &mut Vec<HeaderTable>) {
+    for (k, item) in table.iter() {
+        path.push(k.to_string());
+        let tables: Vec<(Option<usize>, &toml_edit::Table)> = match item {
+            Item::Table(t) => vec![(None, t)],
+            Item::ArrayOfTables(a) => a.iter().enumerate().map(|(i, t)| (Some(i), t)).collect(),
+            _ => Vec::new(),
+        };
+        for (index, t) in tables {
+            if let Some(pos) = t.position() {
+                let prefix = t.decor().prefix().and_then(|p| p.as_str()).unwrap_or("");
+                out.push((path.clone(), index, pos, prefix.to_string()));
+            }
+            walk(t, path, out);
+        }
+        path.pop();
+    }
 }
 
 /// `[\n    "<module>",\n]`.
@@ -166,9 +264,26 @@ mod tests {
             add(""),
             "registry_modules = [\n    \"a.components.my_comp\",\n]\n"
         );
+        // After the comments that end the table, before the blank lines (as tomlkit does).
         assert_eq!(
             add("# keep me\n\n[tool.other]\nx = 1 # and me\n"),
-            "registry_modules = [\n    \"a.components.my_comp\",\n]\n# keep me\n\n[tool.other]\nx = 1 # and me\n"
+            "# keep me\nregistry_modules = [\n    \"a.components.my_comp\",\n]\n\n[tool.other]\nx = 1 # and me\n"
+        );
+        assert_eq!(
+            add("\n# about other\n[tool.other]\n"),
+            "\n# about other\nregistry_modules = [\n    \"a.components.my_comp\",\n]\n[tool.other]\n"
+        );
+        assert_eq!(
+            add("\n\n[[tool.many]]\nx = 1\n"),
+            "registry_modules = [\n    \"a.components.my_comp\",\n]\n\n\n[[tool.many]]\nx = 1\n"
+        );
+        assert_eq!(
+            add("# c1\n# c2\n\n\n"),
+            "# c1\n# c2\nregistry_modules = [\n    \"a.components.my_comp\",\n]\n\n\n"
+        );
+        assert_eq!(
+            add("x = 1 # inline\n\n# c\n[tool.z]\n"),
+            "x = 1 # inline\n\n# c\nregistry_modules = [\n    \"a.components.my_comp\",\n]\n[tool.z]\n"
         );
         assert_eq!(
             add("registry_modules = []\n"),
