@@ -544,3 +544,43 @@ fn inside_a_project_configure_editor_configures_that_project() {
         std::fs::read_to_string(ctx.path("projects/data-engineering/.dg/schema.json")).unwrap()
     );
 }
+
+#[test]
+fn with_a_registry_entry_point_the_class_is_imported_in_its_package_as_real_dg_does() {
+    let (mine, theirs) = (TestContext::with_envs(), TestContext::with_envs());
+    let dir = "projects/data-science";
+    for ctx in [&mine, &theirs] {
+        ctx.append(
+            &format!("{dir}/pyproject.toml"),
+            "\n[project.entry-points.\"dagster_dg_cli.registry_modules\"]\ndata_science = \"data_science.lib\"\n",
+        );
+    }
+    let before = std::fs::read_to_string(mine.path(&format!("{dir}/pyproject.toml"))).unwrap();
+    for args in [
+        &["scaffold", "component", "Thing"][..],
+        &["scaffold", "component", "data_science.lib.more.Other"],
+    ] {
+        ours(&mine, dir, args);
+        real(&fixture_envs().data_science, &theirs, dir, args);
+    }
+    let src = format!("{dir}/src/data_science");
+    assert_eq!(files(&mine.path(&src)), files(&theirs.path(&src)));
+    assert_eq!(
+        std::fs::read_to_string(mine.path(&format!("{src}/lib/__init__.py"))).unwrap(),
+        "from data_science.lib.thing import Thing as Thing\nfrom data_science.lib.more import Other as Other\n"
+    );
+    // registry_modules is left alone.
+    let after = std::fs::read_to_string(mine.path(&format!("{dir}/pyproject.toml"))).unwrap();
+    assert_eq!(after, before);
+    let out =
+        run(mine
+            .dg_in(dir)
+            .args(["scaffold", "component", "data_science.components.Elsewhere"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("must be nested under the registry entry point module `data_science.lib`"),
+        "{}",
+        out.stderr
+    );
+}
