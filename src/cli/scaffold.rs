@@ -44,9 +44,10 @@ pub(super) struct ComponentArgs {
     /// The class name (MyComponent, written to <root_module>/components/my_component.py), or
     /// its module and name (<root_module>.lib.MyComponent)
     name: String,
-    /// Whether the class inherits from dagster's Model (its fields are its parameters)
+    /// The class inherits from dagster's Model: its fields are its parameters (the default)
     #[arg(long, overrides_with = "no_model", default_value_t = true)]
     model: bool,
+    /// The class takes its parameters in an `__init__` instead
     #[arg(long = "no-model", overrides_with = "model")]
     no_model: bool,
 }
