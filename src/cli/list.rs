@@ -71,6 +71,19 @@ pub(super) fn registries(
     ctx: &Ctx,
     refresh: RefreshFlag,
 ) -> Result<(Vec<crate::components::LocationRegistry>, bool)> {
+    let (ws, regs) = registries_of_scope(ctx, refresh)?;
+    let wide = crate::workspace::in_scope(&ws).len() > 1 || ws.current.is_none();
+    Ok((regs, wide))
+}
+
+/// The workspace and the registry of each project in scope (in `workspace::in_scope` order).
+pub(super) fn registries_of_scope(
+    ctx: &Ctx,
+    refresh: RefreshFlag,
+) -> Result<(
+    crate::config::Workspace,
+    Vec<crate::components::LocationRegistry>,
+)> {
     let ws = crate::workspace::discover(&ctx.settings)?;
     let mut notes = Vec::new();
     let cache_root = crate::workspace::cache_root(&ctx.settings, &ws, &mut notes);
@@ -96,7 +109,7 @@ pub(super) fn registries(
             ctx.printer.status(&format!("{}: {how}", r.location));
         }
     }
-    Ok((regs, projects.len() > 1 || ws.current.is_none()))
+    Ok((ws, regs))
 }
 
 /// The locations that could not answer, as the command's error (the others were listed).

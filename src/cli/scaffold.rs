@@ -1,4 +1,6 @@
-//! `dg scaffold defs TYPE PATH`: a stub definition file in the current project's defs folder;
+//! `dg scaffold defs TYPE PATH`: a stub definition file in the current project's defs folder
+//! (`inline-component` as TYPE: a component type with its one instance);
+//! `dg scaffold component NAME`: a team's own component type;
 //! `dg scaffold github-actions`: the CI workflow.
 
 use super::Ctx;
@@ -11,6 +13,9 @@ pub(super) enum ScaffoldCommand {
     /// Write a stub definition under the project's defs folder, like real
     /// `dg scaffold defs dagster.asset PATH` (never overwrites)
     Defs(DefsArgs),
+    /// Write a component type of the project's own under `<root_module>.components`, and list
+    /// its module in `registry_modules`, like real `dg scaffold component` (never overwrites)
+    Component(ComponentArgs),
     /// Write a GitHub Actions workflow: what a pull request affects as a matrix, a check of
     /// each affected location against main's saved state, a launch of the affected assets,
     /// and the state saved on every push to the main branch (never overwrites)
@@ -35,10 +40,23 @@ pub(super) struct GithubActionsArgs {
 }
 
 #[derive(Debug, Args)]
+pub(super) struct ComponentArgs {
+    /// The class name (MyComponent, written to <root_module>/components/my_component.py), or
+    /// its module and name (<root_module>.lib.MyComponent)
+    name: String,
+    /// The class inherits from dagster's Model: its fields are its parameters (the default)
+    #[arg(long, overrides_with = "no_model", default_value_t = true)]
+    model: bool,
+    /// The class takes its parameters in an `__init__` instead
+    #[arg(long = "no-model", overrides_with = "model")]
+    no_model: bool,
+}
+
+#[derive(Debug, Args)]
 pub(super) struct DefsArgs {
     /// asset, asset_check, schedule, sensor or job (real dg's dagster.asset etc. also work),
     /// or any type the project's environment can scaffold (`dg list components`), such as
-    /// dagster.PythonScriptComponent
+    /// dagster.PythonScriptComponent; or inline-component (with --typename)
     #[arg(value_name = "TYPE")]
     kind: String,
     /// Where, relative to the defs folder: a .py file for the five stubs (ingest/raw_orders.py),
@@ -53,13 +71,30 @@ pub(super) struct DefsArgs {
     /// Parameters as JSON, as real dg takes them (only `asset_key` is used)
     #[arg(long, value_name = "JSON", conflicts_with = "asset_key")]
     json_params: Option<String>,
+    /// For inline-component: the class name of the new component type
+    #[arg(long, value_name = "NAME")]
+    typename: Option<String>,
+    /// For inline-component: the class it inherits from [default: dg.Component, dg.Model,
+    /// dg.Resolvable]
+    #[arg(long, value_name = "MODULE.CLASS", requires = "typename")]
+    superclass: Option<String>,
 }
 
 pub(super) fn run(ctx: &Ctx, cmd: &ScaffoldCommand) -> Result<()> {
     let args = match cmd {
         ScaffoldCommand::Defs(args) => args,
+        ScaffoldCommand::Component(args) => return component_type(ctx, args),
         ScaffoldCommand::GithubActions(args) => return github_actions(ctx, args),
     };
+    if args.kind == "inline-component" {
+        return inline_component(ctx, args);
+    }
+    if args.typename.is_some() {
+        return Err(
+            Error::usage("--typename is for `dg scaffold defs inline-component`")
+                .with_hint("dg scaffold defs inline-component PATH --typename NAME"),
+        );
+    }
     let Ok(kind) = args.kind.parse::<DefsKind>() else {
         return component(ctx, args);
     };
@@ -76,7 +111,7 @@ pub(super) fn run(ctx: &Ctx, cmd: &ScaffoldCommand) -> Result<()> {
         }
     };
     let ws = crate::workspace::discover(&ctx.settings)?;
-    let project = current_project(&ws)?;
+    let project = current_project(&ws, "dg scaffold defs")?;
     let written = scaffold_defs(project, kind, &args.path, asset_key.as_deref())?;
     ctx.printer.status(&format!(
         "Creating defs at {}.",
@@ -85,12 +120,15 @@ pub(super) fn run(ctx: &Ctx, cmd: &ScaffoldCommand) -> Result<()> {
     Ok(())
 }
 
-fn current_project(ws: &crate::config::Workspace) -> Result<&crate::config::Project> {
+fn current_project<'w>(
+    ws: &'w crate::config::Workspace,
+    command: &str,
+) -> Result<&'w crate::config::Project> {
     let Some(i) = ws.current else {
         let names: Vec<&str> = ws.projects.iter().map(|p| p.listed_path.as_str()).collect();
-        return Err(Error::usage(
-            "dg scaffold defs must run inside a project: this is the workspace root",
-        )
+        return Err(Error::usage(format!(
+            "{command} must run inside a project: this is the workspace root"
+        ))
         .with_hint(format!(
             "cd into a project or pass --target-path (projects: {})",
             names.join(", ")
@@ -104,7 +142,7 @@ fn component(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
     use crate::scaffold::ScaffoldError;
     use crate::scaffold::component::{ComponentRequest, scaffold_component};
     let ws = crate::workspace::discover(&ctx.settings)?;
-    let project = current_project(&ws)?;
+    let project = current_project(&ws, "dg scaffold defs")?;
     // Said before anything is created (a cache folder included).
     if let Some(f) = crate::manifest::extract::missing_interpreter(project) {
         return Err(ScaffoldError::Registry(f).into());
@@ -130,6 +168,53 @@ fn component(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
     let written = scaffold_component(project, &registry, &req, &script_dir, &opts)?;
     ctx.printer.status(&format!(
         "Creating defs at {}.",
+        ctx.settings.display(&written)
+    ));
+    Ok(())
+}
+
+/// `dg scaffold component NAME`.
+fn component_type(ctx: &Ctx, args: &ComponentArgs) -> Result<()> {
+    let ws = crate::workspace::discover(&ctx.settings)?;
+    let project = current_project(&ws, "dg scaffold component")?;
+    let model = args.model && !args.no_model;
+    let w = crate::scaffold::component_type::scaffold_component_type(project, &args.name, model)?;
+    for p in &w.created_packages {
+        ctx.printer
+            .status(&format!("Creating module at: {}", ctx.settings.display(p)));
+    }
+    if let Some(file) = &w.registered_in {
+        ctx.printer.status(&format!(
+            "Registered `{}` in {}.",
+            w.module,
+            ctx.settings.display(file)
+        ));
+    }
+    ctx.printer.status(&format!(
+        "Scaffolded Dagster component at {} (type `{}.{}`).",
+        ctx.settings.display(&w.file),
+        w.module,
+        w.class
+    ));
+    Ok(())
+}
+
+/// `dg scaffold defs inline-component PATH --typename NAME`.
+fn inline_component(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
+    let Some(typename) = &args.typename else {
+        return Err(Error::usage("inline-component needs --typename NAME")
+            .with_hint("dg scaffold defs inline-component PATH --typename MyComponent"));
+    };
+    let ws = crate::workspace::discover(&ctx.settings)?;
+    let project = current_project(&ws, "dg scaffold defs")?;
+    let written = crate::scaffold::inline::scaffold_inline_component(
+        project,
+        &args.path,
+        typename,
+        args.superclass.as_deref(),
+    )?;
+    ctx.printer.status(&format!(
+        "Creating a Dagster inline component and corresponding component instance at {}.",
         ctx.settings.display(&written)
     ));
     Ok(())

@@ -1,16 +1,45 @@
 //! `dg utils ...`: `inspect-component`, answered from each location's cached component
-//! registry (no Python once it is cached).
+//! registry (no Python once it is cached); `configure-editor` and `generate-component-schema`,
+//! which write the combined defs.yaml schema from the same registry.
 
 use super::{Ctx, RefreshFlag};
 use crate::error::{Error, Result};
 use crate::render::components::{Inspect, inspect};
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum UtilsCommand {
     /// Describe a component type: its description, scaffold parameters and defs.yaml schema,
     /// as the location's own environment defines it
     InspectComponent(InspectArgs),
+    /// Write each location's defs.yaml schema (<project>/.dg/schema.json) and point the
+    /// editor's YAML extension at it (.vscode/settings.json; every location at the workspace
+    /// root); installs the extension with the editor's command when it is on PATH
+    ConfigureEditor(EditorArgs),
+    /// Write the project's defs.yaml schema, every component type in one JSON schema
+    GenerateComponentSchema(SchemaArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(super) enum Editor {
+    Vscode,
+    Cursor,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct EditorArgs {
+    editor: Editor,
+    #[command(flatten)]
+    refresh: RefreshFlag,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct SchemaArgs {
+    /// Where to write it [default: <project>/.dg/schema.json]
+    #[arg(long, value_name = "FILE")]
+    output_path: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    refresh: RefreshFlag,
 }
 
 #[derive(Debug, Args)]
@@ -38,7 +67,80 @@ pub(super) struct InspectArgs {
 pub(super) fn run(ctx: &Ctx, cmd: &UtilsCommand) -> Result<()> {
     match cmd {
         UtilsCommand::InspectComponent(args) => inspect_component(ctx, args),
+        UtilsCommand::ConfigureEditor(args) => configure_editor(ctx, args),
+        UtilsCommand::GenerateComponentSchema(args) => generate_schema(ctx, args),
     }
+}
+
+fn configure_editor(ctx: &Ctx, args: &EditorArgs) -> Result<()> {
+    use crate::scaffold::editor::{self, Extension, YAML_EXTENSION};
+    let (ws, regs) = super::list::registries_of_scope(ctx, args.refresh)?;
+    let dir = match ws.current {
+        Some(i) => ws.projects[i].root.clone(),
+        None => ws.root.clone(),
+    };
+    let mut schemas = Vec::new();
+    for (p, r) in crate::workspace::in_scope(&ws).into_iter().zip(&regs) {
+        let Ok(reg) = &r.outcome else { continue };
+        let path = editor::write_schema(p, reg, None)?;
+        ctx.printer.status(&format!(
+            "{}: wrote {}",
+            p.code_location_name,
+            ctx.settings.display(&path)
+        ));
+        schemas.push((path, editor::defs_yaml_glob(p, &dir)));
+    }
+    if !schemas.is_empty() {
+        let (file, changed) = editor::point_settings(&dir, &schemas)?;
+        let how = if changed { "set" } else { "already set" };
+        ctx.printer.status(&format!(
+            "yaml.schemas {how} in {}",
+            ctx.settings.display(&file)
+        ));
+    }
+    let exe = match args.editor {
+        Editor::Vscode => "code",
+        Editor::Cursor => "cursor",
+    };
+    let install = format!("{exe} --install-extension {YAML_EXTENSION}");
+    match which::which_in(exe, ctx.settings.path.as_ref(), &ctx.settings.cwd) {
+        Err(_) => ctx.printer.status(&format!(
+            "`{exe}` is not on PATH: install the YAML extension it needs with `{install}` \
+             (or from the editor's extensions view)"
+        )),
+        Ok(path) => match editor::ensure_yaml_extension(&path) {
+            Extension::AlreadyInstalled => ctx
+                .printer
+                .status(&format!("{YAML_EXTENSION} extension is already installed.")),
+            Extension::Installed => ctx
+                .printer
+                .status(&format!("Installed the {YAML_EXTENSION} extension.")),
+            Extension::Failed(why) => ctx.printer.status(&format!(
+                "could not install the {YAML_EXTENSION} extension ({why}); run `{install}`"
+            )),
+        },
+    }
+    super::list::registry_failures(ctx, &regs)
+}
+
+fn generate_schema(ctx: &Ctx, args: &SchemaArgs) -> Result<()> {
+    let (ws, mut regs) = super::list::registries_of_scope(ctx, args.refresh)?;
+    let Some(i) = ws.current else {
+        return Err(Error::usage(
+            "dg utils generate-component-schema must run inside a project: this is the \
+             workspace root",
+        )
+        .with_hint("cd into a project, or use `dg utils configure-editor` for every location"));
+    };
+    super::list::registry_failures(ctx, &regs)?;
+    let Ok(reg) = regs.remove(0).outcome else {
+        unreachable!("failures were reported")
+    };
+    let output = args.output_path.as_ref().map(|p| ctx.settings.cwd.join(p));
+    let path = crate::scaffold::editor::write_schema(&ws.projects[i], &reg, output.as_deref())?;
+    ctx.printer
+        .status(&format!("wrote {}", ctx.settings.display(&path)));
+    Ok(())
 }
 
 fn inspect_component(ctx: &Ctx, args: &InspectArgs) -> Result<()> {

@@ -26,7 +26,7 @@ pub(crate) use dotenv::DotenvError;
 pub use error::ConfigError;
 pub use file::{ConfigFile, FileKind, read_config_in};
 pub use model::{Interpreter, InterpreterSource, Project, Workspace};
-pub use project_file::requirement_name;
+pub use project_file::{REGISTRY_ENTRY_POINT_GROUPS, requirement_name};
 
 use crate::error::Problem;
 use std::path::Path;

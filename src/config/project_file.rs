@@ -335,7 +335,7 @@ fn read_pyproject_metadata(dir: &Path, problems: &mut Vec<Problem>) -> Pyproject
 
 /// The entry point groups through which a package offers component types to dg: the current
 /// one first, then the older names real dg still reads (with a warning).
-const REGISTRY_ENTRY_POINT_GROUPS: &[&str] = &[
+pub const REGISTRY_ENTRY_POINT_GROUPS: &[&str] = &[
     "dagster_dg_cli.registry_modules",
     "dagster_dg.library",
     "dagster_dg.plugin",

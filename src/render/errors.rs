@@ -353,6 +353,36 @@ impl From<crate::scaffold::ScaffoldError> for Error {
             E::DefsFileExists { .. } => {
                 usage("dg scaffold never overwrites a file: pick another path or remove it".into())
             }
+            E::BadComponentName { .. } => usage(
+                "a class name is letters, digits and `_`, not starting with a digit, like \
+                 `MyComponent`; `dg scaffold component` also takes it with its module, like \
+                 `<root_module>.components.sub.MyComponent`"
+                    .into(),
+            ),
+            E::ComponentOutsideModule { parent, .. } => usage(format!(
+                "write a class name alone, like `MyComponent`, or a module below it, like \
+                 `{parent}.components.MyComponent`"
+            )),
+            E::ModuleExists { .. } => usage(
+                "choose a different name: dg scaffold never overwrites a module (edit the one \
+                 there, or remove it first)"
+                    .into(),
+            ),
+            E::NotAPackage { .. } => usage("choose a module that is not below it".into()),
+            E::CannotRegisterModule { .. } => usage(
+                "nothing was written; fix the file (`dg check toml` says what is wrong), or list \
+                 the module in `registry_modules` yourself"
+                    .into(),
+            ),
+            E::BadSuperclass { .. } => usage(
+                "give its module and name, like `dagster.PythonScriptComponent` (`dg list \
+                 components` lists the component types)"
+                    .into(),
+            ),
+            E::EditorSettings { .. } => usage(
+                "fix the file (VS Code shows where), or add the `yaml.schemas` entry yourself"
+                    .into(),
+            ),
             E::WorkflowExists { .. } => {
                 usage("remove it first, or write elsewhere with --output FILE".into())
             }

@@ -134,6 +134,29 @@ pub enum ScaffoldError {
         detail: String,
     },
 
+    // dg scaffold component, dg scaffold defs inline-component.
+    #[error("`{name}` cannot name a component type: {why}")]
+    BadComponentName { name: String, why: String },
+    /// `what` is "root module" or "registry entry point module".
+    #[error("component `{name}` must be nested under the {what} `{parent}`")]
+    ComponentOutsideModule {
+        name: String,
+        parent: String,
+        what: &'static str,
+    },
+    #[error("a module `{module}` already exists at {}", path.display())]
+    ModuleExists { module: String, path: PathBuf },
+    #[error("{} is a module, not a package, so no module can go below it", path.display())]
+    NotAPackage { path: PathBuf },
+    #[error("cannot add the module to `registry_modules` in {}: {message}", file.display())]
+    CannotRegisterModule { file: PathBuf, message: String },
+    #[error("`{given}` is not a class to inherit from")]
+    BadSuperclass { given: String },
+
+    // dg utils configure-editor.
+    #[error("cannot change {}: {message}", file.display())]
+    EditorSettings { file: PathBuf, message: String },
+
     // dg scaffold github-actions.
     #[error("{} exists; dg-rs does not overwrite it", path.display())]
     WorkflowExists { path: PathBuf },

@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 
 pub static PROJECT_TEMPLATE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates/project");
 pub static WORKSPACE_TEMPLATE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates/workspace");
+/// Real dg's COMPONENT_TYPE template (`dg scaffold component`).
+pub static COMPONENT_TYPE_TEMPLATE: Dir<'_> =
+    include_dir!("$CARGO_MANIFEST_DIR/templates/component-type");
 
 pub const PROJECT_PLACEHOLDER: &str = "PROJECT_NAME_PLACEHOLDER";
+pub const COMPONENT_TYPE_PLACEHOLDER: &str = "COMPONENT_TYPE_NAME_PLACEHOLDER";
 
 /// A rendered tree, relative to its root, not yet written.
 #[derive(Debug, Default)]

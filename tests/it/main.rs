@@ -34,5 +34,7 @@ mod project_facts;
 #[cfg(feature = "tier-index")]
 mod python_scripts;
 mod scaffold;
+#[cfg(feature = "tier-index")]
+mod scaffold_component;
 #[cfg(feature = "tier-postgres")]
 mod topology;
