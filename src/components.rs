@@ -68,6 +68,28 @@ pub(crate) struct RegistryObject {
     pub(crate) untemplated_attributes: Option<Vec<String>>,
 }
 
+impl RegistryObject {
+    /// `key` with `features` and nothing else known, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(key: &str, features: &[&str]) -> Self {
+        let (namespace, name) = key.rsplit_once('.').expect("a dotted key");
+        RegistryObject {
+            key: key.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+            aliases: vec![],
+            summary: None,
+            description: None,
+            features: features.iter().map(|f| f.to_string()).collect(),
+            scaffolder_schema: None,
+            component_schema: None,
+            defs_yaml_json_schema: None,
+            template_vars: None,
+            untemplated_attributes: None,
+        }
+    }
+}
+
 impl Registry {
     /// The component types, sorted by key; with `package`, only those whose namespace is it
     /// or below it (real dg's `--package`).
@@ -263,18 +285,8 @@ mod tests {
     fn object(key: &str, features: &[&str]) -> RegistryObject {
         let (namespace, name) = key.rsplit_once('.').unwrap();
         RegistryObject {
-            key: key.into(),
-            namespace: namespace.into(),
-            name: name.into(),
             aliases: vec![format!("{namespace}.lib.{name}")],
-            summary: None,
-            description: None,
-            features: features.iter().map(|f| f.to_string()).collect(),
-            scaffolder_schema: None,
-            component_schema: None,
-            defs_yaml_json_schema: None,
-            template_vars: None,
-            untemplated_attributes: None,
+            ..RegistryObject::for_tests(key, features)
         }
     }
 

@@ -12,22 +12,11 @@ fn registry() -> Registry {
         "required": ["sql_template"],
         "properties": {"sql_template": {"type": "string"}, "limit": {"type": "integer"}}
     });
-    let object = |key: &str, features: &[&str], schema: Option<String>| {
-        let (namespace, name) = key.rsplit_once('.').unwrap();
-        RegistryObject {
-            key: key.into(),
-            namespace: namespace.into(),
-            name: name.into(),
-            aliases: vec![],
-            summary: None,
-            description: None,
-            features: features.iter().map(|f| f.to_string()).collect(),
-            scaffolder_schema: None,
-            component_schema: schema,
-            defs_yaml_json_schema: None,
-            template_vars: Some(vec![]),
-            untemplated_attributes: Some(vec![]),
-        }
+    let object = |key: &str, features: &[&str], schema: Option<String>| RegistryObject {
+        component_schema: schema,
+        template_vars: Some(vec![]),
+        untemplated_attributes: Some(vec![]),
+        ..RegistryObject::for_tests(key, features)
     };
     Registry {
         dagster_version: "1.13.27".into(),

@@ -157,22 +157,9 @@ mod tests {
                 modules: modules.iter().map(|m| m.to_string()).collect(),
                 objects: keys
                     .iter()
-                    .map(|(k, summary)| {
-                        let (namespace, name) = k.rsplit_once('.').unwrap();
-                        RegistryObject {
-                            key: k.to_string(),
-                            namespace: namespace.into(),
-                            name: name.into(),
-                            aliases: vec![],
-                            summary: Some(summary.to_string()),
-                            description: None,
-                            features: vec!["component".into()],
-                            scaffolder_schema: None,
-                            component_schema: None,
-                            defs_yaml_json_schema: None,
-                            template_vars: None,
-                            untemplated_attributes: None,
-                        }
+                    .map(|(k, summary)| RegistryObject {
+                        summary: Some(summary.to_string()),
+                        ..RegistryObject::for_tests(k, &["component"])
                     })
                     .collect(),
                 template_scope: None,

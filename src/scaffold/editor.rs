@@ -121,7 +121,9 @@ mod tests {
         assert!(changed);
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(
-            text.contains("\"projects/a/.dg/schema.json\": [\n            \"projects/a/src/a/defs/**/defs.y*ml\"\n        ]"),
+            text.contains(
+                "\"projects/a/.dg/schema.json\": [\"projects/a/src/a/defs/**/defs.y*ml\"]"
+            ),
             "{text}"
         );
         let (_, again) = point_settings(dir.path(), &entry).unwrap();

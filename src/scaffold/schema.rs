@@ -107,7 +107,6 @@ mod tests {
     use crate::components::RegistryObject;
 
     fn object(key: &str, attrs: Option<Value>) -> RegistryObject {
-        let (namespace, name) = key.rsplit_once('.').unwrap();
         let base = json!({
             "$defs": {"Req": {"type": "object"}},
             "additionalProperties": false,
@@ -120,16 +119,9 @@ mod tests {
             "type": "object"
         });
         RegistryObject {
-            key: key.into(),
-            namespace: namespace.into(),
-            name: name.into(),
-            aliases: vec![],
-            summary: None,
-            description: None,
-            features: vec!["component".into()],
-            scaffolder_schema: None,
             component_schema: attrs.map(|a| a.to_string()),
             defs_yaml_json_schema: Some(base.to_string()),
+            ..RegistryObject::for_tests(key, &["component"])
         }
     }
 
@@ -146,6 +138,7 @@ mod tests {
                 object("pkg.A", Some(a)),
                 object("pkg.NoModel", None),
             ],
+            template_scope: None,
         };
         let s = combined_schema(&registry);
         let variants = s["anyOf"].as_array().unwrap();

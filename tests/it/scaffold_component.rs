@@ -436,7 +436,7 @@ fn configure_editor_writes_each_locations_schema_and_points_the_settings_at_it()
     let text = std::fs::read_to_string(ctx.path(settings)).unwrap();
     assert_eq!(
         text,
-        "// The team's settings.\n{\n  \"editor.rulers\": [100], // wide\n  \"yaml.schemas\": {\n    \"other.json\": \"*.other.yaml\",\n    \"projects/data-engineering/.dg/schema.json\": [\n      \"projects/data-engineering/src/data_engineering/defs/**/defs.y*ml\"\n    ],\n    \"projects/data-science/.dg/schema.json\": [\n      \"projects/data-science/src/data_science/defs/**/defs.y*ml\"\n    ]\n  },\n}\n"
+        "// The team's settings.\n{\n  \"editor.rulers\": [100], // wide\n  \"yaml.schemas\": {\n    \"other.json\": \"*.other.yaml\",\n    \"projects/data-engineering/.dg/schema.json\": [\"projects/data-engineering/src/data_engineering/defs/**/defs.y*ml\"],\n    \"projects/data-science/.dg/schema.json\": [\"projects/data-science/src/data_science/defs/**/defs.y*ml\"]\n  },\n}\n"
     );
     // A second run changes nothing in the settings.
     // Without the editor's command on PATH it says what to run.
@@ -522,7 +522,7 @@ fn inside_a_project_configure_editor_configures_that_project() {
     assert_eq!(
         std::fs::read_to_string(ctx.path("projects/data-engineering/.vscode/settings.json"))
             .unwrap(),
-        "{\n    \"yaml.schemas\": {\n        \".dg/schema.json\": [\n            \"src/data_engineering/defs/**/defs.y*ml\"\n        ]\n    }\n}\n"
+        "{\n  \"yaml.schemas\": {\n    \".dg/schema.json\": [\"src/data_engineering/defs/**/defs.y*ml\"]\n  }\n}\n"
     );
     assert!(!ctx.path(".vscode").exists());
     assert!(!ctx.path("projects/data-science/.dg/schema.json").exists());
