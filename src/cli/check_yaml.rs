@@ -5,6 +5,7 @@ use super::Ctx;
 use crate::config::{Project, Workspace};
 use crate::defs_yaml::run::{YamlReport, run};
 use crate::error::{Error, Result};
+use crate::manifest::extract::LoadOptions;
 use crate::render::defs_yaml as report;
 use clap::Args;
 use std::path::PathBuf;
@@ -76,23 +77,14 @@ fn scope<'w>(
 pub(super) fn run_check(ctx: &Ctx, args: &YamlArgs) -> Result<()> {
     let ws = crate::workspace::discover(&ctx.settings)?;
     let (projects, paths) = scope(ctx, &ws, args)?;
-    let mut notes = Vec::new();
-    let cache_root = crate::workspace::cache_root(&ctx.settings, &ws, &mut notes);
-    let opts = crate::manifest::extract::LoadOptions {
-        refresh: args.refresh.refresh,
-        timeout: ctx.settings.load_timeout,
-        path: ctx.settings.path.clone(),
-    };
+    let cache_root = cache_root(ctx, &ws);
     let once = |refresh: bool| {
-        let opts = crate::manifest::extract::LoadOptions {
-            refresh,
-            ..opts.clone()
-        };
+        let opts = LoadOptions::from_settings(&ctx.settings, refresh);
         let r = run(&projects, &paths, &cache_root, &opts);
         show(ctx, &ws, args, &r).map(|()| r)
     };
     if !args.watch {
-        let r = once(opts.refresh)?;
+        let r = once(args.refresh.refresh)?;
         return if r.ok() {
             Ok(())
         } else {
@@ -101,7 +93,7 @@ pub(super) fn run_check(ctx: &Ctx, args: &YamlArgs) -> Result<()> {
     }
     crate::process::interrupt::install();
     let mut seen = stamp(&projects);
-    once(opts.refresh)?;
+    once(args.refresh.refresh)?;
     ctx.printer.status("Watching for changes (Ctrl-C stops)…");
     while !crate::process::interrupt::requested() {
         std::thread::sleep(std::time::Duration::from_millis(300));
@@ -112,6 +104,16 @@ pub(super) fn run_check(ctx: &Ctx, args: &YamlArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The cache folder, saying so when it is not the usual one.
+fn cache_root(ctx: &Ctx, ws: &Workspace) -> PathBuf {
+    let mut notes = Vec::new();
+    let root = crate::workspace::cache_root(&ctx.settings, ws, &mut notes);
+    for note in &notes {
+        ctx.printer.status(note);
+    }
+    root
 }
 
 /// What a change to the checked locations would alter: each component file's and Python
@@ -157,14 +159,8 @@ pub(super) fn before_defs(
     };
     let ws = crate::workspace::discover(&ctx.settings)?;
     let (projects, paths) = scope(ctx, &ws, &args)?;
-    let mut notes = Vec::new();
-    let cache_root = crate::workspace::cache_root(&ctx.settings, &ws, &mut notes);
-    let opts = crate::manifest::extract::LoadOptions {
-        refresh: false,
-        timeout: ctx.settings.load_timeout,
-        path: ctx.settings.path.clone(),
-    };
-    let r = run(&projects, &paths, &cache_root, &opts);
+    let opts = LoadOptions::from_settings(&ctx.settings, false);
+    let r = run(&projects, &paths, &cache_root(ctx, &ws), &opts);
     // A registry that did not load is the definitions check's to report (the location
     // fails to load there too, with its own error).
     if !r.problems.is_empty() {

@@ -91,11 +91,7 @@ pub(super) fn registries_of_scope(
         ctx.printer.status(note);
     }
     let projects = crate::workspace::in_scope(&ws);
-    let opts = crate::manifest::extract::LoadOptions {
-        refresh: refresh.refresh,
-        timeout: ctx.settings.load_timeout,
-        path: ctx.settings.path.clone(),
-    };
+    let opts = crate::manifest::extract::LoadOptions::from_settings(&ctx.settings, refresh.refresh);
     let regs = crate::components::load(&projects, &cache_root, &opts);
     if ctx.settings.verbose {
         for r in &regs {

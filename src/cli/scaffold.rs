@@ -149,11 +149,7 @@ fn component(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
     }
     let mut notes = Vec::new();
     let cache_root = crate::workspace::cache_root(&ctx.settings, &ws, &mut notes);
-    let opts = crate::manifest::extract::LoadOptions {
-        refresh: false,
-        timeout: ctx.settings.load_timeout,
-        path: ctx.settings.path.clone(),
-    };
+    let opts = crate::manifest::extract::LoadOptions::from_settings(&ctx.settings, false);
     let reg = crate::components::load(&[project], &cache_root, &opts).remove(0);
     let registry = reg
         .outcome

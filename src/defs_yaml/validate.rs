@@ -178,6 +178,16 @@ fn nested_shape(map: &serde_json::Map<String, Value>, out: &mut Vec<Finding>) {
     }
 }
 
+/// The YAML path of an error in the attributes.
+fn yaml_path(e: &jsonschema::ValidationError<'_>) -> Vec<String> {
+    std::iter::once("attributes".to_string())
+        .chain(e.instance_path().segments().map(|s| match s {
+            LocationSegment::Property(p) => p.to_string(),
+            LocationSegment::Index(i) => i.to_string(),
+        }))
+        .collect()
+}
+
 /// The attributes against the type's schema. `validator` was built from `schema`.
 pub(crate) fn attributes(
     schema: &Value,
@@ -187,12 +197,7 @@ pub(crate) fn attributes(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for e in validator.iter_errors(attrs) {
-        let path: Vec<String> = std::iter::once("attributes".to_string())
-            .chain(e.instance_path().segments().map(|s| match s {
-                LocationSegment::Property(p) => p.to_string(),
-                LocationSegment::Index(i) => i.to_string(),
-            }))
-            .collect();
+        let path = yaml_path(&e);
         finding(
             schema,
             &path,
@@ -313,12 +318,7 @@ fn any_of(
     });
     if let Some(branch) = deeper {
         for e in branch {
-            let p: Vec<String> = std::iter::once("attributes".to_string())
-                .chain(e.instance_path().segments().map(|s| match s {
-                    LocationSegment::Property(p) => p.to_string(),
-                    LocationSegment::Index(i) => i.to_string(),
-                }))
-                .collect();
+            let p = yaml_path(e);
             finding(
                 schema,
                 &p,

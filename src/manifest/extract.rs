@@ -132,6 +132,17 @@ pub(crate) struct LoadOptions {
     pub(crate) path: Option<std::ffi::OsString>,
 }
 
+impl LoadOptions {
+    /// The options of a command run with `settings` (`refresh`: ignore fresh cache entries).
+    pub(crate) fn from_settings(settings: &crate::settings::Settings, refresh: bool) -> Self {
+        LoadOptions {
+            refresh,
+            timeout: settings.load_timeout,
+            path: settings.path.clone(),
+        }
+    }
+}
+
 /// Manifests for `projects` (in that order).
 pub(crate) fn load_manifests(
     cache: &ManifestCache,

@@ -65,7 +65,7 @@ pub(crate) fn human(r: &CheckReport) -> String {
     out.join("\n")
 }
 
-fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {

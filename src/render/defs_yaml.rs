@@ -2,6 +2,7 @@
 //! a caret and what to do, then a verdict; as JSON; as GitHub annotations and JUnit cases
 //! (one per component file).
 
+use super::check::plural;
 use crate::defs_yaml::YamlProblem;
 use crate::defs_yaml::run::YamlReport;
 use crate::render::ci::{Annotation, Level, Outcome, TestCase};
@@ -45,14 +46,6 @@ fn verdict(r: &YamlReport) -> String {
     }
     s.push('.');
     s
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 #[derive(Serialize)]

@@ -145,11 +145,7 @@ pub(crate) fn load_in(
     let mut notes = Vec::new();
     let cache_root = cache_root(settings, &ws, &mut notes);
     let cache = ManifestCache::new(&cache_root);
-    let opts = LoadOptions {
-        refresh: request.refresh,
-        timeout: settings.load_timeout,
-        path: settings.path.clone(),
-    };
+    let opts = LoadOptions::from_settings(settings, request.refresh);
     let results = load_manifests(&cache, &projects, &opts, progress);
     // Ctrl-C while locations loaded: the command stops here (exit 130), nothing runs.
     if crate::process::interrupt::requested() {
