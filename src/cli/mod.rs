@@ -11,6 +11,7 @@ mod create;
 mod defs;
 mod deploy;
 mod dev;
+mod github_actions;
 mod graph;
 mod launch;
 mod list;

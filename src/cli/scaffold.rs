@@ -1,7 +1,7 @@
 //! `dg scaffold defs TYPE PATH`: a stub definition file in the current project's defs folder
 //! (`inline-component` as TYPE: a component type with its one instance);
 //! `dg scaffold component NAME`: a team's own component type;
-//! `dg scaffold github-actions`: the CI workflow.
+//! `dg scaffold github-actions`: the CI workflow (`github_actions.rs`).
 
 use super::Ctx;
 use crate::error::{Error, Result};
@@ -19,24 +19,7 @@ pub(super) enum ScaffoldCommand {
     /// Write a GitHub Actions workflow: what a pull request affects as a matrix, a check of
     /// each affected location against main's saved state, a launch of the affected assets,
     /// and the state saved on every push to the main branch (never overwrites)
-    GithubActions(GithubActionsArgs),
-}
-
-#[derive(Debug, Args)]
-pub(super) struct GithubActionsArgs {
-    /// The branch pull requests target
-    #[arg(long, default_value = "main", value_name = "BRANCH")]
-    branch: String,
-    /// The command that installs dg-rs on the runner
-    #[arg(
-        long,
-        default_value = "cargo install --locked dg-rs",
-        value_name = "COMMAND"
-    )]
-    install: String,
-    /// Where to write it [default: .github/workflows/dagster.yml in the repository]
-    #[arg(short = 'o', long, value_name = "FILE")]
-    output: Option<std::path::PathBuf>,
+    GithubActions(super::github_actions::GithubActionsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -65,12 +48,22 @@ pub(super) struct DefsArgs {
     /// For a component: a defs.yaml (yaml) or a component.py (python)
     #[arg(long, value_parser = ["yaml", "python"], default_value = "yaml")]
     format: String,
-    /// The asset an asset check checks (parts separated by /)
-    #[arg(long, value_name = "KEY")]
-    asset_key: Option<String>,
-    /// Parameters as JSON, as real dg takes them (only `asset_key` is used)
+    /// The asset an asset check checks (parts separated by /); for multi_asset, each asset
+    /// (repeat it)
+    #[arg(long, value_name = "KEY", action = clap::ArgAction::Append)]
+    asset_key: Vec<String>,
+    /// Parameters as JSON, as real dg takes them (the five stubs use only `asset_key`)
     #[arg(long, value_name = "JSON", conflicts_with = "asset_key")]
     json_params: Option<String>,
+    /// The type's scaffold parameters, one option each as real dg takes them
+    /// (`--project-path dbt`; `dg utils inspect-component TYPE --scaffold-params-schema`
+    /// lists them)
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "--PARAM VALUE"
+    )]
+    params: Vec<String>,
     /// For inline-component: the class name of the new component type
     #[arg(long, value_name = "NAME")]
     typename: Option<String>,
@@ -84,8 +77,16 @@ pub(super) fn run(ctx: &Ctx, cmd: &ScaffoldCommand) -> Result<()> {
     let args = match cmd {
         ScaffoldCommand::Defs(args) => args,
         ScaffoldCommand::Component(args) => return component_type(ctx, args),
-        ScaffoldCommand::GithubActions(args) => return github_actions(ctx, args),
+        ScaffoldCommand::GithubActions(args) => return super::github_actions::run(ctx, args),
     };
+    if !args.params.is_empty() && args.kind.parse::<DefsKind>().is_ok() {
+        return Err(Error::usage(format!(
+            "`{}` takes no parameter options: {}",
+            args.kind,
+            args.params.join(" ")
+        ))
+        .with_hint("the five stubs take --asset-key (asset_check) only"));
+    }
     if args.kind == "inline-component" {
         return inline_component(ctx, args);
     }
@@ -99,7 +100,7 @@ pub(super) fn run(ctx: &Ctx, cmd: &ScaffoldCommand) -> Result<()> {
         return component(ctx, args);
     };
     let asset_key = match &args.json_params {
-        None => args.asset_key.clone(),
+        None => args.asset_key.last().cloned(),
         Some(json) => {
             let v: serde_json::Value = serde_json::from_str(json).map_err(|e| {
                 Error::usage(format!("--json-params is not JSON: {e}"))
@@ -155,11 +156,23 @@ fn component(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
         .outcome
         .map_err(|f| ScaffoldError::Registry(Box::new(f)))?;
     let script_dir = crate::python::scripts::materialize(&cache_root)?;
+    let (format, json, mut options) = crate::scaffold::params::own_flags(&args.params);
+    // A parameter of the type's own, which the asset check stub's flag took.
+    for key in args.asset_key.iter().rev() {
+        options.splice(0..0, ["--asset-key".to_string(), key.clone()]);
+    }
+    let format = format.unwrap_or_else(|| args.format.clone());
+    if !matches!(format.as_str(), "yaml" | "python") {
+        return Err(Error::usage(format!(
+            "--format {format}: not yaml or python"
+        )));
+    }
     let req = ComponentRequest {
         typename: &args.kind,
         path: &args.path,
-        format: &args.format,
-        json_params: args.json_params.as_deref(),
+        format: &format,
+        json_params: json.as_deref().or(args.json_params.as_deref()),
+        options: &options,
     };
     let written = scaffold_component(project, &registry, &req, &script_dir, &opts)?;
     ctx.printer.status(&format!(
@@ -211,23 +224,6 @@ fn inline_component(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
     )?;
     ctx.printer.status(&format!(
         "Creating a Dagster inline component and corresponding component instance at {}.",
-        ctx.settings.display(&written)
-    ));
-    Ok(())
-}
-
-fn github_actions(ctx: &Ctx, args: &GithubActionsArgs) -> Result<()> {
-    let ws = crate::workspace::discover(&ctx.settings)?;
-    let written = crate::scaffold::github_actions::write(
-        &ws,
-        &crate::scaffold::github_actions::WorkflowRequest {
-            branch: args.branch.clone(),
-            install: args.install.clone(),
-            output: args.output.as_ref().map(|o| ctx.settings.cwd.join(o)),
-        },
-    )?;
-    ctx.printer.status(&format!(
-        "wrote {} (commit it; pull requests then run what they affect)",
         ctx.settings.display(&written)
     ));
     Ok(())

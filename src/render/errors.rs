@@ -319,7 +319,8 @@ impl From<crate::scaffold::ScaffoldError> for Error {
             E::Registry(f) => location_failures(&[*f], false),
             E::BadParams { given, .. } => usage(format!(
                 "the parameters `{given}` takes: `dg utils inspect-component {given} \
-                 --scaffold-params-schema`; pass them as --json-params '{{...}}'"
+                 --scaffold-params-schema`; pass them as --json-params '{{...}}' or one option each \
+                 (--name value)"
             )),
             E::ScaffolderFailed { detail, .. } if detail.is_empty() => Error::failed(message),
             E::ScaffolderFailed { detail, .. } => Error::failed(message).with_hint(detail),

@@ -20,6 +20,8 @@ pub struct ComponentRequest<'a> {
     /// `yaml` (a defs.yaml) or `python` (a component.py).
     pub format: &'a str,
     pub json_params: Option<&'a str>,
+    /// The parameters as options (`--project-path dbt`), as real dg also takes them.
+    pub options: &'a [String],
 }
 
 /// Scaffolds `req` in `project`, whose registry is `registry`; returns the new folder.
@@ -31,6 +33,17 @@ pub fn scaffold_component(
     opts: &LoadOptions,
 ) -> Result<PathBuf> {
     let object = scaffoldable(project, registry, req.typename)?;
+    let from_options = match (req.json_params, req.options.is_empty()) {
+        (Some(_), false) => {
+            return Err(ScaffoldError::BadParams {
+                given: object.key.clone(),
+                message: "parameters given both as --json-params and as options: use one".into(),
+            });
+        }
+        (None, false) => Some(super::params::from_options(object, req.options)?.to_string()),
+        (_, true) => None,
+    };
+    let json_params = from_options.as_deref().or(req.json_params);
     let target = target_in_defs(project, req.path)?;
     let rel = Path::new(req.path);
     let staging = tempfile::Builder::new()
@@ -42,7 +55,13 @@ pub fn scaffold_component(
         return Err(ScaffoldError::DefsFileExists { path: target });
     };
     let staged = staging.path().join(name);
-    run_scaffolder(project, &object.key, req, &staged, script_dir, opts)?;
+    let run = Scaffolder {
+        typename: &object.key,
+        json_params,
+        staged: &staged,
+        script_dir,
+    };
+    run_scaffolder(project, req, &run, opts)?;
     if !staged.exists() {
         return Err(ScaffoldError::ScaffolderFailed {
             given: req.typename.to_string(),
@@ -114,15 +133,27 @@ fn io(action: &'static str, path: &Path, e: std::io::Error) -> ScaffoldError {
     }
 }
 
+/// One run of a type's scaffolder: the type's key, its JSON parameters, where it writes.
+struct Scaffolder<'a> {
+    typename: &'a str,
+    json_params: Option<&'a str>,
+    staged: &'a Path,
+    script_dir: &'a Path,
+}
+
 /// Runs `components.py --scaffold` in the location's interpreter, writing into `staged`.
 fn run_scaffolder(
     project: &Project,
-    typename: &str,
     req: &ComponentRequest<'_>,
-    staged: &Path,
-    script_dir: &Path,
+    run: &Scaffolder<'_>,
     opts: &LoadOptions,
 ) -> Result<()> {
+    let Scaffolder {
+        typename,
+        json_params,
+        staged,
+        script_dir,
+    } = *run;
     let failed = |message: String, detail: String| ScaffoldError::ScaffolderFailed {
         given: req.typename.to_string(),
         message,
@@ -145,7 +176,7 @@ fn run_scaffolder(
         .arg("--project-root")
         .arg(&project.root)
         .timeout(opts.timeout);
-    if let Some(json) = req.json_params {
+    if let Some(json) = json_params {
         cmd = cmd.arg("--json-params").arg(json);
     }
     let finished = cmd

@@ -18,6 +18,7 @@ pub mod github_actions;
 pub mod inline;
 mod jsonc;
 pub mod names;
+pub mod params;
 pub mod register;
 mod registry_modules;
 mod render;

@@ -301,6 +301,21 @@ fn scaffold_defs_of_any_type_writes_what_real_dg_writes_and_nothing_on_failure()
             "dagster.PythonScriptComponent",
             &["as_python", "--format", "python"],
         ),
+        // Scaffold parameters as options, one each (an array parameter repeats).
+        (
+            "dagster.multi_asset",
+            &[
+                "multi.py",
+                "--asset-key",
+                "orders",
+                "--asset-key",
+                "sales/daily",
+            ],
+        ),
+        (
+            "dagster.asset_check",
+            &["check.py", "--asset-key", "orders"],
+        ),
     ];
     for (project, python) in locations() {
         let dir = format!("projects/{project}");
@@ -381,6 +396,23 @@ fn scaffold_defs_of_any_type_writes_what_real_dg_writes_and_nothing_on_failure()
         })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // An option the scaffolder does not take: exit 2, with what it takes.
+    let bad = run(ours.dg_in(dir).args([
+        "scaffold",
+        "defs",
+        "dagster.multi_asset",
+        "nope.py",
+        "--asset-kye",
+        "a",
+    ]));
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains(
+            "`--asset-kye` is not a parameter (did you mean `--asset-key`?); it takes --asset-key"
+        ),
+        "{}",
+        bad.stderr
+    );
     // An existing path is never touched; a typo gets "did you mean".
     let again =
         run(ours
