@@ -11,7 +11,8 @@ compute them inside that project (dagster_dg_core.component.EnvRegistry.from_dg_
 Run with the *project's own* interpreter, cwd = the project root:
 
     <python> components.py --working-directory <project>/src --output <file> \
-        [--registry-module PATTERN ...] [--has-entry-point] [--extra-module MODULE ...]
+        [--registry-module PATTERN ...] [--has-entry-point] [--extra-module MODULE ...] \
+        [--use-component-module MODULE ...]
 
 Writes ``{"dagster_version", "modules": [...], "objects": [{"key", "namespace", "name",
 "aliases", "summary", "description", "features", "scaffolder_schema", "component_schema",
@@ -52,9 +53,19 @@ def _manifest(result):
     raise RegistryError(message.strip())
 
 
-def registry(patterns, has_entry_point, extra_modules=()):
+def _from_modules(list_plugins, modules):
+    """The objects whose namespace is one of `modules`, module by module (real dg's
+    _load_module_registry_objects)."""
+    if not modules:
+        return []
+    fetched = _manifest(list_plugins(entry_points=False, extra_modules=list(modules)))
+    return [o for m in modules for o in fetched.objects if o.key.namespace == m]
+
+
+def registry(patterns, has_entry_point, extra_modules=(), use_component_modules=()):
     """(modules, objects) as real dg's EnvRegistry holds them. `extra_modules` are searched
-    too, as real `dg check yaml` searches the module of every type a defs.yaml names."""
+    too, as real `dg check yaml` searches the module of every type a defs.yaml names;
+    `use_component_modules` (real dg's `[cli]` setting) replace the entry points."""
     try:
         from dagster.components.list import list_plugins
         from dagster_shared.seven import resolve_module_pattern
@@ -68,22 +79,20 @@ def registry(patterns, has_entry_point, extra_modules=()):
         )
         raise LoadFailure("import_error", ImportError(message)) from e
 
-    first = _manifest(list_plugins(entry_points=True, extra_modules=[]))
-    modules = list(first.modules)
-    objects = list(first.objects)
+    if use_component_modules:
+        modules = list(use_component_modules)
+        objects = _from_modules(list_plugins, modules)
+    else:
+        first = _manifest(list_plugins(entry_points=True, extra_modules=[]))
+        modules = list(first.modules)
+        objects = list(first.objects)
     extra = sorted(set(extra_modules).difference(modules))
-    if extra:
-        fetched = _manifest(list_plugins(entry_points=False, extra_modules=extra))
-        for module in extra:
-            objects.extend(o for o in fetched.objects if o.key.namespace == module)
-        modules.extend(extra)
+    objects.extend(_from_modules(list_plugins, extra))
+    modules.extend(extra)
     if not has_entry_point and patterns:
         project_modules = sorted({m for p in patterns for m in resolve_module_pattern(p)})
         extra = sorted(set(project_modules).difference(modules))
-        if extra:
-            fetched = _manifest(list_plugins(entry_points=False, extra_modules=extra))
-            for module in extra:
-                objects.extend(o for o in fetched.objects if o.key.namespace == module)
+        objects.extend(_from_modules(list_plugins, extra))
         modules.extend(extra)
     return modules, objects
 
@@ -227,6 +236,7 @@ def parse_args(argv):
     p.add_argument("--registry-module", action="append", default=[])
     p.add_argument("--has-entry-point", action="store_true")
     p.add_argument("--extra-module", action="append", default=[])
+    p.add_argument("--use-component-module", action="append", default=[])
     # `dg scaffold defs TYPE PATH`: run the type's own scaffolder into --target.
     p.add_argument("--scaffold", metavar="TYPE")
     p.add_argument("--target")
@@ -313,7 +323,10 @@ def main(argv=None):
             dagster = import_dagster()
             try:
                 modules, objects = registry(
-                    args.registry_module, args.has_entry_point, args.extra_module
+                    args.registry_module,
+                    args.has_entry_point,
+                    args.extra_module,
+                    args.use_component_module,
                 )
             except LoadFailure:
                 raise

@@ -180,7 +180,12 @@ pub(crate) fn load_searching(
     parallel_map(projects.len(), |i| {
         let (p, extra) = &projects[i];
         let cache = if extra.is_empty() { &plain } else { &searching };
-        let tag = format!("components/{}/{}", scripts::version(), extra.join(","));
+        let tag = format!(
+            "components/{}/{}/{}",
+            scripts::version(),
+            extra.join(","),
+            opts.use_component_modules.join(",")
+        );
         // The registry depends on code, not on the YAML and SQL a location's components
         // read: editing a defs.yaml keeps it.
         let print = fingerprint_of(p, &tag, Sources::Code);
@@ -265,6 +270,9 @@ fn read_registry(
     }
     for module in extra {
         cmd = cmd.arg("--extra-module").arg(module);
+    }
+    for module in &opts.use_component_modules {
+        cmd = cmd.arg("--use-component-module").arg(module);
     }
     let finished = cmd
         .output()

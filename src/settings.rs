@@ -33,6 +33,9 @@ pub(crate) struct Settings {
     pub(crate) dg_rs_user: Option<String>,
     /// `USER` (else `LOGNAME`): the OS user, the last fallback for who is launching.
     pub(crate) os_user: Option<String>,
+    /// Real dg's `[cli] use_component_modules`: the modules a component registry is read
+    /// from instead of the environment's entry points (empty: the entry points).
+    pub(crate) use_component_modules: Vec<String>,
 }
 
 /// `DG_RS_INSTALLER=pip|uv`, else uv when on PATH.
@@ -71,6 +74,7 @@ impl Settings {
             user_cache_dir: None,
             dg_rs_user: None,
             os_user: None,
+            use_component_modules: vec![],
         }
     }
 

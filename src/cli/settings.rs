@@ -41,6 +41,8 @@ pub(super) fn resolve(global: &GlobalArgs) -> Result<Settings> {
     {
         settings.verbose = true;
     }
+    settings.use_component_modules =
+        crate::config::use_component_modules(&settings.target, user_file.as_deref());
     Ok(settings)
 }
 
@@ -87,6 +89,7 @@ fn base(verbose: bool) -> Result<Settings> {
         os_user: var("USER")
             .or_else(|| var("LOGNAME"))
             .and_then(|v| v.into_string().ok()),
+        use_component_modules: vec![],
         cwd,
     })
 }

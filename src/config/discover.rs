@@ -71,21 +71,17 @@ pub fn discover(target: &Path, resolve: Resolve) -> Result<Workspace> {
     }
 }
 
-/// Real dg's `[cli] verbose`, merged as real dg merges `[cli]`: the user file (`user_file`)
-/// < the workspace file < the root file (a project's `[cli]` counts only for a standalone
-/// project). Files that do not parse are left to discovery to report.
-pub fn cli_verbose(target: &Path, user_file: Option<&Path>) -> Option<bool> {
-    fn verbose_of(file: &ConfigFile) -> Option<bool> {
-        file.dg_table()?
-            .0
-            .get("cli")?
-            .as_table_like()?
-            .get("verbose")?
-            .as_bool()
-    }
+/// A key of real dg's `[cli]` table, merged as real dg merges `[cli]`: the user file
+/// (`user_file`) < the workspace file < the root file (a project's `[cli]` counts only for a
+/// standalone project). Files that do not parse are left to discovery to report.
+fn cli_item(target: &Path, user_file: Option<&Path>, key: &str) -> Option<toml_edit::Item> {
+    let of_table = |table: &dyn toml_edit::TableLike| -> Option<toml_edit::Item> {
+        table.get("cli")?.as_table_like()?.get(key).cloned()
+    };
+    let of = |file: &ConfigFile| file.dg_table().and_then(|(t, _)| of_table(t));
     let target = std::fs::canonicalize(target).ok()?;
-    let mut root: Option<Option<bool>> = None;
-    let mut workspace: Option<Option<bool>> = None;
+    let mut root: Option<Option<toml_edit::Item>> = None;
+    let mut workspace: Option<Option<toml_edit::Item>> = None;
     for dir in target.ancestors() {
         let Ok(Some(file)) = read_config_in(dir) else {
             continue;
@@ -94,22 +90,42 @@ pub fn cli_verbose(target: &Path, user_file: Option<&Path>) -> Option<bool> {
             continue;
         }
         if file.directory_type() == Some("workspace") {
-            workspace = Some(verbose_of(&file));
+            workspace = Some(of(&file));
             break;
         }
         if root.is_none() {
-            root = Some(verbose_of(&file));
+            root = Some(of(&file));
         }
     }
-    let user = user_file.and_then(|p| {
-        let text = std::fs::read_to_string(p).ok()?;
+    let user = || {
+        let text = std::fs::read_to_string(user_file?).ok()?;
         let doc: toml_edit::DocumentMut = text.parse().ok()?;
-        doc.get("cli")?.as_table_like()?.get("verbose")?.as_bool()
-    });
+        of_table(doc.as_table())
+    };
     match (workspace, root) {
         // A project inside a workspace: its own [cli] is ignored (as real dg does).
-        (Some(ws), _) => ws.or(user),
-        (None, Some(r)) => r.or(user),
-        (None, None) => user,
+        (Some(ws), _) => ws.or_else(user),
+        (None, Some(r)) => r.or_else(user),
+        (None, None) => user(),
     }
+}
+
+/// Real dg's `[cli] verbose` for `target`.
+pub fn cli_verbose(target: &Path, user_file: Option<&Path>) -> Option<bool> {
+    cli_item(target, user_file, "verbose")?.as_bool()
+}
+
+/// Real dg's `[cli] use_component_modules` for the project at `root`: when given, a
+/// location's component registry is read from these modules instead of the environment's
+/// entry points.
+pub fn use_component_modules(root: &Path, user_file: Option<&Path>) -> Vec<String> {
+    cli_item(root, user_file, "use_component_modules")
+        .and_then(|i| {
+            i.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
 }

@@ -21,7 +21,7 @@ mod project_file;
 pub mod uv;
 mod workspace_file;
 
-pub use discover::{cli_verbose, discover, find_config_files};
+pub use discover::{cli_verbose, discover, find_config_files, use_component_modules};
 pub(crate) use dotenv::DotenvError;
 pub use error::ConfigError;
 pub use file::{ConfigFile, FileKind, read_config_in};

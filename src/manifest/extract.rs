@@ -130,6 +130,8 @@ pub(crate) struct LoadOptions {
     pub(crate) timeout: Duration,
     /// `PATH` for the children (the interpreter's `bin/` is put first).
     pub(crate) path: Option<std::ffi::OsString>,
+    /// `[cli] use_component_modules` (component registries only).
+    pub(crate) use_component_modules: Vec<String>,
 }
 
 impl LoadOptions {
@@ -139,6 +141,7 @@ impl LoadOptions {
             refresh,
             timeout: settings.load_timeout,
             path: settings.path.clone(),
+            use_component_modules: settings.use_component_modules.clone(),
         }
     }
 }

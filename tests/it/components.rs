@@ -44,6 +44,35 @@ fn forecast_component(ctx: &TestContext) {
 }
 
 #[test]
+fn use_component_modules_replaces_the_entry_points_as_in_real_dg() {
+    let ctx = TestContext::with_envs();
+    forecast_component(&ctx);
+    ctx.append(
+        "dg.toml",
+        "\n[cli]\nuse_component_modules = [\"data_science.components.forecast\"]\n",
+    );
+    let (_, python) = locations()[1];
+    let dir = "projects/data-science";
+    for args in [
+        &["list", "components", "--json"][..],
+        &["list", "registry-modules", "--json"],
+    ] {
+        let out = run(ctx.dg_in(dir).args(args));
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        let ours = strip_location(json(&out.stdout));
+        assert_eq!(ours, real(python, &ctx.path(dir), args), "{args:?}");
+    }
+    let out = run(ctx.dg_in(dir).args(["list", "components", "--json"]));
+    let keys: Vec<String> = json(&out.stdout)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(keys, ["data_science.components.forecast.ForecastComponent"]);
+}
+
+#[test]
 fn inside_each_project_the_lists_equal_real_dg_in_both_dagster_versions() {
     let ctx = TestContext::with_envs();
     forecast_component(&ctx);
