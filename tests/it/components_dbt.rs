@@ -411,4 +411,16 @@ fn launching_the_report_and_its_upstream_runs_dbt_then_the_report_into_one_insta
         std::fs::read_to_string(ctx.path("projects/analytics/data/exchange_rates.csv")).unwrap(),
         "currency,rate\nEUR,1.0\nUSD,1.08\n"
     );
+    // What dbt wrote (target/, the duckdb file, the local defs state) is git-ignored, so
+    // the manifests the launches loaded are still the answer: no Python starts.
+    let warm = run(ctx.dg().args(["--verbose", "list", "defs", "--json"]));
+    assert_eq!(warm.code, 0, "{}", warm.stderr);
+    for project in ["analytics", "reporting"] {
+        assert!(
+            warm.stderr
+                .contains(&format!("{project}: manifest from cache")),
+            "{}",
+            warm.stderr
+        );
+    }
 }
