@@ -164,6 +164,7 @@ fn component(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
         path: &args.path,
         format: &args.format,
         json_params: args.json_params.as_deref(),
+        cwd: &ctx.settings.cwd,
     };
     let written = scaffold_component(project, &registry, &req, &script_dir, &opts)?;
     ctx.printer.status(&format!(

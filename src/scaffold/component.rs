@@ -20,6 +20,10 @@ pub struct ComponentRequest<'a> {
     /// `yaml` (a defs.yaml) or `python` (a component.py).
     pub format: &'a str,
     pub json_params: Option<&'a str>,
+    /// Where the command runs: the scaffolder's working directory. Real dg runs scaffolders
+    /// in its own process, so a relative path among the parameters (dagster_dbt's
+    /// `project_path`) is relative to where the user is, not to the project root.
+    pub cwd: &'a Path,
 }
 
 /// Scaffolds `req` in `project`, whose registry is `registry`; returns the new folder.
@@ -131,6 +135,7 @@ fn run_scaffolder(
     let answer = staged.with_extension("answer.json");
     let mut cmd = location_python(project, opts.path.as_deref())
         .map_err(|e| failed(e.to_string(), String::new()))?
+        .cwd(req.cwd)
         .arg(script_dir.join(Script::Components.file_name()))
         .arg("--working-directory")
         .arg(&project.working_directory)

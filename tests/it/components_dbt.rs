@@ -14,6 +14,11 @@ const DBT_DEFS: &str = "projects/analytics/src/analytics/defs/orders_dbt/defs.ya
 /// the fixture itself installed) and the environment's `bin/` first on PATH, where
 /// dagster-dbt finds the `dbt` executable (an activated environment, as dg-rs gives it).
 fn real(python: &Path, dir: &Path, args: &[&str]) -> crate::common::Output {
+    let project = dir
+        .ancestors()
+        .find(|d| d.join("pyproject.toml").exists())
+        .expect("a project around the folder");
+    let src = project.join("src");
     let bin = python.parent().expect("bin folder");
     let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
@@ -23,7 +28,10 @@ fn real(python: &Path, dir: &Path, args: &[&str]) -> crate::common::Output {
         python,
         dir,
         args,
-        &[("PYTHONPATH", "src"), ("PATH", path.to_str().unwrap())],
+        &[
+            ("PYTHONPATH", src.to_str().unwrap()),
+            ("PATH", path.to_str().unwrap()),
+        ],
     )
 }
 
@@ -227,17 +235,20 @@ fn scaffolding_a_dbt_component_writes_what_real_dg_writes() {
     let python = &component_envs().analytics;
     let dir = "projects/analytics";
     // The scaffolder makes the dbt project's path relative to the project root, whether it is
-    // given relative (to the project, where both run) or absolute.
+    // given absolute or relative to where the command runs (the project, or a folder in it).
     let cases = [
-        ("relative", "dbt_project".to_string()),
+        ("relative", "", "dbt_project".to_string()),
+        ("from_src", "/src", "../dbt_project".to_string()),
         (
             "absolute",
+            "",
             ours.path("projects/analytics/dbt_project")
                 .display()
                 .to_string(),
         ),
     ];
-    for (name, project_path) in &cases {
+    for (name, subdir, project_path) in &cases {
+        let cwd = format!("{dir}{subdir}");
         let params = json!({ "project_path": project_path }).to_string();
         let mut args = vec![
             "scaffold",
@@ -247,7 +258,7 @@ fn scaffolding_a_dbt_component_writes_what_real_dg_writes() {
             "--json-params",
             &params,
         ];
-        let out = run(ours.dg_in(dir).args(&args));
+        let out = run(ours.dg_in(&cwd).args(&args));
         assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
         // Real dg is given the same path inside its own copy.
         let their_params = json!({
@@ -258,7 +269,7 @@ fn scaffolding_a_dbt_component_writes_what_real_dg_writes() {
         })
         .to_string();
         args[5] = &their_params;
-        let real = real(python, &theirs.path(dir), &args);
+        let real = real(python, &theirs.path(&cwd), &args);
         assert_eq!(real.code, 0, "real dg {args:?}: {}", real.stderr);
         for ctx in [&ours, &theirs] {
             let folder = ctx.path(&format!("{dir}/src/analytics/defs/{name}"));
