@@ -236,21 +236,32 @@ def _make_exc(cls, message):
 
 
 def build_repository(module_name, attribute, working_directory):
-    """Build the RepositoryDefinition exactly as `dg list defs` does (initialization load)."""
+    """Build the RepositoryDefinition as `dg list defs` does: in an initialization load.
+
+    That is the load in which a state-backed component (dagster_dbt.DbtProjectComponent, whose
+    state is the dbt manifest) refreshes its state under the dev CLI; a reconstruction only
+    reads the state a previous load left (and fails without one). ``recon_repo.get_definition()``
+    always reconstructs, so the repository is initialized from its pointer, as Dagster's own
+    initial load does; where Dagster lacks that function, it is reconstructed as before.
+    """
+    from dagster._core.definitions import reconstruct
     from dagster._core.definitions.definitions_load_context import (
         DefinitionsLoadContext,
         DefinitionsLoadType,
     )
-    from dagster._core.definitions.reconstruct import ReconstructableRepository
 
     DefinitionsLoadContext.set(
         DefinitionsLoadContext(load_type=DefinitionsLoadType.INITIALIZATION)
     )
-    recon_repo = ReconstructableRepository.for_module(
+    recon_repo = reconstruct.ReconstructableRepository.for_module(
         module_name, attribute, working_directory=working_directory
     )
+    initialize = getattr(reconstruct, "initialize_repository_def_from_pointer", None)
     try:
-        repo_def = recon_repo.get_definition()
+        if initialize is None:
+            repo_def = recon_repo.get_definition()
+        else:
+            repo_def = initialize(recon_repo.pointer)
         # Force the lazy parts that evaluate user definitions (asset graph, job resolution),
         # so their errors are reported as definitions errors, not as crashes of this script.
         repo_def.asset_graph  # noqa: B018
@@ -292,6 +303,10 @@ def load_location(module_name, working_directory, attribute, after_dagster_impor
 
     ``after_dagster_import`` runs once dagster is imported and before user code is.
     """
+    # Real dg marks every command as the dev CLI's before it imports anything (dagster_dg_cli's
+    # group sets DAGSTER_IS_DEV_CLI): state-backed components refresh their state then, and dbt
+    # projects are prepared (`dbt parse`) as `dg list defs` and `dg launch` prepare them.
+    os.environ.setdefault("DAGSTER_IS_DEV_CLI", "1")
     import_dagster()
     if after_dagster_import is not None:
         after_dagster_import()

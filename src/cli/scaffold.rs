@@ -173,6 +173,7 @@ fn component(ctx: &Ctx, args: &DefsArgs) -> Result<()> {
         format: &format,
         json_params: json.as_deref().or(args.json_params.as_deref()),
         options: &options,
+        cwd: &ctx.settings.cwd,
     };
     let written = scaffold_component(project, &registry, &req, &script_dir, &opts)?;
     ctx.printer.status(&format!(

@@ -22,6 +22,10 @@ pub struct ComponentRequest<'a> {
     pub json_params: Option<&'a str>,
     /// The parameters as options (`--project-path dbt`), as real dg also takes them.
     pub options: &'a [String],
+    /// Where the command runs: the scaffolder's working directory. Real dg runs scaffolders
+    /// in its own process, so a relative path among the parameters (dagster_dbt's
+    /// `project_path`) is relative to where the user is, not to the project root.
+    pub cwd: &'a Path,
 }
 
 /// Scaffolds `req` in `project`, whose registry is `registry`; returns the new folder.
@@ -162,6 +166,7 @@ fn run_scaffolder(
     let answer = staged.with_extension("answer.json");
     let mut cmd = location_python(project, opts.path.as_deref())
         .map_err(|e| failed(e.to_string(), String::new()))?
+        .cwd(req.cwd)
         .arg(script_dir.join(Script::Components.file_name()))
         .arg("--working-directory")
         .arg(&project.working_directory)

@@ -176,6 +176,13 @@ pub fn copy_tree(from: &Path, to: &Path) {
         if name == ".venv" || name == "data" || name == "__pycache__" {
             continue;
         }
+        // What loading and running a dbt project leaves (the component fixture's env build
+        // and a developer's real dg may): its artifacts and logs, Dagster's defs state.
+        if name == ".local_defs_state"
+            || ((name == "target" || name == "logs") && from.join("dbt_project.yml").exists())
+        {
+            continue;
+        }
         // State dg-rs generates (the demo leaves an instance and a cache in the fixture):
         // a copy starts without it. Project `.dg/telemetry.yaml` is part of the layout.
         if from.file_name().is_some_and(|f| f == ".dg")
@@ -275,6 +282,74 @@ impl TestContext {
                 envs.data_science.display()
             ),
         );
+        ctx
+    }
+}
+
+/// The component fixture's environments (`fixtures/components`: analytics with dagster
+/// 1.13, dagster-dbt and dbt-duckdb; reporting with dagster 1.13), built once per machine by
+/// `dg sync` in that fixture and reused by every test, as [`fixture_envs`] does for the seed.
+#[cfg(feature = "tier-index")]
+pub struct ComponentEnvs {
+    pub analytics: PathBuf,
+    pub reporting: PathBuf,
+}
+
+#[cfg(feature = "tier-index")]
+static COMPONENT_ENVS: std::sync::OnceLock<Result<ComponentEnvs, String>> =
+    std::sync::OnceLock::new();
+
+#[cfg(feature = "tier-index")]
+pub fn component_envs() -> &'static ComponentEnvs {
+    let envs = COMPONENT_ENVS.get_or_init(|| {
+        let ws = fixtures_dir().join("components");
+        let lock_path = repo_root().join("target").join("dg-rs-component-envs.lock");
+        std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
+        let lock = std::fs::File::create(&lock_path).unwrap();
+        lock.lock().unwrap();
+        let out = clean_command(env!("CARGO_BIN_EXE_dg"))
+            .args(["--color", "never", "sync"])
+            .current_dir(&ws)
+            .output()
+            .expect("run dg sync");
+        let _ = lock.unlock();
+        if !out.status.success() {
+            return Err(format!(
+                "`dg sync` could not build the component fixture's environments from the \
+                 package index (exit {:?}; {PROVIDED_BY}):\n{}\n{}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let py = |p: &str| ws.join("projects").join(p).join(".venv/bin/python");
+        Ok(ComponentEnvs {
+            analytics: py("analytics"),
+            reporting: py("reporting"),
+        })
+    });
+    match envs {
+        Ok(e) => e,
+        Err(msg) => panic!("{msg}"),
+    }
+}
+
+#[cfg(feature = "tier-index")]
+impl TestContext {
+    /// The component fixture, copied, each project pointed at its real environment as
+    /// [`TestContext::with_envs`] does.
+    pub fn with_component_envs() -> Self {
+        let envs = component_envs();
+        let ctx = TestContext::new("components");
+        for (project, python) in [
+            ("analytics", &envs.analytics),
+            ("reporting", &envs.reporting),
+        ] {
+            ctx.write(
+                &format!("projects/{project}/.env"),
+                &format!("DG_PROJECT_PYTHON_EXECUTABLE={}\n", python.display()),
+            );
+        }
         ctx
     }
 }

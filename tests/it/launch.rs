@@ -15,8 +15,8 @@ const CHAIN: [&str; 4] = [
 ];
 
 /// Asks Dagster itself (with `python`, against the instance in `home`) for the latest
-/// materialization of each key: {key: null | {run_id, launch_id, step, status}}.
-fn latest_materializations(python: &Path, home: &Path, keys: &[&str]) -> Value {
+/// materialization of each key: {key: null | {run_id, launch_id, step, status, timestamp}}.
+pub(crate) fn latest_materializations(python: &Path, home: &Path, keys: &[&str]) -> Value {
     let script = r#"
 import json, sys
 from dagster import AssetKey, DagsterInstance
@@ -33,6 +33,7 @@ with DagsterInstance.get() as instance:
             "launch_id": run.tags.get("dg-rs/launch_id"),
             "step": run.tags.get("dg-rs/step"),
             "status": run.status.value,
+            "timestamp": event.timestamp,
         }
 print(json.dumps(out))
 "#;
@@ -50,7 +51,7 @@ print(json.dumps(out))
 }
 
 /// The launch id from the summary's last line (`Launch <id>: ...`).
-fn launch_id(stdout: &str) -> String {
+pub(crate) fn launch_id(stdout: &str) -> String {
     stdout
         .lines()
         .find_map(|l| l.strip_prefix("Launch ").and_then(|r| r.split(':').next()))

@@ -18,6 +18,8 @@ mod check_toml;
 mod check_yaml;
 #[cfg(feature = "tier-index")]
 mod components;
+#[cfg(feature = "tier-index")]
+mod components_dbt;
 mod deploy;
 #[cfg(feature = "tier-index")]
 mod dev;
