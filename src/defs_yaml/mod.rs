@@ -190,13 +190,8 @@ pub(crate) fn check(
         let docs = match &p.docs {
             Ok(docs) => docs,
             Err(e) => {
-                let mut f = Finding {
-                    path: vec![],
-                    on_key: false,
-                    message: format!("not valid YAML: {}", e.message),
-                    hint: None,
-                };
-                f.hint = Some("Dagster cannot load this file until it parses".into());
+                let f = Finding::new(vec![], false, format!("not valid YAML: {}", e.message))
+                    .hint(Some("Dagster cannot load this file until it parses".into()));
                 let mut problem = p.problem(location, None, None, f);
                 let pos = problem.problem.at.as_mut().expect("set above");
                 pos.line = e.at.line;
@@ -259,26 +254,30 @@ fn typed(
             Some(g) => format!("did you mean `{g}`? (dg list components lists {location}'s types)"),
             None => format!("dg list components lists the types {location}'s environment offers"),
         };
-        return vec![Finding {
-            path: vec!["type".into()],
-            on_key: false,
-            message: format!("component type `{typename}` not found in {location}'s environment"),
-            hint: Some(hint),
-        }];
+        return vec![
+            Finding::new(
+                vec!["type".into()],
+                false,
+                format!("component type `{typename}` not found in {location}'s environment"),
+            )
+            .hint(Some(hint)),
+        ];
     };
     if !obj.features.iter().any(|f| f == "component") {
-        return vec![Finding {
-            path: vec!["type".into()],
-            on_key: false,
-            message: format!(
-                "`{}` is not a component type, so it cannot be declared in a defs.yaml",
-                obj.key
-            ),
-            hint: Some(format!(
+        return vec![
+            Finding::new(
+                vec!["type".into()],
+                false,
+                format!(
+                    "`{}` is not a component type, so it cannot be declared in a defs.yaml",
+                    obj.key
+                ),
+            )
+            .hint(Some(format!(
                 "it is scaffolded as Python instead: dg scaffold defs {} PATH",
                 obj.key
-            )),
-        }];
+            ))),
+        ];
     }
     let mut out = Vec::new();
     if let Some((schema, validator)) = validators.get(obj) {
@@ -291,7 +290,18 @@ fn typed(
     } else {
         registry.template_scope(obj)
     };
-    out.extend(templates::check(doc, scope.as_ref()));
+    // A value under an attribute the type does not have is reported as that, not again
+    // for its templates.
+    let unknown: Vec<Vec<String>> = out
+        .iter()
+        .filter(|f| f.unknown_attribute)
+        .map(|f| f.path.clone())
+        .collect();
+    out.extend(
+        templates::check(doc, scope.as_ref())
+            .into_iter()
+            .filter(|f| !unknown.iter().any(|u| f.path.starts_with(u))),
+    );
     out
 }
 

@@ -27,15 +27,14 @@ pub(crate) fn check(doc: &Doc, scope: Option<&TemplateScope>) -> Vec<Finding> {
         let tmpl = match env.template_from_str(text) {
             Ok(t) => t,
             Err(e) => {
-                out.push(Finding {
+                out.push(Finding::new(
                     path,
-                    on_key: false,
-                    message: format!(
+                    false,
+                    format!(
                         "this template does not parse: {}",
                         e.detail().unwrap_or("syntax error")
                     ),
-                    hint: None,
-                });
+                ));
                 continue;
             }
         };
@@ -51,16 +50,18 @@ pub(crate) fn check(doc: &Doc, scope: Option<&TemplateScope>) -> Vec<Finding> {
         for name in unknown {
             let names: Vec<&str> = scope.iter().map(String::as_str).collect();
             let guess = closest(&name, &names).map(|c| format!("did you mean `{c}`? "));
-            out.push(Finding {
-                path: path.clone(),
-                on_key: false,
-                message: format!("unknown template variable `{name}`"),
-                hint: Some(format!(
+            out.push(
+                Finding::new(
+                    path.clone(),
+                    false,
+                    format!("unknown template variable `{name}`"),
+                )
+                .hint(Some(format!(
                     "{}the variables in scope here: {}",
                     guess.unwrap_or_default(),
                     names.join(", ")
-                )),
-            });
+                ))),
+            );
         }
     }
     out

@@ -150,3 +150,34 @@ fn unknown_types_relative_types_objects_and_syntax_errors() {
     // Without a registry only the file's own shape and syntax are judged.
     assert_eq!(problems(root, None).len(), 1);
 }
+
+#[test]
+fn a_misspelled_attribute_is_one_problem_with_a_hint_and_a_missing_one_says_where_to_add_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "orders/defs.yaml",
+        "type: dagster.TemplatedSqlComponent\nattributes:\n  sql_templat: \"select * from {{ table }}\"\n",
+    );
+    let mut got = problems(root, Some(&registry()));
+    got.sort_by_key(|p| p.problem.at.as_ref().unwrap().line);
+    let messages: Vec<&str> = got.iter().map(|p| p.problem.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "missing required attribute `sql_template` of dagster.TemplatedSqlComponent",
+            "`sql_templat` is not an attribute of dagster.TemplatedSqlComponent"
+        ]
+    );
+    assert!(
+        got[0]
+            .problem
+            .hint
+            .as_deref()
+            .unwrap()
+            .starts_with("add `sql_template:` below `attributes:`"),
+        "{:?}",
+        got[0].problem.hint
+    );
+}

@@ -17,19 +17,22 @@ pub(crate) struct Finding {
     pub(crate) on_key: bool,
     pub(crate) message: String,
     pub(crate) hint: Option<String>,
+    /// It is about an attribute the type does not have.
+    pub(crate) unknown_attribute: bool,
 }
 
 impl Finding {
-    fn new(path: Vec<String>, on_key: bool, message: String) -> Self {
+    pub(crate) fn new(path: Vec<String>, on_key: bool, message: String) -> Self {
         Finding {
             path,
             on_key,
             message,
             hint: None,
+            unknown_attribute: false,
         }
     }
 
-    fn hint(mut self, hint: Option<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: Option<String>) -> Self {
         self.hint = hint;
         self
     }
@@ -234,21 +237,32 @@ fn finding(
             for u in unexpected {
                 let mut p = path.to_vec();
                 p.push(u.clone());
-                out.push(
-                    Finding::new(p, true, format!("`{u}` is not an attribute of {owner}"))
-                        .hint(did_you_mean(u, &keys)),
-                );
+                let mut f = Finding::new(p, true, format!("`{u}` is not an attribute of {owner}"))
+                    .hint(did_you_mean(u, &keys));
+                f.unknown_attribute = true;
+                out.push(f);
             }
         }
         ValidationErrorKind::Required { property } => {
             let name = property
                 .as_str()
                 .map_or_else(|| property.to_string(), str::to_string);
-            out.push(Finding::new(
-                path.to_vec(),
-                true,
-                format!("missing required attribute `{name}` of {owner}"),
-            ));
+            let below = if path.len() == 1 {
+                "attributes".to_string()
+            } else {
+                at.clone()
+            };
+            out.push(
+                Finding::new(
+                    path.to_vec(),
+                    true,
+                    format!("missing required attribute `{name}` of {owner}"),
+                )
+                .hint(Some(format!(
+                    "add `{name}:` below `{below}:` (`dg utils inspect-component {typename} \
+                     --defs-yaml-json-schema` shows every attribute)"
+                ))),
+            );
         }
         ValidationErrorKind::Type { kind: expected } => {
             let expected: Vec<&str> = match expected {
