@@ -244,25 +244,7 @@ fn finding(
             }
         }
         ValidationErrorKind::Required { property } => {
-            let name = property
-                .as_str()
-                .map_or_else(|| property.to_string(), str::to_string);
-            let below = if path.len() == 1 {
-                "attributes".to_string()
-            } else {
-                at.clone()
-            };
-            out.push(
-                Finding::new(
-                    path.to_vec(),
-                    true,
-                    format!("missing required attribute `{name}` of {owner}"),
-                )
-                .hint(Some(format!(
-                    "add `{name}:` below `{below}:` (`dg utils inspect-component {typename} \
-                     --defs-yaml-json-schema` shows every attribute)"
-                ))),
-            );
+            out.push(required(path, property, &owner, typename));
         }
         ValidationErrorKind::Type { kind: expected } => {
             let expected: Vec<&str> = match expected {
@@ -281,26 +263,7 @@ fn finding(
                 ),
             ));
         }
-        ValidationErrorKind::Enum { options } => {
-            let given = instance.as_str().unwrap_or_default();
-            let opts: Vec<String> = options
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let opts: Vec<&str> = opts.iter().map(String::as_str).collect();
-            out.push(
-                Finding::new(
-                    path.to_vec(),
-                    false,
-                    format!("`{at}` is not one of the allowed values"),
-                )
-                .hint(did_you_mean(given, &opts)),
-            );
-        }
+        ValidationErrorKind::Enum { options } => out.push(not_allowed(path, options, instance)),
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             any_of(schema, path, context, instance, typename, out);
         }
@@ -310,6 +273,47 @@ fn finding(
             format!("`{at}`: {message}"),
         )),
     }
+}
+
+/// A required property that is missing, with where to add it.
+fn required(path: &[String], property: &Value, owner: &str, typename: &str) -> Finding {
+    let name = property
+        .as_str()
+        .map_or_else(|| property.to_string(), str::to_string);
+    let below = if path.len() == 1 {
+        "attributes".to_string()
+    } else {
+        dotted(path)
+    };
+    Finding::new(
+        path.to_vec(),
+        true,
+        format!("missing required attribute `{name}` of {owner}"),
+    )
+    .hint(Some(format!(
+        "add `{name}:` below `{below}:` (`dg utils inspect-component {typename} \
+         --defs-yaml-json-schema` shows every attribute)"
+    )))
+}
+
+/// A value outside the allowed ones, with the closest allowed one.
+fn not_allowed(path: &[String], options: &Value, instance: &Value) -> Finding {
+    let given = instance.as_str().unwrap_or_default();
+    let opts: Vec<String> = options
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let opts: Vec<&str> = opts.iter().map(String::as_str).collect();
+    Finding::new(
+        path.to_vec(),
+        false,
+        format!("`{}` is not one of the allowed values", dotted(path)),
+    )
+    .hint(did_you_mean(given, &opts))
 }
 
 /// None of the alternatives matched. When one alternative is of the value's own kind (a
