@@ -21,16 +21,22 @@ fn workspace_table(doc: &DocumentMut, nested: bool) -> Option<&dyn TableLike> {
 }
 
 fn workspace_table_mut(doc: &mut DocumentMut, nested: bool) -> Option<&mut dyn TableLike> {
+    dg_root_mut(doc, nested)?
+        .get_mut("workspace")?
+        .as_table_like_mut()
+}
+
+/// Where a config file's dg keys are: the document itself (dg.toml), or its `[tool.dg]`
+/// table when `nested` (pyproject.toml).
+pub(super) fn dg_root_mut(doc: &mut DocumentMut, nested: bool) -> Option<&mut dyn TableLike> {
     let root: &mut dyn TableLike = doc.as_table_mut();
-    let root = if nested {
-        root.get_mut("tool")?
-            .as_table_like_mut()?
-            .get_mut("dg")?
-            .as_table_like_mut()?
-    } else {
-        root
-    };
-    root.get_mut("workspace")?.as_table_like_mut()
+    if !nested {
+        return Some(root);
+    }
+    root.get_mut("tool")?
+        .as_table_like_mut()?
+        .get_mut("dg")?
+        .as_table_like_mut()
 }
 
 /// The `path` of every listed project, as written.

@@ -54,16 +54,9 @@ pub fn add_registry_module(text: &str, nested: bool, module: &str) -> Result<Str
 }
 
 fn project_table(doc: &mut DocumentMut, nested: bool) -> Option<&mut dyn TableLike> {
-    let root: &mut dyn TableLike = doc.as_table_mut();
-    let root = if nested {
-        root.get_mut("tool")?
-            .as_table_like_mut()?
-            .get_mut("dg")?
-            .as_table_like_mut()?
-    } else {
-        root
-    };
-    root.get_mut("project")?.as_table_like_mut()
+    super::register::dg_root_mut(doc, nested)?
+        .get_mut("project")?
+        .as_table_like_mut()
 }
 
 /// The comment lines after the project table's last key. toml_edit holds them in what follows

@@ -228,28 +228,11 @@ static ENVS: std::sync::OnceLock<Result<FixtureEnvs, String>> = std::sync::OnceL
 #[cfg(feature = "tier-index")]
 pub fn fixture_envs() -> &'static FixtureEnvs {
     let envs = ENVS.get_or_init(|| {
-        let ws = fixtures_dir().join("workspace");
-        // Test processes (cargo test binaries, nextest) may race: one builds, others wait.
-        let lock_path = repo_root().join("target").join("dg-rs-fixture-envs.lock");
-        std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
-        let lock = std::fs::File::create(&lock_path).unwrap();
-        lock.lock().unwrap();
-        let out = clean_command(env!("CARGO_BIN_EXE_dg"))
-            .args(["--color", "never", "sync"])
-            .current_dir(&ws)
-            .output()
-            .expect("run dg sync");
-        let _ = lock.unlock();
-        if !out.status.success() {
-            return Err(format!(
-                "`dg sync` could not build the fixture environments from the package index \
-                 (exit {:?}; {PROVIDED_BY}):\n{}\n{}",
-                out.status.code(),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let py = |p: &str| ws.join("projects").join(p).join(".venv/bin/python");
+        let py = sync_fixture(
+            "workspace",
+            "the fixture environments",
+            "dg-rs-fixture-envs.lock",
+        )?;
         Ok(FixtureEnvs {
             data_engineering: py("data-engineering"),
             data_science: py("data-science"),
@@ -259,6 +242,34 @@ pub fn fixture_envs() -> &'static FixtureEnvs {
         Ok(e) => e,
         Err(msg) => panic!("{msg}"),
     }
+}
+
+/// Builds the environments of fixture workspace `fixture` with `dg sync` (once per
+/// machine: test processes may race, so one builds under `lock` while the others wait);
+/// gives each project's interpreter by name, or the builder's error.
+#[cfg(feature = "tier-index")]
+fn sync_fixture(fixture: &str, what: &str, lock: &str) -> Result<impl Fn(&str) -> PathBuf, String> {
+    let ws = fixtures_dir().join(fixture);
+    let lock_path = repo_root().join("target").join(lock);
+    std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
+    let lock = std::fs::File::create(&lock_path).unwrap();
+    lock.lock().unwrap();
+    let out = clean_command(env!("CARGO_BIN_EXE_dg"))
+        .args(["--color", "never", "sync"])
+        .current_dir(&ws)
+        .output()
+        .expect("run dg sync");
+    let _ = lock.unlock();
+    if !out.status.success() {
+        return Err(format!(
+            "`dg sync` could not build {what} from the package index \
+             (exit {:?}; {PROVIDED_BY}):\n{}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(move |p: &str| ws.join("projects").join(p).join(".venv/bin/python"))
 }
 
 #[cfg(feature = "tier-index")]
@@ -302,27 +313,11 @@ static COMPONENT_ENVS: std::sync::OnceLock<Result<ComponentEnvs, String>> =
 #[cfg(feature = "tier-index")]
 pub fn component_envs() -> &'static ComponentEnvs {
     let envs = COMPONENT_ENVS.get_or_init(|| {
-        let ws = fixtures_dir().join("components");
-        let lock_path = repo_root().join("target").join("dg-rs-component-envs.lock");
-        std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
-        let lock = std::fs::File::create(&lock_path).unwrap();
-        lock.lock().unwrap();
-        let out = clean_command(env!("CARGO_BIN_EXE_dg"))
-            .args(["--color", "never", "sync"])
-            .current_dir(&ws)
-            .output()
-            .expect("run dg sync");
-        let _ = lock.unlock();
-        if !out.status.success() {
-            return Err(format!(
-                "`dg sync` could not build the component fixture's environments from the \
-                 package index (exit {:?}; {PROVIDED_BY}):\n{}\n{}",
-                out.status.code(),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let py = |p: &str| ws.join("projects").join(p).join(".venv/bin/python");
+        let py = sync_fixture(
+            "components",
+            "the component fixture's environments",
+            "dg-rs-component-envs.lock",
+        )?;
         Ok(ComponentEnvs {
             analytics: py("analytics"),
             reporting: py("reporting"),
